@@ -1,0 +1,1 @@
+//! The talk's optimization-landscape claims as small, tested experiments ("labs").

@@ -1,0 +1,1 @@
+//! The MNIST digits and the one-hidden-layer perceptron the talk tunes.

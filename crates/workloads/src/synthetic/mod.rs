@@ -1,0 +1,1 @@
+//! Synthetic multi-fidelity problems (see shared/bench/PROBLEMS.md).
