@@ -1,0 +1,115 @@
+//! Schedulers answer *how much to spend and on whom*.
+//!
+//! Each scheduler is a deterministic state machine: asked for work it answers
+//! [`Decision::Run`], [`Decision::Wait`] or [`Decision::Done`], and it is told the result
+//! of every assignment it handed out. It never sees configurations: when it wants a fresh
+//! one it asks its [`TrialSource`], which the study backs with a sampler. Lost jobs and
+//! retries are the study's business; a scheduler hears about an assignment once, with its
+//! final loss or `None` for a failure.
+
+mod asha;
+mod bracket;
+mod full_budget;
+mod hyperband;
+mod plan;
+mod ranked_rung;
+mod successive_halving;
+
+pub use asha::Asha;
+pub use full_budget::FullBudget;
+pub use hyperband::Hyperband;
+pub use plan::{hyperband_brackets, BracketPlan, BracketSizes, Budgets, PlanError, RungPlan};
+pub use successive_halving::SuccessiveHalving;
+
+use crate::job::TrialId;
+
+/// One unit of work a scheduler hands out: train `trial` to `budget`, from `resume_from`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assignment {
+    pub trial: TrialId,
+    pub budget: f64,
+    /// The budget this trial already reached in an earlier rung (0 for a new trial).
+    pub resume_from: f64,
+    pub bracket: u64,
+    pub rung: u32,
+}
+
+/// A scheduler's answer to a request for work.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision<T> {
+    Run(T),
+    /// Nothing to do until a running job finishes (a synchronous rung is incomplete).
+    Wait,
+    /// Nothing left to do, ever.
+    Done,
+}
+
+/// Where schedulers get fresh trials from.
+pub trait TrialSource {
+    /// A new trial with a freshly sampled configuration, or `None` when the study may
+    /// create no more trials.
+    fn new_trial(&mut self) -> Option<TrialId>;
+}
+
+/// A budget-allocation algorithm.
+pub trait Scheduler: Send {
+    fn name(&self) -> &'static str;
+
+    /// The next assignment, if any.
+    fn ask(&mut self, trials: &mut dyn TrialSource) -> Decision<Assignment>;
+
+    /// The result of an assignment handed out by `ask`: `Some(loss)` (finite) or `None`
+    /// for a failure, which ranks below every loss and is never promoted.
+    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>);
+}
+
+/// A loss ordered totally, with failures (`None`) after every number.
+pub(crate) fn rank_key(loss: Option<f64>) -> f64 {
+    loss.unwrap_or(f64::INFINITY)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A driver that runs a scheduler against an objective, for the scheduler tests.
+    use super::*;
+
+    /// Hands out trial ids 0, 1, 2, ... up to an optional limit.
+    #[derive(Default)]
+    pub struct Counter {
+        pub next: u64,
+        pub limit: Option<u64>,
+    }
+
+    impl TrialSource for Counter {
+        fn new_trial(&mut self) -> Option<TrialId> {
+            if self.limit.is_some_and(|l| self.next >= l) {
+                return None;
+            }
+            self.next += 1;
+            Some(TrialId(self.next - 1))
+        }
+    }
+
+    /// Runs `scheduler` with one worker until Done or `max_jobs`, evaluating each
+    /// assignment with `loss`; returns the assignments in order.
+    pub fn run_serial(
+        scheduler: &mut dyn Scheduler,
+        trials: &mut Counter,
+        max_jobs: usize,
+        mut loss: impl FnMut(&Assignment) -> Option<f64>,
+    ) -> Vec<Assignment> {
+        let mut out = Vec::new();
+        while out.len() < max_jobs {
+            match scheduler.ask(trials) {
+                Decision::Run(a) => {
+                    let l = loss(&a);
+                    scheduler.tell(&a, l);
+                    out.push(a);
+                }
+                Decision::Wait => panic!("a serial run must never be told to wait"),
+                Decision::Done => break,
+            }
+        }
+        out
+    }
+}

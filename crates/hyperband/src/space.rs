@@ -1,0 +1,444 @@
+//! Search spaces: named parameters, each mapped to and from one axis of the unit cube.
+//!
+//! Samplers work in the unit cube `[0, 1)^d` so that they need not know about scales or
+//! types; the space owns the mapping. Integers get equal-width cells of the axis (the range
+//! is widened by half a unit on each side before mapping, on the log scale too), so uniform
+//! sampling on the axis gives each integer the share its scale promises.
+
+use crate::config::{Config, Value};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// What values a parameter takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Domain {
+    /// A real number in `[low, high]`.
+    Float {
+        low: f64,
+        high: f64,
+        #[serde(default)]
+        log: bool,
+    },
+    /// An integer in `[low, high]`, both included.
+    Int {
+        low: i64,
+        high: i64,
+        #[serde(default)]
+        log: bool,
+    },
+    /// One of a list of labels.
+    Categorical { choices: Vec<String> },
+}
+
+/// A named parameter of a [`Space`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    #[serde(flatten)]
+    pub domain: Domain,
+}
+
+/// Why a space or a configuration was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpaceError {
+    #[error("parameter `{name}`: low ({low}) must be below high ({high})")]
+    EmptyRange {
+        name: String,
+        low: String,
+        high: String,
+    },
+    #[error("parameter `{name}`: a log scale needs low > 0, got low = {low}")]
+    LogNeedsPositive { name: String, low: String },
+    #[error("parameter `{name}`: bounds must be finite numbers, got [{low}, {high}]")]
+    NotFinite {
+        name: String,
+        low: String,
+        high: String,
+    },
+    #[error("parameter `{name}`: a categorical parameter needs at least one choice")]
+    NoChoices { name: String },
+    #[error("parameter `{name}`: choice `{choice}` is listed twice")]
+    DuplicateChoice { name: String, choice: String },
+    #[error("parameter `{name}` is defined twice")]
+    DuplicateName { name: String },
+    #[error("parameter name must not be empty")]
+    EmptyName,
+    #[error("the space has no parameters")]
+    Empty,
+    #[error("configuration has no value for parameter `{name}`")]
+    Missing { name: String },
+    #[error("parameter `{name}`: value {value} is not in its domain ({domain})")]
+    OutOfDomain {
+        name: String,
+        value: String,
+        domain: String,
+    },
+    #[error("configuration names `{name}`, which is not a parameter of the space")]
+    Unknown { name: String },
+}
+
+impl Param {
+    pub fn float(name: &str, low: f64, high: f64) -> Self {
+        Self::new(
+            name,
+            Domain::Float {
+                low,
+                high,
+                log: false,
+            },
+        )
+    }
+    pub fn log_float(name: &str, low: f64, high: f64) -> Self {
+        Self::new(
+            name,
+            Domain::Float {
+                low,
+                high,
+                log: true,
+            },
+        )
+    }
+    pub fn int(name: &str, low: i64, high: i64) -> Self {
+        Self::new(
+            name,
+            Domain::Int {
+                low,
+                high,
+                log: false,
+            },
+        )
+    }
+    pub fn log_int(name: &str, low: i64, high: i64) -> Self {
+        Self::new(
+            name,
+            Domain::Int {
+                low,
+                high,
+                log: true,
+            },
+        )
+    }
+    pub fn categorical<S: AsRef<str>>(name: &str, choices: &[S]) -> Self {
+        let choices = choices.iter().map(|c| c.as_ref().to_string()).collect();
+        Self::new(name, Domain::Categorical { choices })
+    }
+    pub fn new(name: &str, domain: Domain) -> Self {
+        Self {
+            name: name.to_string(),
+            domain,
+        }
+    }
+
+    fn validate(&self) -> Result<(), SpaceError> {
+        let name = || self.name.clone();
+        if self.name.is_empty() {
+            return Err(SpaceError::EmptyName);
+        }
+        match &self.domain {
+            Domain::Float { low, high, log } => {
+                if !low.is_finite() || !high.is_finite() {
+                    return Err(SpaceError::NotFinite {
+                        name: name(),
+                        low: low.to_string(),
+                        high: high.to_string(),
+                    });
+                }
+                check_range(
+                    &self.name,
+                    *low,
+                    *high,
+                    *log,
+                    low.to_string(),
+                    high.to_string(),
+                )
+            }
+            Domain::Int { low, high, log } => check_range(
+                &self.name,
+                *low as f64,
+                *high as f64,
+                *log,
+                low.to_string(),
+                high.to_string(),
+            ),
+            Domain::Categorical { choices } => {
+                if choices.is_empty() {
+                    return Err(SpaceError::NoChoices { name: name() });
+                }
+                let mut seen = HashSet::new();
+                for c in choices {
+                    if !seen.insert(c) {
+                        return Err(SpaceError::DuplicateChoice {
+                            name: name(),
+                            choice: c.clone(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The parameter's axis of the unit cube, as an interval on the real line (log-mapped
+    /// where the scale is log); `to_unit` is an affine map of this interval onto `[0, 1]`.
+    fn axis(&self) -> (f64, f64) {
+        match &self.domain {
+            Domain::Float { low, high, log } => scaled(*low, *high, *log),
+            Domain::Int { low, high, log } => {
+                scaled(*low as f64 - 0.5, *high as f64 + 0.5, *log && *low > 0)
+            }
+            Domain::Categorical { choices } => (0.0, choices.len() as f64),
+        }
+    }
+
+    fn is_log(&self) -> bool {
+        match &self.domain {
+            Domain::Float { log, .. } | Domain::Int { log, .. } => *log,
+            Domain::Categorical { .. } => false,
+        }
+    }
+
+    /// Maps `u` in `[0, 1]` (values outside are clamped) to a value of this parameter.
+    pub fn from_unit(&self, u: f64) -> Value {
+        let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
+        let (a, b) = self.axis();
+        let t = a + u * (b - a);
+        let x = if self.is_log() { t.exp() } else { t };
+        match &self.domain {
+            Domain::Float { low, high, .. } => Value::Float(x.clamp(*low, *high)),
+            Domain::Int { low, high, .. } => {
+                // Half-open cells: the value at the upper edge of a cell belongs to the next.
+                let v = (x + 0.5).floor();
+                Value::Int((v as i64).clamp(*low, *high))
+            }
+            Domain::Categorical { choices } => {
+                let i = (t.floor() as usize).min(choices.len() - 1);
+                Value::Categorical(choices[i].clone())
+            }
+        }
+    }
+
+    /// The centre of `value`'s cell on the unit axis (exact position for floats).
+    pub fn to_unit(&self, value: &Value) -> Result<f64, SpaceError> {
+        let (a, b) = self.axis();
+        let t = match (&self.domain, value) {
+            (Domain::Float { low, high, log }, v) => {
+                let x = v.as_f64().filter(|x| *x >= *low && *x <= *high);
+                let x = x.ok_or_else(|| self.out_of_domain(value))?;
+                if *log {
+                    x.ln()
+                } else {
+                    x
+                }
+            }
+            (Domain::Int { low, high, log }, Value::Int(x)) if x >= low && x <= high => {
+                if *log && *low > 0 {
+                    // The centre of the cell [x - 0.5, x + 0.5) on the log axis.
+                    let x = *x as f64;
+                    ((x - 0.5).ln() + (x + 0.5).ln()) / 2.0
+                } else {
+                    *x as f64
+                }
+            }
+            (Domain::Categorical { choices }, Value::Categorical(c)) => {
+                let i = choices
+                    .iter()
+                    .position(|x| x == c)
+                    .ok_or_else(|| self.out_of_domain(value))?;
+                i as f64 + 0.5
+            }
+            _ => return Err(self.out_of_domain(value)),
+        };
+        Ok(((t - a) / (b - a)).clamp(0.0, 1.0))
+    }
+
+    /// Checks that `value` belongs to this parameter.
+    pub fn check(&self, value: &Value) -> Result<(), SpaceError> {
+        self.to_unit(value).map(|_| ())
+    }
+
+    fn out_of_domain(&self, value: &Value) -> SpaceError {
+        SpaceError::OutOfDomain {
+            name: self.name.clone(),
+            value: value.to_string(),
+            domain: self.describe(),
+        }
+    }
+
+    /// A short human description, e.g. `float in [0.001, 0.1], log`.
+    pub fn describe(&self) -> String {
+        match &self.domain {
+            Domain::Float { low, high, log } => {
+                format!(
+                    "float in [{low}, {high}]{}",
+                    if *log { ", log" } else { "" }
+                )
+            }
+            Domain::Int { low, high, log } => {
+                format!("int in [{low}, {high}]{}", if *log { ", log" } else { "" })
+            }
+            Domain::Categorical { choices } => format!("one of {choices:?}"),
+        }
+    }
+}
+
+fn check_range(
+    name: &str,
+    low: f64,
+    high: f64,
+    log: bool,
+    low_s: String,
+    high_s: String,
+) -> Result<(), SpaceError> {
+    if !(low < high) {
+        return Err(SpaceError::EmptyRange {
+            name: name.to_string(),
+            low: low_s,
+            high: high_s,
+        });
+    }
+    if log && low <= 0.0 {
+        return Err(SpaceError::LogNeedsPositive {
+            name: name.to_string(),
+            low: low_s,
+        });
+    }
+    Ok(())
+}
+
+fn scaled(low: f64, high: f64, log: bool) -> (f64, f64) {
+    if log {
+        (low.ln(), high.ln())
+    } else {
+        (low, high)
+    }
+}
+
+/// An ordered set of uniquely named parameters; cheap to clone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Space {
+    params: Arc<[Param]>,
+    names: Arc<[String]>,
+}
+
+impl Space {
+    /// Validates every parameter; the first problem found is the error.
+    pub fn new(params: Vec<Param>) -> Result<Self, SpaceError> {
+        if params.is_empty() {
+            return Err(SpaceError::Empty);
+        }
+        let mut seen = HashSet::new();
+        for p in &params {
+            p.validate()?;
+            if !seen.insert(p.name.as_str()) {
+                return Err(SpaceError::DuplicateName {
+                    name: p.name.clone(),
+                });
+            }
+        }
+        let names = params.iter().map(|p| p.name.clone()).collect();
+        Ok(Self {
+            params: params.into(),
+            names,
+        })
+    }
+
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+
+    pub fn names(&self) -> &Arc<[String]> {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// The configuration at point `u` of the unit cube (one coordinate per parameter).
+    pub fn from_unit(&self, u: &[f64]) -> Config {
+        assert_eq!(u.len(), self.len(), "unit point has the wrong dimension");
+        let values = self.params.iter().zip(u).map(|(p, &x)| p.from_unit(x));
+        Config::new(self.names.clone(), values.collect())
+    }
+
+    /// The point of the unit cube that represents `config`.
+    pub fn to_unit(&self, config: &Config) -> Result<Vec<f64>, SpaceError> {
+        self.check(config)?;
+        self.params
+            .iter()
+            .zip(config.values())
+            .map(|(p, v)| p.to_unit(v))
+            .collect()
+    }
+
+    /// A uniformly random configuration (uniform on each parameter's scale).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Config {
+        let values = self.params.iter().map(|p| p.from_unit(rng.random::<f64>()));
+        Config::new(self.names.clone(), values.collect())
+    }
+
+    /// Checks that `config` names exactly this space's parameters, in order, with values in
+    /// their domains.
+    pub fn check(&self, config: &Config) -> Result<(), SpaceError> {
+        for (name, _) in config.iter() {
+            if self.index_of(name).is_none() {
+                return Err(SpaceError::Unknown { name: name.clone() });
+            }
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            match config.names().get(i) {
+                Some(n) if *n == p.name => p.check(&config.values()[i])?,
+                _ => {
+                    return Err(SpaceError::Missing {
+                        name: p.name.clone(),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a configuration of this space from `(name, value)` pairs in any order.
+    pub fn config<I, S>(&self, pairs: I) -> Result<Config, SpaceError>
+    where
+        I: IntoIterator<Item = (S, Value)>,
+        S: AsRef<str>,
+    {
+        let mut values: Vec<Option<Value>> = vec![None; self.len()];
+        for (name, value) in pairs {
+            let i = self
+                .index_of(name.as_ref())
+                .ok_or_else(|| SpaceError::Unknown {
+                    name: name.as_ref().to_string(),
+                })?;
+            // An integer written where a float is expected is still that number.
+            let value = match (&self.params[i].domain, value) {
+                (Domain::Float { .. }, Value::Int(x)) => Value::Float(x as f64),
+                (_, v) => v,
+            };
+            self.params[i].check(&value)?;
+            values[i] = Some(value);
+        }
+        let values = values
+            .into_iter()
+            .zip(self.params.iter())
+            .map(|(v, p)| {
+                v.ok_or_else(|| SpaceError::Missing {
+                    name: p.name.clone(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Config::new(self.names.clone(), values))
+    }
+}

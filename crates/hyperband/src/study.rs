@@ -1,0 +1,383 @@
+//! A study: space + sampler + scheduler + seed, driven by `ask` and `tell`.
+//!
+//! The study owns everything that is decided (which trial, which budget, which retry) and
+//! nothing that is evaluated. Given the same seed and the same sequence of asks and tells
+//! it makes the same decisions, which is what lets one worker reproduce a run exactly and
+//! a stored event log rebuild a study.
+
+use crate::history::{History, Observation};
+use crate::job::{Evaluation, Job, JobId, Outcome, TrialId};
+use crate::rng;
+use crate::sampler::Sampler;
+use crate::scheduler::{Assignment, Decision, Scheduler, TrialSource};
+use crate::space::Space;
+use std::collections::VecDeque;
+
+/// When the study stops handing out work.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// Stop issuing jobs once the budget spent plus the budget of running jobs reaches this.
+    pub max_total_budget: Option<f64>,
+    /// Create at most this many trials (promotions of existing trials continue).
+    pub max_trials: Option<u64>,
+}
+
+/// How a job is charged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CostModel {
+    /// Every job pays its whole budget: the objective retrains from scratch.
+    #[default]
+    Scratch,
+    /// A promoted job pays `budget - resume_from`: the objective continues from a checkpoint
+    /// (unless its evaluation says it did not, `resumed: Some(false)`).
+    Resume,
+}
+
+/// Study settings besides the space, sampler and scheduler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub seed: u64,
+    pub limits: Limits,
+    pub cost: CostModel,
+    /// How often a failed job is tried again before the scheduler hears of the failure.
+    pub max_retries: u32,
+    /// How often a lost job (its worker vanished) is issued again before it counts as a
+    /// failure, so that an objective that kills its worker cannot loop forever.
+    pub max_lost: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            limits: Limits::default(),
+            cost: CostModel::Scratch,
+            max_retries: 0,
+            max_lost: 3,
+        }
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Running,
+    Finished,
+    Failed,
+    Lost,
+}
+
+/// The study's record of one issued job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub assignment: Assignment,
+    pub attempt: u32,
+    pub state: JobState,
+    /// Budget charged for this job (0 while running and for lost jobs).
+    pub cost: f64,
+    pub loss: Option<f64>,
+    pub failure: Option<String>,
+}
+
+/// Why a `tell` was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TellError {
+    #[error("job {0} was never issued by this study")]
+    UnknownJob(JobId),
+    #[error("job {0} has already been reported ({1:?})")]
+    AlreadyReported(JobId, JobState),
+}
+
+/// What a `tell` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// The result counts.
+    Recorded,
+    /// The job failed or was lost and has been queued to run again.
+    Requeued,
+    /// A result for a job already declared lost: kept for the record, not counted, since
+    /// its re-issue stands in for it.
+    Late,
+}
+
+/// Counts for progress displays and reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stats {
+    pub trials: u64,
+    pub jobs: u64,
+    pub running: u64,
+    pub finished: u64,
+    pub failed: u64,
+    pub lost: u64,
+    pub budget_spent: f64,
+}
+
+pub struct Study {
+    space: Space,
+    sampler: Box<dyn Sampler>,
+    scheduler: Box<dyn Scheduler>,
+    settings: Settings,
+    history: History,
+    jobs: Vec<JobRecord>,
+    retries: VecDeque<(Assignment, u32)>,
+    running: u64,
+    /// Budget expected to be charged for the running jobs.
+    committed: f64,
+    stats: Stats,
+    incumbent: Option<Observation>,
+}
+
+impl std::fmt::Debug for Study {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Study")
+            .field("sampler", &self.sampler.name())
+            .field("scheduler", &self.scheduler.name())
+            .field("settings", &self.settings)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+/// Creates trials for the scheduler, drawing each configuration from the trial's own
+/// random stream.
+struct Trials<'a> {
+    space: &'a Space,
+    sampler: &'a dyn Sampler,
+    history: &'a mut History,
+    seed: u64,
+    max_trials: Option<u64>,
+}
+
+impl TrialSource for Trials<'_> {
+    fn new_trial(&mut self) -> Option<TrialId> {
+        let next = self.history.trials().len() as u64;
+        if self.max_trials.is_some_and(|m| next >= m) {
+            return None;
+        }
+        let mut rng = rng::stream(self.seed, next);
+        let config = self.sampler.propose(self.space, self.history, &mut rng);
+        let unit = self
+            .space
+            .to_unit(&config)
+            .expect("a sampler proposed a configuration outside its space");
+        Some(self.history.add_trial(config, unit))
+    }
+}
+
+impl Study {
+    pub fn new(
+        space: Space,
+        sampler: Box<dyn Sampler>,
+        scheduler: Box<dyn Scheduler>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            space,
+            sampler,
+            scheduler,
+            settings,
+            history: History::default(),
+            jobs: Vec::new(),
+            retries: VecDeque::new(),
+            running: 0,
+            committed: 0.0,
+            stats: Stats::default(),
+            incumbent: None,
+        }
+    }
+
+    pub fn space(&self) -> &Space {
+        &self.space
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn jobs(&self) -> &[JobRecord] {
+        &self.jobs
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    pub fn scheduler_name(&self) -> &'static str {
+        self.scheduler.name()
+    }
+
+    pub fn sampler_name(&self) -> &'static str {
+        self.sampler.name()
+    }
+
+    /// The best loss at the highest budget any trial has reached (BOHB's incumbent).
+    pub fn incumbent(&self) -> Option<Observation> {
+        self.incumbent
+    }
+
+    /// The next job, or why there is none.
+    pub fn ask(&mut self) -> Decision<Job> {
+        if let Some(max) = self.settings.limits.max_total_budget {
+            if self.stats.budget_spent + self.committed >= max {
+                return Decision::Done;
+            }
+        }
+        let (assignment, attempt) = match self.retries.pop_front() {
+            Some(retry) => retry,
+            None => {
+                let mut trials = Trials {
+                    space: &self.space,
+                    sampler: self.sampler.as_ref(),
+                    history: &mut self.history,
+                    seed: self.settings.seed,
+                    max_trials: self.settings.limits.max_trials,
+                };
+                match self.scheduler.ask(&mut trials) {
+                    Decision::Run(a) => (a, 0),
+                    Decision::Wait => return Decision::Wait,
+                    // A running job may still fail and need a retry.
+                    Decision::Done if self.running > 0 => return Decision::Wait,
+                    Decision::Done => return Decision::Done,
+                }
+            }
+        };
+        Decision::Run(self.issue(assignment, attempt))
+    }
+
+    fn issue(&mut self, assignment: Assignment, attempt: u32) -> Job {
+        let id = JobId(self.jobs.len() as u64);
+        self.jobs.push(JobRecord {
+            assignment,
+            attempt,
+            state: JobState::Running,
+            cost: 0.0,
+            loss: None,
+            failure: None,
+        });
+        self.running += 1;
+        self.committed += self.expected_cost(&assignment);
+        self.stats.jobs += 1;
+        self.stats.running = self.running;
+        self.stats.trials = self.history.trials().len() as u64;
+        Job {
+            id,
+            trial: assignment.trial,
+            config: self.history.trial(assignment.trial).config.clone(),
+            budget: assignment.budget,
+            resume_from: assignment.resume_from,
+            bracket: assignment.bracket,
+            rung: assignment.rung,
+            attempt,
+        }
+    }
+
+    fn expected_cost(&self, a: &Assignment) -> f64 {
+        match self.settings.cost {
+            CostModel::Scratch => a.budget,
+            CostModel::Resume => a.budget - a.resume_from,
+        }
+    }
+
+    /// Reports what became of job `id`.
+    pub fn tell(&mut self, id: JobId, outcome: Outcome) -> Result<Told, TellError> {
+        let record = self
+            .jobs
+            .get(id.0 as usize)
+            .ok_or(TellError::UnknownJob(id))?;
+        match record.state {
+            JobState::Running => {}
+            JobState::Lost if !matches!(outcome, Outcome::Lost) => return Ok(Told::Late),
+            state => return Err(TellError::AlreadyReported(id, state)),
+        }
+        let assignment = record.assignment;
+        let attempt = record.attempt;
+        let expected = self.expected_cost(&assignment);
+        self.running -= 1;
+        self.committed -= expected;
+        self.stats.running = self.running;
+        let outcome = match outcome {
+            Outcome::Finished(eval) if !eval.loss.is_finite() => {
+                Outcome::failed(format!("the objective returned a loss of {}", eval.loss))
+            }
+            other => other,
+        };
+        let told = match outcome {
+            Outcome::Finished(eval) => {
+                self.finish(id, &assignment, &eval);
+                Told::Recorded
+            }
+            Outcome::Failed { reason } => {
+                let record = &mut self.jobs[id.0 as usize];
+                record.state = JobState::Failed;
+                record.cost = expected;
+                record.failure = Some(reason);
+                self.stats.failed += 1;
+                self.stats.budget_spent += expected;
+                if attempt < self.settings.max_retries {
+                    self.retries.push_back((assignment, attempt + 1));
+                    Told::Requeued
+                } else {
+                    self.scheduler.tell(&assignment, None);
+                    Told::Recorded
+                }
+            }
+            Outcome::Lost => {
+                self.jobs[id.0 as usize].state = JobState::Lost;
+                self.stats.lost += 1;
+                let lost_so_far = self.lost_attempts(&assignment);
+                if lost_so_far <= self.settings.max_lost {
+                    // First in line: the job was already due.
+                    self.retries.push_front((assignment, attempt + 1));
+                    Told::Requeued
+                } else {
+                    self.jobs[id.0 as usize].failure = Some(format!("lost {lost_so_far} times"));
+                    self.scheduler.tell(&assignment, None);
+                    Told::Recorded
+                }
+            }
+        };
+        Ok(told)
+    }
+
+    fn lost_attempts(&self, a: &Assignment) -> u32 {
+        self.jobs
+            .iter()
+            .rev()
+            .filter(|j| j.state == JobState::Lost && j.assignment == *a)
+            .count() as u32
+    }
+
+    fn finish(&mut self, id: JobId, assignment: &Assignment, eval: &Evaluation) {
+        let cost = match (self.settings.cost, eval.resumed) {
+            (CostModel::Resume, Some(false)) | (CostModel::Scratch, _) => assignment.budget,
+            (CostModel::Resume, _) => assignment.budget - assignment.resume_from,
+        };
+        let record = &mut self.jobs[id.0 as usize];
+        record.state = JobState::Finished;
+        record.cost = cost;
+        record.loss = Some(eval.loss);
+        self.stats.finished += 1;
+        self.stats.budget_spent += cost;
+        let obs = Observation {
+            trial: assignment.trial,
+            budget: assignment.budget,
+            loss: eval.loss,
+        };
+        self.history.add_observation(obs);
+        let better = match self.incumbent {
+            None => true,
+            Some(inc) => {
+                obs.budget > inc.budget || (obs.budget == inc.budget && obs.loss < inc.loss)
+            }
+        };
+        if better {
+            self.incumbent = Some(obs);
+        }
+        self.scheduler.tell(assignment, Some(eval.loss));
+    }
+}

@@ -1,0 +1,197 @@
+//! Search spaces: validation messages, unit-cube round trips and bounds.
+
+use hyperband::{Domain, Param, Space, SpaceError, Value};
+use proptest::prelude::*;
+use rand::SeedableRng;
+
+#[test]
+fn errors_name_the_parameter_and_the_problem() {
+    let cases: Vec<(Param, &str)> = vec![
+        (
+            Param::float("lr", 0.1, 0.1),
+            "parameter `lr`: low (0.1) must be below high (0.1)",
+        ),
+        (
+            Param::log_float("l2", 0.0, 1.0),
+            "parameter `l2`: a log scale needs low > 0, got low = 0",
+        ),
+        (
+            Param::log_int("hidden", -5, 10),
+            "parameter `hidden`: a log scale needs low > 0",
+        ),
+        (
+            Param::int("layers", 5, 2),
+            "parameter `layers`: low (5) must be below high (2)",
+        ),
+        (
+            Param::float("x", f64::NEG_INFINITY, 1.0),
+            "parameter `x`: bounds must be finite",
+        ),
+        (
+            Param::float("y", 0.0, f64::NAN),
+            "parameter `y`: bounds must be finite",
+        ),
+        (
+            Param::categorical::<&str>("act", &[]),
+            "parameter `act`: a categorical parameter needs at least one choice",
+        ),
+        (
+            Param::categorical("act", &["relu", "relu"]),
+            "parameter `act`: choice `relu` is listed twice",
+        ),
+    ];
+    for (param, want) in cases {
+        let err = Space::new(vec![param.clone()]).unwrap_err().to_string();
+        assert!(
+            err.starts_with(want),
+            "{param:?}: got `{err}`, want `{want}`"
+        );
+    }
+    let dup = Space::new(vec![Param::float("a", 0.0, 1.0), Param::int("a", 0, 3)]);
+    assert_eq!(
+        dup.unwrap_err().to_string(),
+        "parameter `a` is defined twice"
+    );
+    assert_eq!(Space::new(vec![]).unwrap_err(), SpaceError::Empty);
+}
+
+#[test]
+fn configs_are_checked_against_the_space() {
+    let space = Space::new(vec![
+        Param::log_float("lr", 1e-3, 1e-1),
+        Param::log_int("hidden", 10, 1000),
+        Param::categorical("act", &["relu", "tanh"]),
+    ])
+    .unwrap();
+    let ok = space
+        .config([
+            ("hidden", Value::Int(100)),
+            ("lr", Value::Float(0.01)),
+            ("act", Value::Categorical("tanh".into())),
+        ])
+        .unwrap();
+    assert_eq!(ok.f64("hidden"), Some(100.0));
+    assert_eq!(ok.to_string(), "lr=0.01, hidden=100, act=tanh");
+    let err = space
+        .config([
+            ("hidden", Value::Int(5000)),
+            ("lr", Value::Float(0.01)),
+            ("act", Value::Categorical("tanh".into())),
+        ])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "parameter `hidden`: value 5000 is not in its domain (int in [10, 1000], log)"
+    );
+    let err = space.config([("lr", Value::Float(0.01))]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "configuration has no value for parameter `hidden`"
+    );
+    let err = space.config([("momentum", Value::Float(0.9))]).unwrap_err();
+    assert!(err.to_string().contains("`momentum`"));
+    let err = space
+        .config([
+            ("hidden", Value::Int(100)),
+            ("lr", Value::Float(0.01)),
+            ("act", Value::Categorical("gelu".into())),
+        ])
+        .unwrap_err();
+    assert!(err.to_string().contains("gelu"), "{err}");
+}
+
+fn domain() -> impl Strategy<Value = Domain> {
+    prop_oneof![
+        (-1e6f64..1e6, 1e-6f64..1e6, any::<bool>()).prop_map(|(low, width, log)| {
+            let low = if log { low.abs().max(1e-9) } else { low };
+            Domain::Float {
+                low,
+                high: low + width.max(low.abs() * 1e-9),
+                log,
+            }
+        }),
+        (-1000i64..1000, 1i64..100_000, any::<bool>()).prop_map(|(low, width, log)| {
+            let low = if log { low.abs().max(1) } else { low };
+            Domain::Int {
+                low,
+                high: low + width,
+                log,
+            }
+        }),
+        (1usize..12).prop_map(|k| Domain::Categorical {
+            choices: (0..k).map(|i| format!("c{i}")).collect()
+        }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn from_unit_lands_in_the_domain_and_round_trips(d in domain(), u in 0.0f64..=1.0) {
+        let p = Param::new("p", d.clone());
+        let space = Space::new(vec![p.clone()]).unwrap();
+        let config = space.from_unit(&[u]);
+        let v = &config.values()[0];
+        prop_assert!(p.check(v).is_ok(), "{:?} out of {:?}", v, d);
+        let back = space.to_unit(&config).unwrap();
+        prop_assert!((0.0..=1.0).contains(&back[0]));
+        let again = space.from_unit(&back);
+        match (&d, v, &again.values()[0]) {
+            (Domain::Float { .. }, Value::Float(a), Value::Float(b)) => {
+                prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{} vs {}", a, b);
+            }
+            (_, a, b) => prop_assert_eq!(a, b),
+        }
+    }
+
+    #[test]
+    fn integer_edges_are_reachable(low in -50i64..50, width in 1i64..20, log in any::<bool>()) {
+        let low = if log { low.abs().max(1) } else { low };
+        let p = Param::new("n", Domain::Int { low, high: low + width, log });
+        prop_assert_eq!(p.from_unit(0.0), Value::Int(low));
+        prop_assert_eq!(p.from_unit(1.0), Value::Int(low + width));
+        for x in low..=low + width {
+            let u = p.to_unit(&Value::Int(x)).unwrap();
+            prop_assert_eq!(p.from_unit(u), Value::Int(x));
+        }
+    }
+}
+
+#[test]
+fn log_sampling_is_uniform_in_the_exponent() {
+    let space = Space::new(vec![Param::log_float("lr", 1e-4, 1.0)]).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let n = 20_000;
+    let mut per_decade = [0usize; 4];
+    for _ in 0..n {
+        let lr = space.sample(&mut rng).f64("lr").unwrap();
+        assert!((1e-4..=1.0).contains(&lr));
+        per_decade[((-lr.log10()).floor() as usize).min(3)] += 1;
+    }
+    for count in per_decade {
+        assert!(
+            (count as f64 / n as f64 - 0.25).abs() < 0.02,
+            "{per_decade:?}"
+        );
+    }
+}
+
+#[test]
+fn log_int_gives_each_value_its_log_share() {
+    // Each integer of [1, 3] covers [x - 0.5, x + 0.5) on the log scale: 1 gets
+    // ln(1.5/0.5)/ln(3.5/0.5) = 56%, 2 gets 26%, 3 gets 17%.
+    let p = Param::log_int("k", 1, 3);
+    let n = 30_000;
+    let mut counts = [0usize; 3];
+    for i in 0..n {
+        let u = (i as f64 + 0.5) / n as f64;
+        counts[p.from_unit(u).as_i64().unwrap() as usize - 1] += 1;
+    }
+    let share = |a: f64, b: f64| (b / a).ln() / 7f64.ln();
+    let want = [share(0.5, 1.5), share(1.5, 2.5), share(2.5, 3.5)];
+    for (c, w) in counts.iter().zip(want) {
+        assert!(
+            (*c as f64 / n as f64 - w).abs() < 1e-3,
+            "{counts:?} vs {want:?}"
+        );
+    }
+}
