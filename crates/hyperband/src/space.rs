@@ -292,7 +292,7 @@ fn check_range(
     low_s: String,
     high_s: String,
 ) -> Result<(), SpaceError> {
-    if !(low < high) {
+    if low >= high || low.is_nan() || high.is_nan() {
         return Err(SpaceError::EmptyRange {
             name: name.to_string(),
             low: low_s,
