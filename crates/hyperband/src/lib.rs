@@ -25,6 +25,7 @@ pub mod config;
 pub mod executor;
 pub mod history;
 pub mod job;
+pub mod objective;
 pub mod rng;
 pub mod sampler;
 pub mod scheduler;

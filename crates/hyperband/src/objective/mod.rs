@@ -1,0 +1,2 @@
+//! Objectives: what evaluates a job. In-process closures need nothing from here; a training
+//! script in any language runs as a command.
