@@ -3,7 +3,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod bench;
+mod cli_error;
 mod lab;
+mod schedule;
 
 /// Hyperparameter optimization with Hyperband, successive halving, ASHA and model-based samplers.
 #[derive(Debug, Parser)]
@@ -15,6 +18,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the bracket plan of Hyperband for a budget range.
+    Schedule(schedule::ScheduleArgs),
+    /// Built-in benchmarks.
+    Bench(bench::BenchArgs),
     /// Run one of the talk's optimization experiments.
     Lab(lab::LabArgs),
 }
@@ -22,13 +29,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Schedule(args) => schedule::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Lab(args) => lab::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(cli_error::exit_status(&err))
         }
     }
 }

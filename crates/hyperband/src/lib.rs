@@ -37,8 +37,8 @@ pub use history::{History, Observation};
 pub use job::{Evaluation, Job, JobId, Outcome, TrialId};
 pub use sampler::{Random, Sampler};
 pub use scheduler::{
-    Asha, BracketPlan, BracketSizes, Budgets, Decision, FullBudget, Hyperband, PlanError,
-    Scheduler, SuccessiveHalving,
+    hyperband_brackets, Asha, BracketPlan, BracketSizes, Budgets, Decision, FullBudget, Hyperband,
+    PlanError, Scheduler, SuccessiveHalving,
 };
 pub use space::{Domain, Param, Space, SpaceError};
 pub use study::{CostModel, JobRecord, JobState, Limits, Settings, Stats, Study, TellError, Told};

@@ -1,0 +1,21 @@
+//! `hyperband bench`: built-in benchmarks.
+
+mod overhead;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub which: BenchCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Cost of the decisions alone: ask + tell per job with a free objective.
+    Overhead(overhead::OverheadArgs),
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    match &args.which {
+        BenchCommand::Overhead(a) => overhead::run(a),
+    }
+}

@@ -1,0 +1,87 @@
+//! `hyperband schedule`: the plans issue #2 names, through the real binary.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn schedule(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
+        .arg("schedule")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn rungs(plan: &Value) -> Vec<Vec<(u64, f64)>> {
+    plan["brackets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            b["rungs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["n"].as_u64().unwrap(), r["budget"].as_f64().unwrap()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn r81_eta3_algorithm_and_table() {
+    let alg = schedule(&["--min-budget", "1", "--max-budget", "81", "--eta", "3"]);
+    assert_eq!(
+        rungs(&alg),
+        vec![
+            vec![(81, 1.0), (27, 3.0), (9, 9.0), (3, 27.0), (1, 81.0)],
+            vec![(34, 3.0), (11, 9.0), (3, 27.0), (1, 81.0)],
+            vec![(15, 9.0), (5, 27.0), (1, 81.0)],
+            vec![(8, 27.0), (2, 81.0)],
+            vec![(5, 81.0)],
+        ]
+    );
+    let s: Vec<u64> = alg["brackets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["s"].as_u64().unwrap())
+        .collect();
+    assert_eq!(s, vec![4, 3, 2, 1, 0]);
+    assert_eq!(alg["brackets"][0]["cost_scratch"], 405.0);
+    assert_eq!(alg["brackets"][0]["cost_resume"], 297.0);
+    assert_eq!(alg["cost_scratch"], 1902.0);
+    assert_eq!(alg["cost_resume"], 1581.0);
+
+    let table = schedule(&["--bracket-sizes", "table"]);
+    let firsts: Vec<u64> = rungs(&table).iter().map(|b| b[0].0).collect();
+    assert_eq!(firsts, vec![81, 27, 9, 6, 5]);
+}
+
+#[test]
+fn r243_has_six_brackets() {
+    let plan = schedule(&["--max-budget", "243"]);
+    assert_eq!(rungs(&plan).len(), 6);
+    let plan = schedule(&["--max-budget", "1000", "--eta", "10"]);
+    assert_eq!(rungs(&plan).len(), 4);
+}
+
+#[test]
+fn bad_ranges_exit_with_status_2_and_say_why() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
+        .args(["schedule", "--min-budget", "10", "--max-budget", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("max_budget (3) must be a finite number at least min_budget (10)"),
+        "{err}"
+    );
+}
