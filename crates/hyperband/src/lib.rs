@@ -30,6 +30,7 @@ pub mod rng;
 pub mod sampler;
 pub mod scheduler;
 pub mod space;
+pub mod storage;
 pub mod study;
 
 pub use config::{Config, Value};
@@ -41,4 +42,6 @@ pub use scheduler::{
     PlanError, Scheduler, SuccessiveHalving,
 };
 pub use space::{Domain, Param, Space, SpaceError};
-pub use study::{CostModel, JobRecord, JobState, Limits, Settings, Stats, Study, TellError, Told};
+pub use study::{
+    CostModel, JobRecord, JobState, Limits, ReplayError, Settings, Stats, Study, TellError, Told,
+};

@@ -5,6 +5,7 @@
 //! it makes the same decisions, which is what lets one worker reproduce a run exactly and
 //! a stored event log rebuild a study.
 
+use crate::config::Config;
 use crate::history::{History, Observation};
 use crate::job::{Evaluation, Job, JobId, Outcome, TrialId};
 use crate::rng;
@@ -89,6 +90,15 @@ pub enum TellError {
     AlreadyReported(JobId, JobState),
 }
 
+/// A stored log that this study cannot reproduce.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the log says job {job} was {logged}, but this study decides {decided}: the log was written by another algorithm or version")]
+pub struct ReplayError {
+    pub job: JobId,
+    pub logged: String,
+    pub decided: String,
+}
+
 /// What a `tell` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Told {
@@ -147,16 +157,21 @@ struct Trials<'a> {
     history: &'a mut History,
     seed: u64,
     max_trials: Option<u64>,
+    /// When replaying a log: the configuration the log recorded, used instead of sampling.
+    replay: Option<Config>,
 }
 
 impl TrialSource for Trials<'_> {
     fn new_trial(&mut self) -> Option<TrialId> {
         let next = self.history.trials().len() as u64;
-        if self.max_trials.is_some_and(|m| next >= m) {
-            return None;
-        }
-        let mut rng = rng::stream(self.seed, next);
-        let config = self.sampler.propose(self.space, self.history, &mut rng);
+        let config = match self.replay.take() {
+            Some(config) => config,
+            None if self.max_trials.is_some_and(|m| next >= m) => return None,
+            None => {
+                let mut rng = rng::stream(self.seed, next);
+                self.sampler.propose(self.space, self.history, &mut rng)
+            }
+        };
         let unit = self
             .space
             .to_unit(&config)
@@ -227,6 +242,46 @@ impl Study {
                 return Decision::Done;
             }
         }
+        self.decide(None)
+    }
+
+    /// Re-applies a job that a stored log says this study issued, without sampling (the
+    /// log has the configuration) and whatever the limits now say (they may have been
+    /// raised or lowered since). Fails if this study would have decided differently, which
+    /// means the log was written by a different algorithm or version.
+    pub fn replay_issued(&mut self, logged: &Job) -> Result<(), ReplayError> {
+        let expected_id = JobId(self.jobs.len() as u64);
+        let is_new = logged.trial.0 == self.history.trials().len() as u64;
+        let replay = is_new.then(|| logged.config.clone());
+        let limits = std::mem::take(&mut self.settings.limits);
+        let decision = self.decide(replay);
+        self.settings.limits = limits;
+        match decision {
+            Decision::Run(job) if job == *logged && job.id == expected_id => Ok(()),
+            other => Err(ReplayError {
+                job: logged.id,
+                logged: format!(
+                    "trial {} at budget {} (rung {}, bracket {})",
+                    logged.trial, logged.budget, logged.rung, logged.bracket
+                ),
+                decided: match other {
+                    Decision::Run(j) => format!(
+                        "job {}: trial {} at budget {} (rung {}, bracket {})",
+                        j.id, j.trial, j.budget, j.rung, j.bracket
+                    ),
+                    Decision::Wait => "to wait".to_string(),
+                    Decision::Done => "that the study is done".to_string(),
+                },
+            }),
+        }
+    }
+
+    /// Changes the limits, e.g. when a finished study is resumed with a larger budget.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.settings.limits = limits;
+    }
+
+    fn decide(&mut self, replay: Option<Config>) -> Decision<Job> {
         let (assignment, attempt) = match self.retries.pop_front() {
             Some(retry) => retry,
             None => {
@@ -236,6 +291,7 @@ impl Study {
                     history: &mut self.history,
                     seed: self.settings.seed,
                     max_trials: self.settings.limits.max_trials,
+                    replay,
                 };
                 match self.scheduler.ask(&mut trials) {
                     Decision::Run(a) => (a, 0),

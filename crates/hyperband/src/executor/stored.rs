@@ -1,0 +1,286 @@
+//! A worker that coordinates through a store: any number of them, in threads, processes or
+//! on other machines, run one study together and survive each other's deaths.
+
+use super::threads::{panic_text, StopReason};
+use crate::job::{Evaluation, Job, Outcome};
+use crate::scheduler::Decision;
+use crate::storage::{now, Event, EventStore, Lease, Replica, StorageError, StoredEvent};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a job's lease lasts without renewal; workers renew every third of it.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// A worker's name: `host:pid:nonce`. The host and pid let a worker on the same machine
+/// see at once that a dead worker's jobs are lost, without waiting for the lease.
+pub fn worker_name() -> String {
+    static NONCE: AtomicU64 = AtomicU64::new(0);
+    let n = NONCE.fetch_add(1, Ordering::Relaxed);
+    format!("{}:{}:{n}", host(), std::process::id())
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".to_string())
+}
+
+/// True when `worker` ran on this host in a process that no longer exists.
+fn known_dead(worker: &str) -> bool {
+    let mut parts = worker.rsplitn(3, ':');
+    let (_nonce, pid, host) = (parts.next(), parts.next(), parts.next());
+    let (Some(pid), Some(host)) = (pid.and_then(|p| p.parse::<u32>().ok()), host) else {
+        return false;
+    };
+    host == self::host() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Renews the lease of the job its worker is running, from its own connection so that a
+/// long job never blocks on, or is blocked by, the worker's decisions.
+struct Heartbeat {
+    current: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const NO_JOB: u64 = u64::MAX;
+
+impl Heartbeat {
+    fn start<S: EventStore + 'static>(mut store: S, study: i64, lease: Duration) -> Self {
+        let current = Arc::new(AtomicU64::new(NO_JOB));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (current.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let tick = Duration::from_millis(50);
+            let every = lease / 3;
+            let mut since = Duration::ZERO;
+            while !s.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                since += tick;
+                let job = c.load(Ordering::Relaxed);
+                if since >= every && job != NO_JOB {
+                    since = Duration::ZERO;
+                    let until = now() + lease.as_secs_f64();
+                    // A failed renewal is retried next tick; the lease is long enough.
+                    let _ = store.renew_lease(study, crate::JobId(job), until);
+                }
+            }
+        });
+        Self {
+            current,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn set(&self, job: Option<crate::JobId>) {
+        self.current
+            .store(job.map_or(NO_JOB, |j| j.0), Ordering::Relaxed);
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One worker of a stored study.
+pub struct StoreWorker<S: EventStore> {
+    store: S,
+    study_id: i64,
+    replica: Replica,
+    name: String,
+    lease: Duration,
+    /// Set when a transaction failed after the replica had decided: the replica is rebuilt.
+    stale: bool,
+    rebuild: Box<dyn Fn() -> Replica + Send>,
+}
+
+/// What a worker did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerReport {
+    pub jobs: u64,
+    pub stopped: StopReason,
+}
+
+impl<S: EventStore + 'static> StoreWorker<S> {
+    /// `fresh` builds an empty replica of the study (from its stored spec); it is called
+    /// now and again whenever the replica must be rebuilt from the log.
+    pub fn new(
+        store: S,
+        study_id: i64,
+        fresh: Box<dyn Fn() -> Replica + Send>,
+    ) -> Self {
+        Self {
+            store,
+            study_id,
+            replica: fresh(),
+            name: worker_name(),
+            lease: DEFAULT_LEASE,
+            stale: false,
+            rebuild: fresh,
+        }
+    }
+
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// Brings the replica up to date with the log.
+    pub fn sync(&mut self) -> Result<(), StorageError> {
+        if self.stale {
+            self.replica = (self.rebuild)();
+            self.stale = false;
+        }
+        self.replica.sync(&mut self.store, self.study_id)
+    }
+
+    /// Under the study lock: catch up, declare expired or orphaned jobs lost, decide.
+    pub fn next_job(&mut self) -> Result<Decision<Job>, StorageError> {
+        if self.stale {
+            self.sync()?;
+        }
+        let replica = &mut self.replica;
+        let name = &self.name;
+        let lease = self.lease;
+        let result = self.store.locked(self.study_id, &mut |log| {
+            for event in log.events_after(replica.cursor())? {
+                replica.apply(&event)?;
+            }
+            let t = now();
+            for Lease { job, worker, expires_at } in log.leases()? {
+                let running = replica
+                    .study()
+                    .jobs()
+                    .get(job.0 as usize)
+                    .is_some_and(|j| j.state == crate::JobState::Running);
+                if !running {
+                    continue;
+                }
+                let reason = if expires_at < t {
+                    format!("lease of worker {worker} expired")
+                } else if known_dead(&worker) {
+                    format!("worker {worker} is no longer running")
+                } else {
+                    continue;
+                };
+                let event = Event::JobLost { job, reason };
+                let seq = log.append(&event)?;
+                replica.apply(&StoredEvent { seq, at: t, event })?;
+            }
+            match replica.study_mut().ask() {
+                Decision::Run(job) => {
+                    let seq = log.append(&Replica::issued_event(&job, name))?;
+                    log.put_lease(&Lease {
+                        job: job.id,
+                        worker: name.clone(),
+                        expires_at: t + lease.as_secs_f64(),
+                    })?;
+                    replica.record_own_issue(seq, t, name);
+                    Ok(Decision::Run(job))
+                }
+                other => Ok(other),
+            }
+        });
+        if result.is_err() {
+            self.stale = true;
+        }
+        result
+    }
+
+    /// Records what became of `job`.
+    pub fn report(&mut self, job: &Job, outcome: Outcome, seconds: f64) -> Result<(), StorageError> {
+        let event = match outcome {
+            Outcome::Finished(evaluation) => Event::JobFinished {
+                job: job.id,
+                evaluation,
+                worker: self.name.clone(),
+                seconds,
+            },
+            Outcome::Failed { reason } => Event::JobFailed {
+                job: job.id,
+                reason,
+                worker: self.name.clone(),
+                seconds,
+            },
+            Outcome::Lost => Event::JobLost {
+                job: job.id,
+                reason: format!("released by worker {}", self.name),
+            },
+        };
+        self.store.append(self.study_id, &event)?;
+        Ok(())
+    }
+
+    /// Runs jobs until the study is done, `deadline` passes or `stop` is set (finishing
+    /// the running job first). `heartbeat_store` is a second connection for lease renewal;
+    /// `observer` sees the replica after each job.
+    pub fn run<F>(
+        &mut self,
+        heartbeat_store: S,
+        objective: F,
+        deadline: Option<Instant>,
+        stop: &AtomicBool,
+        observer: &mut dyn FnMut(&Replica, &Job, &Outcome),
+    ) -> Result<WorkerReport, StorageError>
+    where
+        F: Fn(&Job) -> Result<Evaluation, String>,
+    {
+        let heartbeat = Heartbeat::start(heartbeat_store, self.study_id, self.lease);
+        let mut jobs = 0;
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) || stop.load(Ordering::Relaxed) {
+                return Ok(WorkerReport {
+                    jobs,
+                    stopped: StopReason::Time,
+                });
+            }
+            let job = match self.next_job()? {
+                Decision::Run(job) => job,
+                Decision::Wait => {
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    continue;
+                }
+                Decision::Done => {
+                    return Ok(WorkerReport {
+                        jobs,
+                        stopped: StopReason::Done,
+                    })
+                }
+            };
+            backoff = Duration::from_millis(10);
+            heartbeat.set(Some(job.id));
+            let start = Instant::now();
+            let outcome = match catch_unwind(AssertUnwindSafe(|| objective(&job))) {
+                Ok(Ok(eval)) => Outcome::Finished(eval),
+                Ok(Err(reason)) => Outcome::failed(reason),
+                Err(panic) => {
+                    Outcome::failed(format!("the objective panicked: {}", panic_text(&panic)))
+                }
+            };
+            let seconds = start.elapsed().as_secs_f64();
+            self.report(&job, outcome.clone(), seconds)?;
+            heartbeat.set(None);
+            jobs += 1;
+            observer(&self.replica, &job, &outcome);
+        }
+    }
+}

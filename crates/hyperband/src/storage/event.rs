@@ -1,0 +1,100 @@
+//! The events a study's log is made of. The log is the truth: a study's state is what
+//! replaying its events in order produces.
+
+use crate::config::Value;
+use crate::job::{Evaluation, Job, JobId, TrialId};
+use crate::space::Space;
+use serde::{Deserialize, Serialize};
+
+/// A job as the log records it: everything needed to check a replayed decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedJob {
+    pub id: JobId,
+    pub trial: TrialId,
+    /// Parameter name to value, in the space's order.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    pub budget: f64,
+    pub resume_from: f64,
+    pub bracket: u64,
+    pub rung: u32,
+    pub attempt: u32,
+}
+
+impl IssuedJob {
+    pub fn from_job(job: &Job) -> Self {
+        let config = job
+            .config
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::to_value(v).expect("values are JSON")))
+            .collect();
+        Self {
+            id: job.id,
+            trial: job.trial,
+            config,
+            budget: job.budget,
+            resume_from: job.resume_from,
+            bracket: job.bracket,
+            rung: job.rung,
+            attempt: job.attempt,
+        }
+    }
+
+    /// The job, its configuration checked against `space`.
+    pub fn to_job(&self, space: &Space) -> Result<Job, String> {
+        let pairs = self
+            .config
+            .iter()
+            .map(|(n, v)| {
+                serde_json::from_value::<Value>(v.clone())
+                    .map(|v| (n.clone(), v))
+                    .map_err(|e| format!("job {}: parameter `{n}`: {e}", self.id))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let config = space
+            .config(pairs)
+            .map_err(|e| format!("job {}: {e}", self.id))?;
+        Ok(Job {
+            id: self.id,
+            trial: self.trial,
+            config,
+            budget: self.budget,
+            resume_from: self.resume_from,
+            bracket: self.bracket,
+            rung: self.rung,
+            attempt: self.attempt,
+        })
+    }
+}
+
+/// One entry of a study's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Always the first event: the study's full specification, as JSON.
+    StudyCreated { spec: serde_json::Value },
+    JobIssued { job: IssuedJob, worker: String },
+    JobFinished {
+        job: JobId,
+        evaluation: Evaluation,
+        worker: String,
+        /// Seconds the objective ran.
+        seconds: f64,
+    },
+    JobFailed {
+        job: JobId,
+        reason: String,
+        worker: String,
+        seconds: f64,
+    },
+    /// The job's lease expired or its worker is known dead: it goes back to the scheduler.
+    JobLost { job: JobId, reason: String },
+}
+
+/// An event with its place in the log and the time it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    /// Seconds since the Unix epoch.
+    pub at: f64,
+    pub event: Event,
+}

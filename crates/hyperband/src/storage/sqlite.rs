@@ -1,0 +1,401 @@
+//! The embedded store: one SQLite file in WAL mode, shared by any number of local processes.
+//!
+//! `BEGIN IMMEDIATE` takes SQLite's write lock at the start of a decision, which is the
+//! study lock: a plain `BEGIN` would upgrade to a write lock mid-transaction and fail with
+//! "database is locked" under contention instead of waiting.
+
+use super::{Event, EventStore, Lease, LockedLog, StorageError, StoredEvent};
+use crate::job::JobId;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Marks a SQLite file as ours ('HYBD'), so that we never write into someone else's.
+const APPLICATION_ID: i64 = 0x4859_4244;
+/// The schema this binary writes; a file with a newer one is refused.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hyperband_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS studies (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    spec TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    study INTEGER NOT NULL REFERENCES studies(id),
+    seq INTEGER NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (study, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    study INTEGER NOT NULL,
+    job INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (study, job)
+) WITHOUT ROWID;
+";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqliteStore({})", self.path.display())
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path`. A file that is not a SQLite database, or
+    /// a SQLite database of another program, is an error and is left untouched.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let shown = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| sql(&shown, "cannot open", e))?;
+        let store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.check_and_init()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn check_and_init(&self) -> Result<(), StorageError> {
+        let shown = self.shown();
+        let foreign = |problem: &str| StorageError::Foreign {
+            path: shown.clone(),
+            problem: problem.to_string(),
+        };
+        self.conn
+            .busy_timeout(Duration::from_secs(60))
+            .map_err(|e| sql(&shown, "cannot set busy timeout", e))?;
+        // Reading the header is the first touch of the file: it fails on anything that is
+        // not a SQLite database, before we write a byte.
+        let app_id: i64 = match self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+        {
+            Ok(id) => id,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(foreign(
+                    "not a hyperband database: the file is not SQLite (another kind of file, or corrupt); it was left untouched",
+                ))
+            }
+            Err(e) => return Err(sql(&shown, "cannot read the database header", e)),
+        };
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| sql(&shown, "cannot read the schema (corrupt database?)", e))?;
+        if app_id != APPLICATION_ID && tables > 0 {
+            return Err(foreign(
+                "not a hyperband database: a SQLite database of another program; it was left untouched",
+            ));
+        }
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| sql(&shown, "cannot switch to WAL mode", e))?;
+        // NORMAL in WAL mode: a power cut may lose the last commits but never corrupts;
+        // a killed process loses nothing.
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| sql(&shown, "cannot set synchronous mode", e))?;
+        if app_id != APPLICATION_ID {
+            self.conn
+                .execute_batch(&format!(
+                    "BEGIN IMMEDIATE; PRAGMA application_id = {APPLICATION_ID}; {SCHEMA}
+                     INSERT OR IGNORE INTO hyperband_meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+                     COMMIT;"
+                ))
+                .map_err(|e| sql(&shown, "cannot create the schema", e))?;
+        }
+        let version: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM hyperband_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| sql(&shown, "cannot read the schema version (corrupt database?)", e))?;
+        let version: i64 = version
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| foreign("hyperband database without a schema version (corrupt?)"))?;
+        if version > SCHEMA_VERSION {
+            return Err(StorageError::NewerSchema {
+                path: shown,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    fn study_by_name(&self, name: &str) -> Result<Option<(i64, serde_json::Value)>, StorageError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, spec FROM studies WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| sql(&self.shown(), "cannot read studies", e))?;
+        row.map(|(id, spec)| {
+            let spec = serde_json::from_str(&spec).map_err(|e| StorageError::CorruptEvent {
+                name: name.to_string(),
+                seq: 0,
+                problem: format!("unreadable study spec: {e}"),
+            })?;
+            Ok((id, spec))
+        })
+        .transpose()
+    }
+}
+
+fn sql(path: &str, context: &str, source: rusqlite::Error) -> StorageError {
+    StorageError::Sqlite {
+        context: format!("{path}: {context}"),
+        source,
+    }
+}
+
+fn kind(event: &Event) -> &'static str {
+    match event {
+        Event::StudyCreated { .. } => "study_created",
+        Event::JobIssued { .. } => "job_issued",
+        Event::JobFinished { .. } => "job_finished",
+        Event::JobFailed { .. } => "job_failed",
+        Event::JobLost { .. } => "job_lost",
+    }
+}
+
+/// The job whose lease an event ends, if any.
+fn ends_lease(event: &Event) -> Option<JobId> {
+    match event {
+        Event::JobFinished { job, .. } | Event::JobFailed { job, .. } | Event::JobLost { job, .. } => {
+            Some(*job)
+        }
+        _ => None,
+    }
+}
+
+fn read_events(
+    conn: &Connection,
+    path: &str,
+    study: i64,
+    after: u64,
+) -> Result<Vec<StoredEvent>, StorageError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at, payload FROM events WHERE study = ?1 AND seq > ?2 ORDER BY seq",
+        )
+        .map_err(|e| sql(path, "cannot read events", e))?;
+    let rows = stmt
+        .query_map(params![study, after as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, String>(2)?))
+        })
+        .map_err(|e| sql(path, "cannot read events", e))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, payload) = row.map_err(|e| sql(path, "cannot read events", e))?;
+        let event = serde_json::from_str(&payload).map_err(|e| StorageError::CorruptEvent {
+            name: format!("#{study}"),
+            seq: seq as u64,
+            problem: e.to_string(),
+        })?;
+        out.push(StoredEvent {
+            seq: seq as u64,
+            at,
+            event,
+        });
+    }
+    Ok(out)
+}
+
+fn insert_event(
+    conn: &Connection,
+    path: &str,
+    study: i64,
+    event: &Event,
+) -> Result<u64, StorageError> {
+    let last: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE study = ?1")
+        .and_then(|mut s| s.query_row([study], |r| r.get(0)))
+        .map_err(|e| sql(path, "cannot append an event", e))?;
+    let seq = last + 1;
+    let payload = serde_json::to_string(event).expect("events serialize");
+    conn.prepare_cached(
+        "INSERT INTO events (study, seq, at, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![study, seq, super::now(), kind(event), payload]))
+    .map_err(|e| sql(path, "cannot append an event", e))?;
+    if let Some(job) = ends_lease(event) {
+        conn.prepare_cached("DELETE FROM leases WHERE study = ?1 AND job = ?2")
+            .and_then(|mut s| s.execute(params![study, job.0 as i64]))
+            .map_err(|e| sql(path, "cannot drop a lease", e))?;
+    }
+    Ok(seq as u64)
+}
+
+struct Locked<'a> {
+    conn: &'a Connection,
+    path: &'a str,
+    study: i64,
+}
+
+impl LockedLog for Locked<'_> {
+    fn events_after(&mut self, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
+        read_events(self.conn, self.path, self.study, seq)
+    }
+
+    fn append(&mut self, event: &Event) -> Result<u64, StorageError> {
+        insert_event(self.conn, self.path, self.study, event)
+    }
+
+    fn leases(&mut self) -> Result<Vec<Lease>, StorageError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT job, worker, expires_at FROM leases WHERE study = ?1")
+            .map_err(|e| sql(self.path, "cannot read leases", e))?;
+        let rows = stmt
+            .query_map([self.study], |r| {
+                Ok(Lease {
+                    job: JobId(r.get::<_, i64>(0)? as u64),
+                    worker: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            })
+            .map_err(|e| sql(self.path, "cannot read leases", e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| sql(self.path, "cannot read leases", e))
+    }
+
+    fn put_lease(&mut self, lease: &Lease) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO leases (study, job, worker, expires_at) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| {
+                s.execute(params![self.study, lease.job.0 as i64, lease.worker, lease.expires_at])
+            })
+            .map_err(|e| sql(self.path, "cannot write a lease", e))?;
+        Ok(())
+    }
+}
+
+impl EventStore for SqliteStore {
+    fn open_study(
+        &mut self,
+        name: &str,
+        spec: &serde_json::Value,
+    ) -> Result<(i64, serde_json::Value), StorageError> {
+        let shown = self.shown();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql(&shown, "cannot lock the database", e))?;
+        let existing: Option<(i64, String)> = tx
+            .query_row("SELECT id, spec FROM studies WHERE name = ?1", [name], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(|e| sql(&shown, "cannot read studies", e))?;
+        if let Some((id, stored)) = existing {
+            drop(tx);
+            let stored = serde_json::from_str(&stored).map_err(|e| StorageError::CorruptEvent {
+                name: name.to_string(),
+                seq: 0,
+                problem: format!("unreadable study spec: {e}"),
+            })?;
+            return Ok((id, stored));
+        }
+        tx.execute(
+            "INSERT INTO studies (name, spec, created_at) VALUES (?1, ?2, ?3)",
+            params![name, spec.to_string(), super::now()],
+        )
+        .map_err(|e| sql(&shown, "cannot create the study", e))?;
+        let id = tx.last_insert_rowid();
+        insert_event(&tx, &shown, id, &Event::StudyCreated { spec: spec.clone() })?;
+        tx.commit()
+            .map_err(|e| sql(&shown, "cannot create the study", e))?;
+        Ok((id, spec.clone()))
+    }
+
+    fn find_study(&mut self, name: &str) -> Result<(i64, serde_json::Value), StorageError> {
+        self.study_by_name(name)?
+            .ok_or_else(|| StorageError::NoSuchStudy(name.to_string()))
+    }
+
+    fn study_names(&mut self) -> Result<Vec<String>, StorageError> {
+        let shown = self.shown();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM studies ORDER BY id")
+            .map_err(|e| sql(&shown, "cannot read studies", e))?;
+        let names = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| sql(&shown, "cannot read studies", e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| sql(&shown, "cannot read studies", e))?;
+        Ok(names)
+    }
+
+    fn locked<T>(
+        &mut self,
+        study: i64,
+        f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let shown = self.shown();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql(&shown, "cannot lock the study", e))?;
+        let value = f(&mut Locked {
+            conn: &tx,
+            path: &shown,
+            study,
+        })?;
+        tx.commit()
+            .map_err(|e| sql(&shown, "cannot commit a decision", e))?;
+        Ok(value)
+    }
+
+    fn append(&mut self, study: i64, event: &Event) -> Result<u64, StorageError> {
+        let shown = self.shown();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql(&shown, "cannot lock the study", e))?;
+        let seq = insert_event(&tx, &shown, study, event)?;
+        tx.commit()
+            .map_err(|e| sql(&shown, "cannot commit a result", e))?;
+        Ok(seq)
+    }
+
+    fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
+        read_events(&self.conn, &self.shown(), study, seq)
+    }
+
+    fn renew_lease(&mut self, study: i64, job: JobId, expires_at: f64) -> Result<(), StorageError> {
+        let shown = self.shown();
+        self.conn
+            .prepare_cached("UPDATE leases SET expires_at = ?3 WHERE study = ?1 AND job = ?2")
+            .and_then(|mut s| s.execute(params![study, job.0 as i64, expires_at]))
+            .map_err(|e| sql(&shown, "cannot renew a lease", e))?;
+        Ok(())
+    }
+}
