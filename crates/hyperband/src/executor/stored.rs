@@ -113,11 +113,7 @@ pub struct WorkerReport {
 impl<S: EventStore + 'static> StoreWorker<S> {
     /// `fresh` builds an empty replica of the study (from its stored spec); it is called
     /// now and again whenever the replica must be rebuilt from the log.
-    pub fn new(
-        store: S,
-        study_id: i64,
-        fresh: Box<dyn Fn() -> Replica + Send>,
-    ) -> Self {
+    pub fn new(store: S, study_id: i64, fresh: Box<dyn Fn() -> Replica + Send>) -> Self {
         Self {
             store,
             study_id,
@@ -164,7 +160,12 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 replica.apply(&event)?;
             }
             let t = now();
-            for Lease { job, worker, expires_at } in log.leases()? {
+            for Lease {
+                job,
+                worker,
+                expires_at,
+            } in log.leases()?
+            {
                 let running = replica
                     .study()
                     .jobs()
@@ -205,7 +206,12 @@ impl<S: EventStore + 'static> StoreWorker<S> {
     }
 
     /// Records what became of `job`.
-    pub fn report(&mut self, job: &Job, outcome: Outcome, seconds: f64) -> Result<(), StorageError> {
+    pub fn report(
+        &mut self,
+        job: &Job,
+        outcome: Outcome,
+        seconds: f64,
+    ) -> Result<(), StorageError> {
         let event = match outcome {
             Outcome::Finished(evaluation) => Event::JobFinished {
                 job: job.id,

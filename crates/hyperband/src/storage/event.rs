@@ -71,8 +71,13 @@ impl IssuedJob {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Always the first event: the study's full specification, as JSON.
-    StudyCreated { spec: serde_json::Value },
-    JobIssued { job: IssuedJob, worker: String },
+    StudyCreated {
+        spec: serde_json::Value,
+    },
+    JobIssued {
+        job: IssuedJob,
+        worker: String,
+    },
     JobFinished {
         job: JobId,
         evaluation: Evaluation,
@@ -87,7 +92,10 @@ pub enum Event {
         seconds: f64,
     },
     /// The job's lease expired or its worker is known dead: it goes back to the scheduler.
-    JobLost { job: JobId, reason: String },
+    JobLost {
+        job: JobId,
+        reason: String,
+    },
 }
 
 /// An event with its place in the log and the time it was written.

@@ -22,7 +22,11 @@ pub enum StorageError {
     #[error("{path}: {problem}")]
     Foreign { path: String, problem: String },
     #[error("{path}: the database was written by a newer hyperband (schema {found}, this binary knows up to {known})")]
-    NewerSchema { path: String, found: i64, known: i64 },
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("no study named `{0}` in this storage")]
     NoSuchStudy(String),
     #[error("study `{0}` already exists in this storage")]

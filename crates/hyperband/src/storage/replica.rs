@@ -61,7 +61,11 @@ impl Replica {
     }
 
     /// Applies every event the store has after our cursor.
-    pub fn sync<S: EventStore>(&mut self, store: &mut S, study_id: i64) -> Result<(), StorageError> {
+    pub fn sync<S: EventStore>(
+        &mut self,
+        store: &mut S,
+        study_id: i64,
+    ) -> Result<(), StorageError> {
         for event in store.events_after(study_id, self.cursor)? {
             self.apply(&event)?;
         }
@@ -106,7 +110,12 @@ impl Replica {
                 seconds,
                 ..
             } => {
-                self.tell(*job, Outcome::failed(reason.clone()), stored.at, Some(*seconds))?;
+                self.tell(
+                    *job,
+                    Outcome::failed(reason.clone()),
+                    stored.at,
+                    Some(*seconds),
+                )?;
             }
             Event::JobLost { job, .. } => {
                 self.tell(*job, Outcome::Lost, stored.at, None)?;

@@ -132,7 +132,13 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| sql(&shown, "cannot read the schema version (corrupt database?)", e))?;
+            .map_err(|e| {
+                sql(
+                    &shown,
+                    "cannot read the schema version (corrupt database?)",
+                    e,
+                )
+            })?;
         let version: i64 = version
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| foreign("hyperband database without a schema version (corrupt?)"))?;
@@ -188,9 +194,9 @@ fn kind(event: &Event) -> &'static str {
 /// The job whose lease an event ends, if any.
 fn ends_lease(event: &Event) -> Option<JobId> {
     match event {
-        Event::JobFinished { job, .. } | Event::JobFailed { job, .. } | Event::JobLost { job, .. } => {
-            Some(*job)
-        }
+        Event::JobFinished { job, .. }
+        | Event::JobFailed { job, .. }
+        | Event::JobLost { job, .. } => Some(*job),
         _ => None,
     }
 }
@@ -208,7 +214,11 @@ fn read_events(
         .map_err(|e| sql(path, "cannot read events", e))?;
     let rows = stmt
         .query_map(params![study, after as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })
         .map_err(|e| sql(path, "cannot read events", e))?;
     let mut out = Vec::new();
@@ -309,9 +319,11 @@ impl EventStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&shown, "cannot lock the database", e))?;
         let existing: Option<(i64, String)> = tx
-            .query_row("SELECT id, spec FROM studies WHERE name = ?1", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT id, spec FROM studies WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .map_err(|e| sql(&shown, "cannot read studies", e))?;
         if let Some((id, stored)) = existing {

@@ -76,8 +76,13 @@ mod tests {
             StorageUrl::Sqlite(PathBuf::from("/tmp/x.db"))
         );
         assert!(StorageUrl::parse("sqlite:", base).is_err());
-        let err = StorageUrl::parse("mysql://x", base).unwrap_err().to_string();
-        assert!(err.contains("mysql://x") && err.contains("sqlite:PATH"), "{err}");
+        let err = StorageUrl::parse("mysql://x", base)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("mysql://x") && err.contains("sqlite:PATH"),
+            "{err}"
+        );
     }
 
     #[test]

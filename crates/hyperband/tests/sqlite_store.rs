@@ -1,0 +1,298 @@
+//! The SQLite event log: replay equals the live study, resume equals an uninterrupted run,
+//! workers share a study without double work, dead workers' jobs come back, and files
+//! that are not ours are refused untouched.
+
+use hyperband::executor::StoreWorker;
+use hyperband::storage::{Event, EventStore, IssuedJob, Replica, SqliteStore, StorageError};
+use hyperband::{
+    BracketSizes, Budgets, Decision, Evaluation, Hyperband, Job, JobState, Outcome, Param, Random,
+    Settings, Space, Study,
+};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+fn study(seed: u64) -> Study {
+    let space = Space::new(vec![
+        Param::log_float("lr", 1e-3, 1e-1),
+        Param::log_int("hidden", 10, 1000),
+    ])
+    .unwrap();
+    let scheduler = Hyperband::new(Budgets::new(1.0, 27.0, 3).unwrap(), BracketSizes::Algorithm)
+        .with_max_brackets(4);
+    Study::new(
+        space,
+        Box::new(Random),
+        Box::new(scheduler),
+        Settings {
+            seed,
+            ..Settings::default()
+        },
+    )
+}
+
+fn fresh(seed: u64) -> Box<dyn Fn() -> Replica + Send> {
+    Box::new(move || Replica::new("demo", study(seed)))
+}
+
+fn loss(job: &Job) -> Result<Evaluation, String> {
+    let lr = job.config.f64("lr").unwrap();
+    let hidden = job.config.f64("hidden").unwrap();
+    Ok(Evaluation::new(
+        (lr.log10() + 2.0).powi(2) + (hidden.log10() - 2.0).powi(2) + 1.0 / job.budget,
+    )
+    .with_metric("hidden", hidden))
+}
+
+fn open(path: &Path) -> (SqliteStore, i64) {
+    let mut store = SqliteStore::open(path).unwrap();
+    let (id, _) = store
+        .open_study("demo", &serde_json::json!({"seed": 7}))
+        .unwrap();
+    (store, id)
+}
+
+/// (trial, budget, loss) of every finished job, in order.
+fn results(study: &Study) -> Vec<(u64, f64, f64)> {
+    study
+        .history()
+        .observations()
+        .iter()
+        .map(|o| (o.trial.0, o.budget, o.loss))
+        .collect()
+}
+
+fn in_memory(seed: u64) -> Study {
+    let mut s = study(seed);
+    loop {
+        match s.ask() {
+            Decision::Run(job) => {
+                s.tell(job.id, Outcome::Finished(loss(&job).unwrap()))
+                    .unwrap();
+            }
+            Decision::Done => return s,
+            Decision::Wait => unreachable!(),
+        }
+    }
+}
+
+fn run_worker(path: &Path, seed: u64, max_jobs: Option<u64>) -> u64 {
+    let (store, id) = open(path);
+    let (beat, _) = open(path);
+    let mut worker = StoreWorker::new(store, id, fresh(seed));
+    let stop = AtomicBool::new(false);
+    let mut done = 0;
+    let report = worker
+        .run(beat, loss, None, &stop, &mut |_, _, _| {
+            done += 1;
+            if max_jobs.is_some_and(|m| done >= m) {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    report.jobs
+}
+
+fn replay(path: &Path, seed: u64) -> Replica {
+    let (mut store, id) = open(path);
+    let mut replica = Replica::new("demo", study(seed));
+    replica.sync(&mut store, id).unwrap();
+    replica
+}
+
+#[test]
+fn a_stored_run_replays_to_the_in_memory_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    assert_eq!(run_worker(&path, 7, None), 69);
+    let replica = replay(&path, 7);
+    let reference = in_memory(7);
+    assert_eq!(results(replica.study()), results(&reference));
+    assert_eq!(replica.study().incumbent(), reference.incumbent());
+    assert_eq!(replica.study().stats(), reference.stats());
+    assert_eq!(replica.meta().len(), 69);
+    assert!(replica.meta()[0].metrics.contains_key("hidden"));
+}
+
+#[test]
+fn stopping_and_resuming_gives_the_uninterrupted_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    let mut total = 0;
+    for _ in 0..10 {
+        total += run_worker(&path, 3, Some(9));
+    }
+    total += run_worker(&path, 3, None);
+    assert_eq!(total, 69);
+    assert_eq!(results(replay(&path, 3).study()), results(&in_memory(3)));
+}
+
+#[test]
+fn workers_share_a_study_without_double_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    open(&path);
+    let jobs: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| run_worker(&path, 11, None)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(jobs, 69);
+    let replica = replay(&path, 11);
+    let study = replica.study();
+    assert_eq!(study.stats().finished, 69);
+    let mut seen = HashSet::new();
+    for job in study.jobs() {
+        assert_eq!(job.state, JobState::Finished);
+        assert!(seen.insert((job.assignment.trial, job.assignment.rung)));
+    }
+    assert_eq!(replica.duplicates(), 0);
+    // The same trials as a serial run: configurations depend on (seed, trial) only.
+    let reference = in_memory(11);
+    for (a, b) in study
+        .history()
+        .trials()
+        .iter()
+        .zip(reference.history().trials())
+    {
+        assert_eq!(a.config, b.config);
+    }
+}
+
+#[test]
+fn jobs_of_a_dead_worker_are_reissued() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    let (mut store, id) = open(&path);
+    // A worker on this host whose process is gone took job 0 and vanished.
+    let mut ghost = Replica::new("demo", study(5));
+    let job = match ghost.study_mut().ask() {
+        Decision::Run(job) => job,
+        d => panic!("{d:?}"),
+    };
+    let dead = format!(
+        "{}:{}:0",
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim(),
+        u32::MAX - 1
+    );
+    store
+        .locked(id, &mut |log| {
+            log.append(&Event::JobIssued {
+                job: IssuedJob::from_job(&job),
+                worker: dead.clone(),
+            })?;
+            log.put_lease(&hyperband::storage::Lease {
+                job: job.id,
+                worker: dead.clone(),
+                expires_at: hyperband::storage::now() + 3600.0,
+            })
+        })
+        .unwrap();
+    assert_eq!(run_worker(&path, 5, None), 69);
+    let replica = replay(&path, 5);
+    let study = replica.study();
+    assert_eq!(study.jobs()[0].state, JobState::Lost);
+    assert_eq!(study.jobs()[1].assignment, study.jobs()[0].assignment);
+    assert_eq!(study.jobs()[1].attempt, 1);
+    assert_eq!(results(study), results(&in_memory(5)));
+}
+
+#[test]
+fn expired_leases_are_declared_lost_and_late_results_not_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    let (store, id) = open(&path);
+    let mut slow = StoreWorker::new(store, id, fresh(9)).with_lease(Duration::from_millis(1));
+    let job = match slow.next_job().unwrap() {
+        Decision::Run(job) => job,
+        d => panic!("{d:?}"),
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let (store, id) = open(&path);
+    let mut other = StoreWorker::new(store, id, fresh(9));
+    let again = match other.next_job().unwrap() {
+        Decision::Run(j) => j,
+        d => panic!("{d:?}"),
+    };
+    assert_eq!(
+        (again.trial, again.budget, again.attempt),
+        (job.trial, job.budget, 1)
+    );
+    // The slow worker reports after all: recorded, not counted.
+    slow.report(&job, Outcome::loss(1.0), 0.1).unwrap();
+    other.report(&again, Outcome::loss(2.0), 0.1).unwrap();
+    let replica = replay(&path, 9);
+    assert_eq!(replica.study().stats().finished, 1);
+    assert_eq!(replica.meta()[0].late_results, 1);
+    assert_eq!(replica.study().history().observations()[0].loss, 2.0);
+}
+
+#[test]
+fn foreign_files_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.db");
+    std::fs::write(
+        &text,
+        b"these are my notes, not a database at all\n".repeat(100),
+    )
+    .unwrap();
+    let before = std::fs::read(&text).unwrap();
+    let err = SqliteStore::open(&text).unwrap_err();
+    assert!(matches!(err, StorageError::Foreign { .. }), "{err}");
+    assert!(err.to_string().contains("notes.db"), "{err}");
+    assert!(
+        err.to_string().contains("not a hyperband database"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&text).unwrap(), before);
+
+    let other = dir.path().join("other.db");
+    let conn = rusqlite::Connection::open(&other).unwrap();
+    conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5);")
+        .unwrap();
+    drop(conn);
+    let before = std::fs::read(&other).unwrap();
+    let err = SqliteStore::open(&other).unwrap_err().to_string();
+    assert!(err.contains("another program"), "{err}");
+    assert_eq!(std::fs::read(&other).unwrap(), before);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE hyperband_meta SET value = '99' WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).unwrap_err().to_string();
+    assert!(err.contains("newer hyperband (schema 99"), "{err}");
+}
+
+#[test]
+fn a_replica_refuses_a_log_from_another_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    run_worker(&path, 7, Some(10));
+    let (mut store, id) = open(&path);
+    // Same space, another seed: the first new trial's configuration differs, but the
+    // replica takes configurations from the log; a different scheduler does not fit.
+    let space = study(7).space().clone();
+    let other = Study::new(
+        space,
+        Box::new(Random),
+        Box::new(hyperband::FullBudget::new(27.0)),
+        Settings::default(),
+    );
+    let mut replica = Replica::new("demo", other);
+    let err = replica.sync(&mut store, id).unwrap_err().to_string();
+    assert!(err.contains("another algorithm"), "{err}");
+}
