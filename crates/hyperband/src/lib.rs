@@ -30,6 +30,7 @@ pub mod rng;
 pub mod sampler;
 pub mod scheduler;
 pub mod space;
+pub mod spec;
 pub mod storage;
 pub mod study;
 
@@ -42,6 +43,7 @@ pub use scheduler::{
     PlanError, Scheduler, SuccessiveHalving,
 };
 pub use space::{Domain, Param, Space, SpaceError};
+pub use spec::{AlgorithmSpec, SamplerKind, SchedulerKind, SpecError, StudySpec};
 pub use study::{
     CostModel, JobRecord, JobState, Limits, ReplayError, Settings, Stats, Study, TellError, Told,
 };

@@ -24,7 +24,8 @@ pub struct Limits {
 }
 
 /// How a job is charged.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CostModel {
     /// Every job pays its whole budget: the objective retrains from scratch.
     #[default]

@@ -5,10 +5,10 @@
 //! `log(243) / log(3)` is 4.999..., and Optuna, SMAC3, HpBandSter and Katib lose a bracket
 //! for exact powers that way.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many configurations bracket `s` starts with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BracketSizes {
     /// `ceil((s_max+1)/(s+1) * eta^s)`: Algorithm 1 of the Hyperband paper and the talk's
