@@ -1,0 +1,216 @@
+//! A study's definition as data: what the store keeps, so that any worker (or `status`, or
+//! `export`) can rebuild the study from the database alone, and so that resuming with a
+//! changed definition can be refused.
+
+use crate::sampler::{Random, Sampler};
+use crate::scheduler::{
+    Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, SuccessiveHalving,
+};
+use crate::space::{Param, Space, SpaceError};
+use crate::study::{CostModel, Limits, Settings, Study};
+use serde::{Deserialize, Serialize};
+
+/// Budget-allocation algorithms by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchedulerKind {
+    FullBudget,
+    Sha,
+    Hyperband,
+    Asha,
+    AsyncHyperband,
+}
+
+impl SchedulerKind {
+    pub const NAMES: &'static str = "full-budget, sha, hyperband, asha, async-hyperband";
+}
+
+/// Samplers by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SamplerKind {
+    Random,
+    Tpe,
+    Gp,
+}
+
+impl SamplerKind {
+    pub const NAMES: &'static str = "random, tpe, gp";
+}
+
+fn default_eta() -> u32 {
+    3
+}
+
+/// The `[algorithm]` of a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlgorithmSpec {
+    pub scheduler: SchedulerKind,
+    pub sampler: SamplerKind,
+    pub min_budget: f64,
+    pub max_budget: f64,
+    #[serde(default = "default_eta")]
+    pub eta: u32,
+    #[serde(default)]
+    pub bracket_sizes: BracketSizes,
+    /// Configurations of a successive-halving run (`sha` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_configs: Option<u64>,
+    /// Stop Hyperband after this many brackets (unbounded by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_brackets: Option<u64>,
+}
+
+/// Everything that decides which jobs a study issues. Stop limits are not part of it: a
+/// finished study may be resumed with a larger budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudySpec {
+    pub seed: u64,
+    pub space: Vec<Param>,
+    pub algorithm: AlgorithmSpec,
+    /// How jobs are charged: `resume` when the objective continues from checkpoints.
+    pub cost: CostModel,
+    #[serde(default)]
+    pub max_retries: u32,
+    /// What evaluates jobs (a command line, a built-in workload); the library only keeps it.
+    #[serde(default)]
+    pub objective: serde_json::Value,
+}
+
+/// Why a specification cannot become a study.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    #[error(transparent)]
+    Space(#[from] SpaceError),
+    #[error(transparent)]
+    Budgets(#[from] PlanError),
+    #[error("sampler `{0}` is not available in this version (available: random)")]
+    SamplerUnavailable(&'static str),
+    #[error("scheduler `sha` needs `n_configs`, the number of configurations to start")]
+    MissingNConfigs,
+}
+
+impl StudySpec {
+    pub fn space(&self) -> Result<Space, SpecError> {
+        Ok(Space::new(self.space.clone())?)
+    }
+
+    pub fn budgets(&self) -> Result<Budgets, SpecError> {
+        let a = &self.algorithm;
+        Ok(Budgets::new(a.min_budget, a.max_budget, a.eta)?)
+    }
+
+    pub fn scheduler(&self) -> Result<Box<dyn Scheduler>, SpecError> {
+        let a = &self.algorithm;
+        let budgets = self.budgets()?;
+        Ok(match a.scheduler {
+            SchedulerKind::FullBudget => Box::new(FullBudget::new(a.max_budget)),
+            SchedulerKind::Sha => {
+                let n = a.n_configs.ok_or(SpecError::MissingNConfigs)?;
+                Box::new(SuccessiveHalving::new(budgets, n)?)
+            }
+            SchedulerKind::Hyperband => {
+                let hb = Hyperband::new(budgets, a.bracket_sizes);
+                Box::new(match a.max_brackets {
+                    Some(n) => hb.with_max_brackets(n),
+                    None => hb,
+                })
+            }
+            SchedulerKind::Asha => Box::new(Asha::new(budgets)),
+            SchedulerKind::AsyncHyperband => {
+                Box::new(Asha::async_hyperband(budgets, a.bracket_sizes))
+            }
+        })
+    }
+
+    pub fn sampler(&self) -> Result<Box<dyn Sampler>, SpecError> {
+        match self.algorithm.sampler {
+            SamplerKind::Random => Ok(Box::new(Random)),
+            SamplerKind::Tpe => Err(SpecError::SamplerUnavailable("tpe")),
+            SamplerKind::Gp => Err(SpecError::SamplerUnavailable("gp")),
+        }
+    }
+
+    /// Checks that the specification can be built, without building twice later.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        self.build(Limits::default()).map(|_| ())
+    }
+
+    /// A fresh study with `limits`.
+    pub fn build(&self, limits: Limits) -> Result<Study, SpecError> {
+        Ok(Study::new(
+            self.space()?,
+            self.sampler()?,
+            self.scheduler()?,
+            Settings {
+                seed: self.seed,
+                limits,
+                cost: self.cost,
+                max_retries: self.max_retries,
+                ..Settings::default()
+            },
+        ))
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("specs serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> StudySpec {
+        StudySpec {
+            seed: 7,
+            space: vec![
+                Param::log_float("lr", 1e-3, 1e-1),
+                Param::log_int("hidden", 10, 1000),
+                Param::categorical("act", &["relu", "tanh"]),
+            ],
+            algorithm: AlgorithmSpec {
+                scheduler: SchedulerKind::Hyperband,
+                sampler: SamplerKind::Random,
+                min_budget: 1.0,
+                max_budget: 81.0,
+                eta: 3,
+                bracket_sizes: BracketSizes::Table,
+                n_configs: None,
+                max_brackets: None,
+            },
+            cost: CostModel::Resume,
+            max_retries: 1,
+            objective: serde_json::json!({"builtin": "mnist-mlp"}),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let s = spec();
+        let json = s.to_json();
+        assert_eq!(json["space"][0]["type"], "float");
+        assert_eq!(json["algorithm"]["scheduler"], "hyperband");
+        assert_eq!(json["algorithm"]["bracket_sizes"], "table");
+        let back: StudySpec = serde_json::from_value(json).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(
+            back.build(Limits::default()).unwrap().scheduler_name(),
+            "hyperband"
+        );
+    }
+
+    #[test]
+    fn unbuildable_specs_say_why() {
+        let mut s = spec();
+        s.algorithm.scheduler = SchedulerKind::Sha;
+        assert_eq!(s.validate().unwrap_err(), SpecError::MissingNConfigs);
+        s.algorithm.n_configs = Some(9);
+        assert!(s.validate().is_ok());
+        s.algorithm.eta = 1;
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "eta must be at least 2, got 1"
+        );
+    }
+}
