@@ -40,6 +40,10 @@ impl Replica {
         }
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn study(&self) -> &Study {
         &self.study
     }
