@@ -1,2 +1,6 @@
 //! Objectives: what evaluates a job. In-process closures need nothing from here; a training
 //! script in any language runs as a command.
+
+pub mod command;
+
+pub use command::{placeholders, CommandObjective};

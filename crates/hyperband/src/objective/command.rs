@@ -1,0 +1,450 @@
+//! Command objectives: a user's training program, in any language, evaluates a job.
+//!
+//! The program is started directly, never through a shell, so that a categorical choice
+//! like `a b;rm -rf x` reaches it as one argument and nothing else. Each run gets its own
+//! process group, so a timeout also kills whatever the program started (data loaders,
+//! `torchrun` children), and stragglers are killed when it exits, so that nothing keeps
+//! writing to a trial's checkpoint while the trial's next job runs.
+
+mod output;
+
+use crate::config::Config;
+use crate::job::{Evaluation, Job};
+use std::fs::{self, File};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Placeholders every command may use besides the parameter names.
+pub const JOB_PLACEHOLDERS: &[&str] = &["budget", "resume_from", "trial", "job", "checkpoint_dir"];
+
+/// How many lines of stderr a failure reason carries.
+const STDERR_TAIL_LINES: usize = 20;
+/// The longest pause between two checks of a running program with a timeout.
+const MAX_POLL: Duration = Duration::from_millis(50);
+
+/// One argument of the command line: literal text and placeholders.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    Slot(String),
+}
+
+/// Splits an argument into text and placeholders; `{{` and `}}` stand for literal braces.
+fn parse_arg(arg: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut chars = arg.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '}' => {
+                return Err(format!(
+                    "unmatched `}}` in argument {arg:?} (write `}}}}` for a literal brace)"
+                ))
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some('{') | None => {
+                            return Err(format!(
+                            "unclosed `{{` in argument {arg:?} (write `{{{{` for a literal brace)"
+                        ))
+                        }
+                        Some(c) => name.push(c),
+                    }
+                }
+                if name.is_empty() {
+                    return Err(format!("empty placeholder `{{}}` in argument {arg:?}"));
+                }
+                if !text.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+                }
+                pieces.push(Piece::Slot(name));
+            }
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() || pieces.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+    Ok(pieces)
+}
+
+/// The placeholder names in one argument of a command template, in order, so that a study
+/// file can be checked against its space before anything runs.
+pub fn placeholders(arg: &str) -> Result<Vec<String>, String> {
+    Ok(parse_arg(arg)?
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Slot(name) => Some(name),
+            Piece::Text(_) => None,
+        })
+        .collect())
+}
+
+/// The environment variable that carries parameter `name`: upper-cased, with characters a
+/// shell could not name replaced by `_`.
+pub fn param_env_var(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("HYPERBAND_PARAM_{name}")
+}
+
+/// Runs a program for each job and reads its loss off the last line of its stdout.
+#[derive(Debug, Clone)]
+pub struct CommandObjective {
+    argv: Vec<String>,
+    template: Vec<Vec<Piece>>,
+    timeout: Option<Duration>,
+    workdir: PathBuf,
+    log_dir: PathBuf,
+    checkpoint_root: PathBuf,
+    extra_env: Vec<(String, String)>,
+}
+
+impl CommandObjective {
+    /// A command from its argument template (program first). Defaults: no timeout, the
+    /// current directory as working directory, logs in `./logs`, checkpoints in
+    /// `./checkpoints`.
+    pub fn new(argv: Vec<String>) -> Result<Self, String> {
+        if argv.is_empty() {
+            return Err("the command is empty".to_string());
+        }
+        let template = argv
+            .iter()
+            .map(|a| parse_arg(a))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            argv,
+            template,
+            timeout: None,
+            workdir: PathBuf::from("."),
+            log_dir: PathBuf::from("logs"),
+            checkpoint_root: PathBuf::from("checkpoints"),
+            extra_env: Vec::new(),
+        })
+    }
+
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Where the program runs; a relative program path (`./train.py`) is found from here.
+    pub fn with_workdir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.workdir = dir.into();
+        self
+    }
+
+    /// Where `job-<id>.stdout` and `job-<id>.stderr` go.
+    pub fn with_log_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.log_dir = dir.into();
+        self
+    }
+
+    /// Where each trial gets its checkpoint directory `trial-<id>`.
+    pub fn with_checkpoint_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_root = dir.into();
+        self
+    }
+
+    /// Sets an environment variable for every run (the `HYPERBAND_*` ones take precedence).
+    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_env.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The stdout log of a job (its stderr log has the extension `stderr`).
+    pub fn stdout_path(&self, job: &Job) -> PathBuf {
+        self.log_dir.join(format!("job-{}.stdout", job.id))
+    }
+
+    pub fn stderr_path(&self, job: &Job) -> PathBuf {
+        self.log_dir.join(format!("job-{}.stderr", job.id))
+    }
+
+    /// The directory where trial `job.trial` keeps its checkpoints, for every job of it.
+    pub fn checkpoint_dir(&self, job: &Job) -> PathBuf {
+        self.checkpoint_root.join(format!("trial-{}", job.trial))
+    }
+
+    /// The command line for `job`, one argument per template argument.
+    pub fn command_line(&self, job: &Job) -> Result<Vec<String>, String> {
+        let checkpoint_dir = absolute(&self.checkpoint_dir(job))?;
+        self.substitute(job, &checkpoint_dir)
+    }
+
+    fn substitute(&self, job: &Job, checkpoint_dir: &Path) -> Result<Vec<String>, String> {
+        self.template
+            .iter()
+            .map(|pieces| {
+                let mut arg = String::new();
+                for piece in pieces {
+                    match piece {
+                        Piece::Text(t) => arg.push_str(t),
+                        Piece::Slot(name) => arg.push_str(
+                            &slot_value(name, job, checkpoint_dir)
+                                .ok_or_else(|| unknown_placeholder(name, &job.config))?,
+                        ),
+                    }
+                }
+                Ok(arg)
+            })
+            .collect()
+    }
+
+    /// Runs the program for `job`. `Err` carries what went wrong followed by the tail of
+    /// the program's stderr, ready to be recorded as the job's failure reason.
+    pub fn run(&self, job: &Job) -> Result<Evaluation, String> {
+        let workdir = absolute(&self.workdir)?;
+        let log_dir = absolute(&self.log_dir)?;
+        let checkpoint_dir = absolute(&self.checkpoint_dir(job))?;
+        for dir in [&log_dir, &checkpoint_dir] {
+            fs::create_dir_all(dir)
+                .map_err(|e| format!("could not create `{}`: {}", dir.display(), os_msg(&e)))?;
+        }
+        let argv = self.substitute(job, &checkpoint_dir)?;
+        let stdout_path = log_dir.join(format!("job-{}.stdout", job.id));
+        let stderr_path = log_dir.join(format!("job-{}.stderr", job.id));
+        let create = |p: &Path| {
+            File::create(p)
+                .map_err(|e| format!("could not create `{}`: {}", p.display(), os_msg(&e)))
+        };
+        let (stdout, stderr) = (create(&stdout_path)?, create(&stderr_path)?);
+
+        let mut program = PathBuf::from(&argv[0]);
+        if program.is_relative() && program.components().count() > 1 {
+            // `./train.py` means the one in the working directory, whatever ours is.
+            program = workdir.join(program);
+        }
+        let mut command = Command::new(&program);
+        command
+            .args(&argv[1..])
+            .current_dir(&workdir)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0);
+        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
+        for (name, value) in job.config.iter() {
+            command.env(param_env_var(name), value.to_string());
+        }
+        let config_json = serde_json::to_string(&job.config).map_err(|e| e.to_string())?;
+        command
+            .env("HYPERBAND_BUDGET", job.budget.to_string())
+            .env("HYPERBAND_RESUME_FROM", job.resume_from.to_string())
+            .env("HYPERBAND_CHECKPOINT_DIR", &checkpoint_dir)
+            .env("HYPERBAND_TRIAL", job.trial.to_string())
+            .env("HYPERBAND_JOB", job.id.to_string())
+            .env("HYPERBAND_CONFIG", config_json);
+
+        let child = command
+            .spawn()
+            .map_err(|e| format!("could not start `{}`: {}", argv[0], os_msg(&e)))?;
+        let fail = |what: String| Err(with_stderr_tail(what, &stderr_path));
+        let status = match wait(child, self.timeout) {
+            Waited::Exited(status) => status,
+            Waited::TimedOut => {
+                let t = self.timeout.unwrap_or_default();
+                return fail(format!("killed after timeout of {t:?}"));
+            }
+            Waited::Error(e) => return fail(e),
+        };
+        if !status.success() {
+            return fail(describe_status(status));
+        }
+        let line = match output::last_line(&stdout_path) {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                return fail("no output on stdout (the loss belongs on its last line)".into())
+            }
+            Err(e) => {
+                return fail(format!(
+                    "could not read `{}`: {}",
+                    stdout_path.display(),
+                    os_msg(&e)
+                ))
+            }
+        };
+        output::parse_evaluation(&line).or_else(fail)
+    }
+}
+
+fn slot_value(name: &str, job: &Job, checkpoint_dir: &Path) -> Option<String> {
+    Some(match name {
+        "budget" => job.budget.to_string(),
+        "resume_from" => job.resume_from.to_string(),
+        "trial" => job.trial.to_string(),
+        "job" => job.id.to_string(),
+        "checkpoint_dir" => checkpoint_dir.to_string_lossy().into_owned(),
+        _ => job.config.get(name)?.to_string(),
+    })
+}
+
+fn unknown_placeholder(name: &str, config: &Config) -> String {
+    let mut known: Vec<&str> = config.names().iter().map(String::as_str).collect();
+    known.extend(JOB_PLACEHOLDERS);
+    format!(
+        "placeholder `{{{name}}}` names no parameter; known: {}",
+        known.join(", ")
+    )
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, String> {
+    std::path::absolute(path).map_err(|e| format!("bad path `{}`: {}", path.display(), e))
+}
+
+/// An OS error's text without the ` (os error N)` suffix.
+fn os_msg(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn with_stderr_tail(what: String, stderr_path: &Path) -> String {
+    let lines = output::tail_lines(stderr_path, STDERR_TAIL_LINES);
+    if lines.is_empty() {
+        return what;
+    }
+    let mut reason = format!(
+        "{what}\nstderr (last {} lines of {}):",
+        lines.len(),
+        stderr_path.display()
+    );
+    for line in lines {
+        reason.push_str("\n  ");
+        reason.push_str(&line);
+    }
+    reason
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    match status.signal() {
+        Some(sig) => match signal_name(sig) {
+            Some(name) => format!("killed by signal {sig} ({name})"),
+            None => format!("killed by signal {sig}"),
+        },
+        None => format!("ended with {status}"),
+    }
+}
+
+fn signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        _ => return None,
+    })
+}
+
+enum Waited {
+    Exited(ExitStatus),
+    TimedOut,
+    Error(String),
+}
+
+/// Waits for the program, killing its whole process group on timeout, and after a normal
+/// exit too (stragglers it left behind). The group is killed while the leader is still an
+/// unreaped zombie, so its id cannot have been reused by an unrelated group.
+fn wait(mut child: Child, timeout: Option<Duration>) -> Waited {
+    let pid = child.id();
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut pause = Duration::from_millis(1);
+    let timed_out = loop {
+        match exited_unreaped(pid, deadline.is_some()) {
+            Ok(true) => break false,
+            Ok(false) => {}
+            Err(e) => {
+                kill_group(pid);
+                let _ = child.wait();
+                return Waited::Error(format!("could not wait for the program: {e}"));
+            }
+        }
+        let Some(deadline) = deadline else {
+            continue; // a blocking wait returned early (a signal): wait again
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            break true;
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(MAX_POLL);
+    };
+    kill_group(pid);
+    match child.wait() {
+        Ok(_) if timed_out => Waited::TimedOut,
+        Ok(status) => Waited::Exited(status),
+        Err(e) => Waited::Error(format!("could not wait for the program: {e}")),
+    }
+}
+
+/// Whether child `pid` has exited, leaving it unreaped; `poll` returns at once instead of
+/// blocking until it exits.
+fn exited_unreaped(pid: u32, poll: bool) -> Result<bool, std::io::Error> {
+    let mut flags = libc::WEXITED | libc::WNOWAIT;
+    if poll {
+        flags |= libc::WNOHANG;
+    }
+    // SAFETY: `info` is a plain C struct that waitid fills in; zeroed is a valid value, and
+    // a zero si_pid after WNOHANG means "not yet".
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        if libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) != 0 {
+            let e = std::io::Error::last_os_error();
+            return match e.kind() {
+                std::io::ErrorKind::Interrupted => Ok(false),
+                _ => Err(e),
+            };
+        }
+        Ok(info.si_pid() != 0)
+    }
+}
+
+fn kill_group(pgid: u32) {
+    // SAFETY: kill has no memory effects; a group that is already gone gives ESRCH.
+    unsafe {
+        libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
+    }
+}
