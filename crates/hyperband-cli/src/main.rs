@@ -6,7 +6,9 @@ use std::process::ExitCode;
 mod bench;
 mod cli_error;
 mod lab;
+mod plot;
 mod schedule;
+mod synthetic;
 
 /// Hyperparameter optimization with Hyperband, successive halving, ASHA and model-based samplers.
 #[derive(Debug, Parser)]

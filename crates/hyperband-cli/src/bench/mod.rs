@@ -1,6 +1,7 @@
 //! `hyperband bench`: built-in benchmarks.
 
 mod overhead;
+mod synthetic;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -12,10 +13,13 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Cost of the decisions alone: ask + tell per job with a free objective.
     Overhead(overhead::OverheadArgs),
+    /// Methods side by side on a synthetic problem: regret against budget spent.
+    Synthetic(synthetic::SyntheticArgs),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.which {
         BenchCommand::Overhead(a) => overhead::run(a),
+        BenchCommand::Synthetic(a) => synthetic::run(a),
     }
 }
