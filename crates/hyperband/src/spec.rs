@@ -2,7 +2,7 @@
 //! `export`) can rebuild the study from the database alone, and so that resuming with a
 //! changed definition can be refused.
 
-use crate::sampler::{Random, Sampler};
+use crate::sampler::{Random, Sampler, Tpe};
 use crate::scheduler::{
     Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, SuccessiveHalving,
 };
@@ -126,7 +126,7 @@ impl StudySpec {
     pub fn sampler(&self) -> Result<Box<dyn Sampler>, SpecError> {
         match self.algorithm.sampler {
             SamplerKind::Random => Ok(Box::new(Random)),
-            SamplerKind::Tpe => Err(SpecError::SamplerUnavailable("tpe")),
+            SamplerKind::Tpe => Ok(Box::new(Tpe::default())),
             SamplerKind::Gp => Err(SpecError::SamplerUnavailable("gp")),
         }
     }

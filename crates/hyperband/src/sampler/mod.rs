@@ -1,8 +1,10 @@
 //! Samplers answer *what to try*: a new configuration, given the history.
 
 mod random;
+mod tpe;
 
 pub use random::Random;
+pub use tpe::{Tpe, TpeConfig};
 
 use crate::config::Config;
 use crate::history::History;
