@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 mod bench;
 mod cli_error;
+mod demo;
 mod lab;
 mod plot;
+mod progress;
+mod runner;
 mod schedule;
 mod synthetic;
 
@@ -24,6 +27,8 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Built-in benchmarks.
     Bench(bench::BenchArgs),
+    /// Demonstrations on the embedded store.
+    Demo(demo::DemoArgs),
     /// Run one of the talk's optimization experiments.
     Lab(lab::LabArgs),
 }
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Schedule(args) => schedule::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Lab(args) => lab::run(args),
     };
     match result {

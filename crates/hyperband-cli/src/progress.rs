@@ -1,0 +1,121 @@
+//! What a person watching a run sees: a progress bar on a terminal (trials, budget spent of
+//! the total, best loss, ETA), or one line per finished job when output goes to a file or
+//! a pipe, where a redrawn bar would be noise.
+
+use crate::runner::RunPlan;
+use crate::schedule::fmt_budget;
+use hyperband::storage::Replica;
+use hyperband::JobState;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Instant;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    /// Jobs before this index have all been printed (plain mode).
+    printed_upto: usize,
+    printed: Vec<bool>,
+    start: Instant,
+}
+
+impl Progress {
+    pub fn new(plan: &RunPlan, start: Instant) -> Self {
+        let limits = (plan.build)().settings().limits;
+        let bar = (!plan.plain && std::io::stdout().is_terminal()).then(|| {
+            let bar = match (limits.max_total_budget, limits.max_trials) {
+                (Some(budget), _) => {
+                    let bar = ProgressBar::new(budget.ceil() as u64);
+                    bar.set_style(style(
+                        "{elapsed_precise} [{wide_bar}] budget {pos}/{len} (ETA {eta}) {msg}",
+                    ));
+                    bar
+                }
+                (None, Some(trials)) => {
+                    let bar = ProgressBar::new(trials);
+                    bar.set_style(style(
+                        "{elapsed_precise} [{wide_bar}] trials {pos}/{len} (ETA {eta}) {msg}",
+                    ));
+                    bar
+                }
+                (None, None) => {
+                    let bar = ProgressBar::new_spinner();
+                    bar.set_style(style("{elapsed_precise} {spinner} {msg}"));
+                    bar
+                }
+            };
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Self {
+            bar,
+            printed_upto: 0,
+            printed: Vec::new(),
+            start,
+        }
+    }
+
+    pub fn update(&mut self, replica: &Replica) {
+        let study = replica.study();
+        let stats = study.stats();
+        let best = study
+            .incumbent()
+            .map(|o| format!("best {:.5} @ {}", o.loss, fmt_budget(o.budget)))
+            .unwrap_or_else(|| "no result yet".to_string());
+        match &self.bar {
+            Some(bar) => {
+                let limits = study.settings().limits;
+                if limits.max_total_budget.is_some() {
+                    bar.set_position(stats.budget_spent.round() as u64);
+                } else if limits.max_trials.is_some() {
+                    bar.set_position(stats.trials);
+                }
+                bar.set_message(format!(
+                    "· trials {} · jobs {} ({} running, {} failed) · {best}",
+                    stats.trials, stats.finished, stats.running, stats.failed
+                ));
+            }
+            None => self.print_new_jobs(replica, &best),
+        }
+    }
+
+    fn print_new_jobs(&mut self, replica: &Replica, best: &str) {
+        let jobs = replica.study().jobs();
+        self.printed.resize(jobs.len(), false);
+        for (i, job) in jobs.iter().enumerate().skip(self.printed_upto) {
+            if self.printed[i] || job.state == JobState::Running {
+                continue;
+            }
+            self.printed[i] = true;
+            let a = &job.assignment;
+            let what = match (job.state, job.loss, &job.failure) {
+                (JobState::Finished, Some(loss), _) => format!("loss {loss:.6}"),
+                (JobState::Lost, ..) => "lost (worker gone); re-issued".to_string(),
+                (_, _, Some(reason)) => {
+                    format!("FAILED: {}", reason.lines().next().unwrap_or_default())
+                }
+                _ => format!("{:?}", job.state),
+            };
+            println!(
+                "[{:>7.1}s] job {i} trial {} budget {}: {what} · {best}",
+                self.start.elapsed().as_secs_f64(),
+                a.trial,
+                fmt_budget(a.budget),
+            );
+        }
+        while self.printed_upto < self.printed.len() && self.printed[self.printed_upto] {
+            self.printed_upto += 1;
+        }
+    }
+
+    pub fn finish(&mut self, _replica: &Replica) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .expect("the templates above are valid")
+        .progress_chars("=> ")
+}

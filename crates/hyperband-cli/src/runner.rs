@@ -1,0 +1,208 @@
+//! Runs a study on a store with N local workers, a progress display and graceful stop.
+//!
+//! Every worker, whether a thread here or a `hyperband worker` process elsewhere, is an
+//! ordinary store worker with its own connection and replica; this process adds nothing
+//! but threads and a display, so killing it at any moment loses nothing that was stored.
+
+use crate::cli_error::bad_input;
+use crate::progress::Progress;
+use anyhow::Context;
+use hyperband::executor::{StopReason, StoreWorker};
+use hyperband::storage::{EventStore, Replica, SqliteStore, StorageUrl};
+use hyperband::{Evaluation, Job, Study};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Builds a fresh (empty) study from its specification.
+pub type StudyBuilder = Arc<dyn Fn() -> Study + Send + Sync>;
+/// Evaluates one job.
+pub type Objective = Arc<dyn Fn(&Job) -> Result<Evaluation, String> + Send + Sync>;
+
+/// Everything a run needs.
+pub struct RunPlan {
+    pub name: String,
+    /// The study's defining specification; a stored study with another is refused.
+    pub spec: serde_json::Value,
+    pub build: StudyBuilder,
+    pub storage: StorageUrl,
+    pub workers: usize,
+    pub max_time: Option<Duration>,
+    /// Print a line per job instead of a progress bar (also chosen when stdout is no tty).
+    pub plain: bool,
+    /// No progress output at all (for `--json`).
+    pub quiet: bool,
+}
+
+/// How a run ended, with the study as the store has it.
+pub struct RunOutcome {
+    pub replica: Replica,
+    pub stopped: StopReason,
+    pub interrupted: bool,
+    pub elapsed: Duration,
+    pub path: PathBuf,
+}
+
+/// Opens the SQLite file a plan names; other stores come with the distributed issue.
+pub fn open_store(url: &StorageUrl) -> anyhow::Result<SqliteStore> {
+    match url {
+        StorageUrl::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create folder {}", dir.display()))?;
+            }
+            SqliteStore::open(path).map_err(bad_input)
+        }
+        StorageUrl::Postgres(_) => Err(bad_input(anyhow::anyhow!(
+            "storage {}: PostgreSQL is not supported by this build yet; use a sqlite: URL",
+            url.redacted()
+        ))),
+    }
+}
+
+/// Creates the study or checks that the stored one has the same specification.
+pub fn open_study(
+    store: &mut SqliteStore,
+    name: &str,
+    spec: &serde_json::Value,
+) -> anyhow::Result<i64> {
+    let (id, stored) = store.open_study(name, spec)?;
+    if stored != *spec {
+        let changed = changed_keys(&stored, spec).join(", ");
+        return Err(bad_input(anyhow::anyhow!(
+            "study `{name}` in {} was created with a different definition (changed: {changed}); \
+             its stored results would not mean the same thing. Give the study a new name, or \
+             run with --fork to start a copy under a new name",
+            store.path().display()
+        )));
+    }
+    Ok(id)
+}
+
+/// Top-level and second-level keys whose values differ, for the refusal message.
+fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return vec!["everything".to_string()];
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for k in keys {
+        match (a.get(k), b.get(k)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) if x.is_object() && y.is_object() => {
+                for sub in changed_keys(x, y) {
+                    out.push(format!("{k}.{sub}"));
+                }
+            }
+            _ => out.push(k.clone()),
+        }
+    }
+    out
+}
+
+/// The first `NAME-fork-N` not yet in the store.
+pub fn fork_name(store: &mut SqliteStore, name: &str) -> anyhow::Result<String> {
+    let names = store.study_names()?;
+    Ok((1..)
+        .map(|n| format!("{name}-fork-{n}"))
+        .find(|candidate| !names.contains(candidate))
+        .expect("some fork name is free"))
+}
+
+/// Runs `plan` until the study is done, time is up, or Ctrl-C / SIGTERM.
+pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
+    let StorageUrl::Sqlite(path) = &plan.storage else {
+        return Err(open_store(&plan.storage).err().expect("only sqlite opens"));
+    };
+    let mut store = open_store(&plan.storage)?;
+    let id = open_study(&mut store, &plan.name, &plan.spec)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    install_stop_handler(stop.clone());
+    let start = Instant::now();
+    let deadline = plan.max_time.map(|t| start + t);
+    let progress_done = AtomicBool::new(false);
+    let results: Vec<anyhow::Result<StopReason>> = std::thread::scope(|scope| {
+        let progress = (!plan.quiet).then(|| {
+            let mut display = Progress::new(plan, start);
+            let (build, name, url) = (plan.build.clone(), plan.name.clone(), plan.storage.clone());
+            let done = &progress_done;
+            scope.spawn(move || -> anyhow::Result<()> {
+                let mut store = open_store(&url)?;
+                let mut replica = Replica::new(&name, build());
+                while !done.load(Ordering::Relaxed) {
+                    replica.sync(&mut store, id)?;
+                    display.update(&replica);
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                replica.sync(&mut store, id)?;
+                display.update(&replica);
+                display.finish(&replica);
+                Ok(())
+            })
+        });
+        let handles: Vec<_> = (0..plan.workers.max(1))
+            .map(|_| {
+                let (objective, stop) = (objective.clone(), stop.clone());
+                scope.spawn(move || -> anyhow::Result<StopReason> {
+                    let store = open_store(&plan.storage)?;
+                    let beat = open_store(&plan.storage)?;
+                    let (build, name) = (plan.build.clone(), plan.name.clone());
+                    let mut worker =
+                        StoreWorker::new(store, id, Box::new(move || Replica::new(&name, build())));
+                    let report = worker.run(
+                        beat,
+                        |job| objective(job),
+                        deadline,
+                        &stop,
+                        &mut |_, _, _| {},
+                    )?;
+                    Ok(report.stopped)
+                })
+            })
+            .collect();
+        let results = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))
+            })
+            .collect();
+        progress_done.store(true, Ordering::Relaxed);
+        if let Some(p) = progress {
+            if let Ok(Err(e)) = p.join() {
+                eprintln!("warning: progress display stopped: {e:#}");
+            }
+        }
+        results
+    });
+    let mut stopped = StopReason::Done;
+    for r in results {
+        if r? == StopReason::Time {
+            stopped = StopReason::Time;
+        }
+    }
+    let mut replica = Replica::new(&plan.name, (plan.build)());
+    replica.sync(&mut store, id)?;
+    Ok(RunOutcome {
+        replica,
+        stopped,
+        interrupted: stop.load(Ordering::Relaxed),
+        elapsed: start.elapsed(),
+        path: path.clone(),
+    })
+}
+
+/// First Ctrl-C or SIGTERM: finish the running jobs and stop. Second: exit at once (the
+/// running jobs are declared lost and re-run when the study resumes).
+fn install_stop_handler(stop: Arc<AtomicBool>) {
+    let _ = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::Relaxed) {
+            eprintln!("\nstopping now; running jobs will be re-run on resume");
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the running jobs finish (Ctrl-C again to stop now)");
+    });
+}
