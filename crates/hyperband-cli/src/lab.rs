@@ -1,13 +1,87 @@
-//! `hyperband lab NAME`: the talk's optimization experiments.
+//! `hyperband lab NAME`: the talk's optimization experiments (see docs/labs.md).
+//!
+//! The experiments live in the `labs` crate; this module only maps flags to their configs and
+//! chooses between the table, JSON and figure outputs.
+
+use crate::cli_error::bad_input;
+use labs::quadratic::{self, QuadraticConfig};
+use serde::Serialize;
+use std::path::PathBuf;
 
 /// Arguments of `hyperband lab`.
 #[derive(Debug, clap::Args)]
 pub struct LabArgs {
-    /// Which experiment to run.
-    pub name: String,
+    #[command(subcommand)]
+    pub lab: Lab,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Directory for the SVG figures.
+    #[arg(long, global = true, default_value = "out/labs")]
+    pub out: PathBuf,
+    /// Skip writing figures.
+    #[arg(long, global = true)]
+    pub no_figures: bool,
+    /// Seed of every random draw in the experiment.
+    #[arg(long, global = true, default_value_t = 7)]
+    pub seed: u64,
+}
+
+/// Which experiment to run.
+#[derive(Debug, clap::Subcommand)]
+pub enum Lab {
+    /// Gradient descent on 1/2 sum a_i x_i^2: closed form, convergence, divergence, the 2-d saddle.
+    Quadratic {
+        /// Dimension of x.
+        #[arg(long, default_value_t = 6)]
+        dim: usize,
+        /// Step size t (in (0, 1); curvatures are drawn with t |a_i| < 1).
+        #[arg(long, default_value_t = 0.5)]
+        step: f64,
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+        /// Random starts per case.
+        #[arg(long, default_value_t = 1000)]
+        starts: usize,
+    },
 }
 
 /// Runs one lab.
 pub fn run(args: &LabArgs) -> anyhow::Result<()> {
-    anyhow::bail!("lab {:?} is not implemented yet", args.name)
+    let figures = (!args.no_figures).then_some(args.out.as_path());
+    match &args.lab {
+        Lab::Quadratic {
+            dim,
+            step,
+            iterations,
+            starts,
+        } => {
+            let cfg = QuadraticConfig {
+                seed: args.seed,
+                dim: *dim,
+                step: *step,
+                iterations: *iterations,
+                starts: *starts,
+            };
+            let report = quadratic::run(&cfg, figures).map_err(wrap)?;
+            emit(args.json, &report, || report.table())
+        }
+    }
+}
+
+/// Invalid settings and unreadable inputs are the user's; a failed figure write is not.
+fn wrap(err: labs::LabError) -> anyhow::Error {
+    match err {
+        labs::LabError::Figure { .. } => anyhow::Error::new(err),
+        _ => bad_input(err),
+    }
+}
+
+fn emit<T: Serialize>(json: bool, report: &T, table: impl Fn() -> String) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", table());
+    }
+    Ok(())
 }
