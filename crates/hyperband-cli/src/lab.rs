@@ -5,6 +5,7 @@
 
 use crate::cli_error::bad_input;
 use labs::quadratic::{self, QuadraticConfig};
+use labs::saddle::{self, SaddleConfig};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -44,6 +45,20 @@ pub enum Lab {
         #[arg(long, default_value_t = 1000)]
         starts: usize,
     },
+    /// Gradient descent on x1^4 - 2 x1^2 + x2^2: random starts never converge to the saddle.
+    Saddle {
+        /// Random starts in total, spread over start distributions and step sizes.
+        #[arg(long, default_value_t = 100_000)]
+        starts: usize,
+        /// Step sizes (comma-separated), each below the stability limit 2/8.
+        #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2")]
+        steps: Vec<f64>,
+        #[arg(long, default_value_t = 10_000)]
+        max_iterations: usize,
+        /// Starts placed exactly on the stable manifold x1 = 0.
+        #[arg(long, default_value_t = 1000)]
+        manifold_starts: usize,
+    },
 }
 
 /// Runs one lab.
@@ -64,6 +79,22 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
                 starts: *starts,
             };
             let report = quadratic::run(&cfg, figures).map_err(wrap)?;
+            emit(args.json, &report, || report.table())
+        }
+        Lab::Saddle {
+            starts,
+            steps,
+            max_iterations,
+            manifold_starts,
+        } => {
+            let cfg = SaddleConfig {
+                seed: args.seed,
+                starts: *starts,
+                steps: steps.clone(),
+                max_iterations: *max_iterations,
+                manifold_starts: *manifold_starts,
+            };
+            let report = saddle::run(&cfg, figures).map_err(wrap)?;
             emit(args.json, &report, || report.table())
         }
     }
