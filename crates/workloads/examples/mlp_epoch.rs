@@ -1,12 +1,13 @@
 //! Milliseconds per training epoch of the MNIST perceptron, for the comparison with PyTorch in
 //! `benches/pytorch/` (same network, batch size, data size and thread count).
 //!
-//! An epoch is one pass over all 10,000 bundled digits in minibatches of 100 (100 SGD steps).
+//! An epoch is one pass over all 10,000 bundled digits in minibatches of 100 (100 SGD steps;
+//! `--batch` changes the minibatch size).
 //! Prints one JSON object per (hidden, threads) setting with the median and minimum over the
 //! timed epochs.
 //!
 //! ```text
-//! cargo run --release -p workloads --example mlp_epoch -- [--hidden 100,1000] [--threads 1,2] [--epochs 7]
+//! cargo run --release -p workloads --example mlp_epoch -- [--hidden 100,1000] [--threads 1,2] [--epochs 7] [--batch 100]
 //! ```
 
 use std::time::Instant;
@@ -27,7 +28,7 @@ fn main() {
     let hiddens = list(&args, "--hidden", &[100, 1000]);
     let threads = list(&args, "--threads", &[1, 2]);
     let epochs = list(&args, "--epochs", &[7])[0];
-    let batch = 100;
+    let batch = list(&args, "--batch", &[100])[0];
     let data = bundled().expect("bundled digits");
     let steps_per_epoch = (data.len() / batch) as u64;
     for &hidden in &hiddens {

@@ -8,8 +8,10 @@
 //!
 //! ```text
 //! "HBMLPCK\0"  u32 version  f64 lr  f64 l2  u64 hidden  u64 batch  u64 seed  u64 step
-//! u8 has_data  u64 data_fingerprint  f32 w1[784*h] b1[h] w2[h*10] b2[10]  u64 fnv1a(all before)
+//! u8 has_data  u64 data_fingerprint  f32 w1[h*784] b1[h] w2[10*h] b2[10]  u64 fnv1a(all before)
 //! ```
+//!
+//! with the weight matrices row-major as output x input (PyTorch's `nn.Linear` layout).
 
 use super::idx::PIXELS;
 use super::mlp::{MlpParams, TrainSettings, Trainer, Weights, CLASSES};
