@@ -4,6 +4,7 @@
 //! chooses between the table, JSON and figure outputs.
 
 use crate::cli_error::bad_input;
+use labs::clique::{self, CliqueConfig};
 use labs::quadratic::{self, QuadraticConfig};
 use labs::saddle::{self, SaddleConfig};
 use serde::Serialize;
@@ -59,6 +60,30 @@ pub enum Lab {
         #[arg(long, default_value_t = 1000)]
         manifold_starts: usize,
     },
+    /// The flat quartic from a graph: is 0 a local minimizer? (clique threshold 1/(1 - s))
+    Clique {
+        /// The s of Q = s 11' - A (below 1).
+        #[arg(long, default_value_t = 0.7)]
+        s: f64,
+        /// Edge-list files ("u v" per line, 0-based; repeatable).
+        #[arg(long = "edges")]
+        edges: Vec<PathBuf>,
+        /// Sizes of the seeded random graphs G(n, p), each at every --density.
+        #[arg(long, value_delimiter = ',', default_value = "6,8,10,12,14")]
+        sizes: Vec<usize>,
+        /// Edge probabilities of the random graphs.
+        #[arg(long, value_delimiter = ',', default_value = "0.3,0.6")]
+        density: Vec<f64>,
+        /// Leave out the bundled Petersen graph and the star K(1,5).
+        #[arg(long)]
+        no_builtin: bool,
+        /// Exhaustive copositivity search up to this many vertices (2^n supports).
+        #[arg(long, default_value_t = 16)]
+        exhaustive_limit: usize,
+        /// Sizes n for timing exact max clique on G(n, 1/2).
+        #[arg(long, value_delimiter = ',', default_value = "50,100,150,200,250,300")]
+        scaling: Vec<usize>,
+    },
 }
 
 /// Runs one lab.
@@ -95,6 +120,31 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
                 manifold_starts: *manifold_starts,
             };
             let report = saddle::run(&cfg, figures).map_err(wrap)?;
+            emit(args.json, &report, || report.table())
+        }
+        Lab::Clique {
+            s,
+            edges,
+            sizes,
+            density,
+            no_builtin,
+            exhaustive_limit,
+            scaling,
+        } => {
+            let cfg = CliqueConfig {
+                seed: args.seed,
+                s: *s,
+                random: sizes
+                    .iter()
+                    .flat_map(|&n| density.iter().map(move |&p| (n, p)))
+                    .collect(),
+                edge_files: edges.clone(),
+                builtin: !no_builtin,
+                exhaustive_limit: *exhaustive_limit,
+                scaling_sizes: scaling.clone(),
+                ..CliqueConfig::default()
+            };
+            let report = clique::run(&cfg, figures).map_err(wrap)?;
             emit(args.json, &report, || report.table())
         }
     }
