@@ -7,11 +7,13 @@
 //! would bloat the log with nothing a replay needs.
 
 mod event;
+mod postgres;
 mod replica;
 mod sqlite;
 mod url;
 
 pub use event::{Event, IssuedJob, StoredEvent};
+pub use postgres::PgStore;
 pub use replica::Replica;
 pub use sqlite::SqliteStore;
 pub use url::StorageUrl;
