@@ -3,7 +3,7 @@
 //! each took: the evidence behind the choice of `ITERATIONS_PER_UNIT`.
 //!
 //! ```text
-//! cargo run --release -p workloads --example mlp_budget -- [--config 0.1,1e-4,100]... [--seed 0] [--threads 1] [--ipu 25] [--batch 100]
+//! cargo run --release -p workloads --example mlp_budget -- [--config 0.1,1e-4,100]... [--seed 0] [--threads 1] [--ipu N] [--batch B]
 //! ```
 
 use std::time::Instant;
@@ -20,7 +20,8 @@ fn main() {
     let threads: usize = value("--threads").map_or(1, |s| s.parse().unwrap());
     // Steps per unit to try instead of the crate's choice (for choosing it).
     let ipu: u64 = value("--ipu").map_or(ITERATIONS_PER_UNIT, |s| s.parse().unwrap());
-    let batch_size: usize = value("--batch").map_or(100, |s| s.parse().unwrap());
+    let batch_size: usize =
+        value("--batch").map_or(TrainSettings::default().batch_size, |s| s.parse().unwrap());
     let mut configs: Vec<MlpParams> = args
         .windows(2)
         .filter(|w| w[0] == "--config")
