@@ -5,6 +5,7 @@
 
 use crate::cli_error::bad_input;
 use labs::clique::{self, CliqueConfig};
+use labs::lstsq::{self, LstsqConfig};
 use labs::quadratic::{self, QuadraticConfig};
 use labs::saddle::{self, SaddleConfig};
 use serde::Serialize;
@@ -84,6 +85,27 @@ pub enum Lab {
         #[arg(long, value_delimiter = ',', default_value = "50,100,150,200,250,300")]
         scaling: Vec<usize>,
     },
+    /// Least squares with n < p: GD finds the minimum-norm solution; the ridge path.
+    Lstsq {
+        /// Observations.
+        #[arg(long, default_value_t = 30)]
+        n: usize,
+        /// Parameters (more than observations).
+        #[arg(long, default_value_t = 120)]
+        p: usize,
+        /// Label noise standard deviation.
+        #[arg(long, default_value_t = 0.5)]
+        noise: f64,
+        /// Feature j has scale (1 + j)^-decay.
+        #[arg(long, default_value_t = 1.0)]
+        decay: f64,
+        /// The true coefficients live on this many strongest features.
+        #[arg(long, default_value_t = 5)]
+        signal_dims: usize,
+        /// Gradient-descent iteration budget.
+        #[arg(long, default_value_t = 100_000)]
+        iterations: usize,
+    },
 }
 
 /// Runs one lab.
@@ -145,6 +167,27 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
                 ..CliqueConfig::default()
             };
             let report = clique::run(&cfg, figures).map_err(wrap)?;
+            emit(args.json, &report, || report.table())
+        }
+        Lab::Lstsq {
+            n,
+            p,
+            noise,
+            decay,
+            signal_dims,
+            iterations,
+        } => {
+            let cfg = LstsqConfig {
+                seed: args.seed,
+                n: *n,
+                p: *p,
+                noise: *noise,
+                decay: *decay,
+                signal_dims: *signal_dims,
+                max_iterations: *iterations,
+                ..LstsqConfig::default()
+            };
+            let report = lstsq::run(&cfg, figures).map_err(wrap)?;
             emit(args.json, &report, || report.table())
         }
     }
