@@ -2,7 +2,7 @@
 //! `export`) can rebuild the study from the database alone, and so that resuming with a
 //! changed definition can be refused.
 
-use crate::sampler::{Random, Sampler, Tpe};
+use crate::sampler::{Gp, Random, Sampler, Tpe};
 use crate::scheduler::{
     Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, SuccessiveHalving,
 };
@@ -84,8 +84,6 @@ pub enum SpecError {
     Space(#[from] SpaceError),
     #[error(transparent)]
     Budgets(#[from] PlanError),
-    #[error("sampler `{0}` is not available in this version (available: random)")]
-    SamplerUnavailable(&'static str),
     #[error("scheduler `sha` needs `n_configs`, the number of configurations to start")]
     MissingNConfigs,
 }
@@ -127,7 +125,7 @@ impl StudySpec {
         match self.algorithm.sampler {
             SamplerKind::Random => Ok(Box::new(Random)),
             SamplerKind::Tpe => Ok(Box::new(Tpe::default())),
-            SamplerKind::Gp => Err(SpecError::SamplerUnavailable("gp")),
+            SamplerKind::Gp => Ok(Box::new(Gp::default())),
         }
     }
 

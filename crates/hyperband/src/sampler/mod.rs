@@ -1,8 +1,11 @@
 //! Samplers answer *what to try*: a new configuration, given the history.
 
+mod gp;
+mod linalg;
 mod random;
 mod tpe;
 
+pub use gp::{Gp, GpConfig};
 pub use random::Random;
 pub use tpe::{Tpe, TpeConfig};
 
