@@ -103,8 +103,8 @@ pub struct PgStore {
     /// The URL for messages: password hidden, schema shown.
     shown: String,
     /// The schema's name, double-quoted for SQL.
+    quoted: String,
     schema: String,
-    schema_name: String,
     conn: Option<Conn>,
     retry_window: Duration,
 }
@@ -315,8 +315,8 @@ impl PgStore {
         let mut store = Self {
             url,
             shown,
-            schema: format!("\"{schema}\""),
-            schema_name: schema.to_string(),
+            quoted: format!("\"{schema}\""),
+            schema: schema.to_string(),
             conn: None,
             retry_window: DEFAULT_RETRY_WINDOW,
         };
@@ -337,7 +337,7 @@ impl PgStore {
     }
 
     pub fn schema(&self) -> &str {
-        &self.schema_name
+        &self.schema
     }
 
     /// The server process of the current connection (`pg_backend_pid()`), connecting first
@@ -383,7 +383,7 @@ impl PgStore {
     }
 
     fn prepare(&self, mut client: Client) -> Result<Conn, postgres::Error> {
-        let s = &self.schema;
+        let s = &self.quoted;
         let read_events = client.prepare(&format!(
             "SELECT seq, at, payload FROM {s}.events WHERE study = $1 AND seq > $2 ORDER BY seq"
         ))?;
@@ -437,11 +437,11 @@ impl PgStore {
                 .map_err(err("cannot create the schema"))?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INIT_LOCK])
                 .map_err(err("cannot lock the schema"))?;
-            if Self::tables(&mut tx, &self.schema_name)
+            if Self::tables(&mut tx, &self.schema)
                 .map_err(err("cannot read the catalog"))?
                 .is_empty()
             {
-                tx.batch_execute(&schema_sql(&self.schema))
+                tx.batch_execute(&schema_sql(&self.quoted))
                     .map_err(err("cannot create the schema"))?;
             }
             tx.commit().map_err(err("cannot create the schema"))?;
@@ -489,7 +489,7 @@ impl PgStore {
             path: shown.clone(),
             problem,
         };
-        let tables = Self::tables(client, &self.schema_name)
+        let tables = Self::tables(client, &self.schema)
             .map_err(|e| pg_err(shown, "cannot read the catalog", &e))?;
         if tables.is_empty() {
             return Ok(None);
@@ -497,7 +497,7 @@ impl PgStore {
         let not_ours = || {
             foreign(format!(
                 "not a hyperband database: schema `{}` holds tables of another program ({}); it was left untouched",
-                self.schema_name,
+                self.schema,
                 tables.join(", ")
             ))
         };
@@ -508,7 +508,7 @@ impl PgStore {
             .query(
                 &format!(
                     "SELECT key::text, value::text FROM {}.meta WHERE key IN ('application', 'schema_version')",
-                    self.schema
+                    self.quoted
                 ),
                 &[],
             )
@@ -591,7 +591,7 @@ impl PgStore {
         let (Some(first), Some(last)) = (written.first(), written.last()) else {
             return Ok(false);
         };
-        let s = self.schema.clone();
+        let s = self.quoted.clone();
         let stored: Vec<(i64, String)> = self.run("cannot check a commit", |c| {
             Ok(c.client
                 .query(
@@ -695,7 +695,7 @@ impl EventStore for PgStore {
         name: &str,
         spec: &serde_json::Value,
     ) -> Result<(i64, serde_json::Value), StorageError> {
-        let s = self.schema.clone();
+        let s = self.quoted.clone();
         let created = Event::StudyCreated { spec: spec.clone() };
         let payload = serde_json::to_string(&created).expect("events serialize");
         // Safe to repeat: a study that a lost commit did create is found by name.
@@ -741,7 +741,7 @@ impl EventStore for PgStore {
     }
 
     fn find_study(&mut self, name: &str) -> Result<(i64, serde_json::Value), StorageError> {
-        let s = self.schema.clone();
+        let s = self.quoted.clone();
         let row = self.run("cannot read studies", |c| {
             Ok(c.client
                 .query_opt(
@@ -760,7 +760,7 @@ impl EventStore for PgStore {
     }
 
     fn study_names(&mut self) -> Result<Vec<String>, StorageError> {
-        let s = self.schema.clone();
+        let s = self.quoted.clone();
         self.run("cannot read studies", |c| {
             Ok(c.client
                 .query(&format!("SELECT name FROM {s}.studies ORDER BY id"), &[])?
@@ -775,14 +775,13 @@ impl EventStore for PgStore {
         study: i64,
         f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let s = self.schema.clone();
+        let s = self.quoted.clone();
         // BEGIN and the lock in one round trip; nothing is written yet, so a lost
         // connection here is retried on a fresh one.
         let lock = format!("BEGIN; SELECT id FROM {s}.studies WHERE id = {study} FOR UPDATE");
         let found = self.run("cannot lock the study", |c| {
-            let found = c.client.simple_query(&lock).map_err(|e| {
+            let found = c.client.simple_query(&lock).inspect_err(|_| {
                 let _ = c.client.batch_execute("ROLLBACK");
-                e
             })?;
             Ok(found
                 .iter()
@@ -832,7 +831,7 @@ impl EventStore for PgStore {
         let payload = serde_json::to_string(event).expect("events serialize");
         let at = super::now();
         let ends = ends_lease(event).map(|j| j.0 as i64);
-        let s = self.schema.clone();
+        let s = self.quoted.clone();
         let mut attempt = 0;
         self.run("cannot append an event", |c| {
             attempt += 1;
