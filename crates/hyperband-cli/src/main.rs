@@ -6,11 +6,15 @@ use std::process::ExitCode;
 mod bench;
 mod cli_error;
 mod demo;
+mod inspect;
 mod lab;
+mod objectives;
 mod plot;
 mod progress;
+mod run;
 mod runner;
 mod schedule;
+mod study_file;
 mod synthetic;
 
 /// Hyperparameter optimization with Hyperband, successive halving, ASHA and model-based samplers.
@@ -23,6 +27,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create or resume a study from its file and run it.
+    Run(run::RunArgs),
+    /// Join a stored study as a worker (from this or any other machine).
+    Worker(run::WorkerArgs),
+    /// Progress, budget, best result and failures of a study.
+    Status(inspect::StatusArgs),
+    /// The best configuration: the best loss at the highest budget reached.
+    Best(inspect::BestArgs),
+    /// Every job as CSV or JSON.
+    Export(inspect::ExportArgs),
     /// Print the bracket plan of Hyperband for a budget range.
     Schedule(schedule::ScheduleArgs),
     /// Built-in benchmarks.
@@ -36,6 +50,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Worker(args) => run::worker(args),
+        Command::Status(args) => inspect::status(args),
+        Command::Best(args) => inspect::best(args),
+        Command::Export(args) => inspect::export(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),

@@ -10,7 +10,6 @@ use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
 use hyperband::storage::{EventStore, Replica, SqliteStore, StorageUrl};
 use hyperband::{Evaluation, Job, Study};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,7 +40,6 @@ pub struct RunOutcome {
     pub stopped: StopReason,
     pub interrupted: bool,
     pub elapsed: Duration,
-    pub path: PathBuf,
 }
 
 /// Opens the SQLite file a plan names; other stores come with the distributed issue.
@@ -114,9 +112,6 @@ pub fn fork_name(store: &mut SqliteStore, name: &str) -> anyhow::Result<String> 
 
 /// Runs `plan` until the study is done, time is up, or Ctrl-C / SIGTERM.
 pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
-    let StorageUrl::Sqlite(path) = &plan.storage else {
-        return Err(open_store(&plan.storage).err().expect("only sqlite opens"));
-    };
     let mut store = open_store(&plan.storage)?;
     let id = open_study(&mut store, &plan.name, &plan.spec)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -191,7 +186,6 @@ pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
         stopped,
         interrupted: stop.load(Ordering::Relaxed),
         elapsed: start.elapsed(),
-        path: path.clone(),
     })
 }
 

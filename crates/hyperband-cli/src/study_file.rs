@@ -10,8 +10,8 @@ use hyperband::objective::command::{param_env_var, placeholders, JOB_PLACEHOLDER
 use hyperband::objective::CommandObjective;
 use hyperband::storage::{StorageError, StorageUrl};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, Budgets, CostModel, Domain, Limits, Param, PlanError, Sampler,
-    SamplerKind, Scheduler, SchedulerKind, Settings, Space, SpaceError, SpecError, StudySpec,
+    AlgorithmSpec, BracketSizes, Budgets, CostModel, Domain, Limits, Param, PlanError, SamplerKind,
+    SchedulerKind, Space, SpaceError, StudySpec,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -122,34 +122,10 @@ impl StudyFile {
         &self.dir
     }
 
-    pub fn space(&self) -> Space {
-        self.space.clone()
-    }
-
-    pub fn scheduler(&self) -> Box<dyn Scheduler> {
-        self.spec()
-            .scheduler()
-            .expect("the algorithm was checked when the file was parsed")
-    }
-
-    pub fn sampler(&self) -> Result<Box<dyn Sampler>, SpecError> {
-        self.spec().sampler()
-    }
-
     pub fn limits(&self) -> Limits {
         Limits {
             max_total_budget: self.run.max_total_budget,
             max_trials: self.run.max_trials,
-        }
-    }
-
-    pub fn settings(&self) -> Settings {
-        Settings {
-            seed: self.seed,
-            limits: self.limits(),
-            cost: self.cost_model(),
-            max_retries: self.objective.retries,
-            ..Settings::default()
         }
     }
 
@@ -197,6 +173,34 @@ impl StudyFile {
             .with_log_dir(run_dir.join("logs"))
             .with_checkpoint_root(run_dir.join("checkpoints"));
         Some(objective)
+    }
+}
+
+/// Conveniences the tests use to look at a parsed file.
+#[cfg(test)]
+impl StudyFile {
+    pub fn space(&self) -> Space {
+        self.space.clone()
+    }
+
+    pub fn scheduler(&self) -> Box<dyn hyperband::Scheduler> {
+        self.spec()
+            .scheduler()
+            .expect("the algorithm was checked when the file was parsed")
+    }
+
+    pub fn sampler(&self) -> Result<Box<dyn hyperband::Sampler>, hyperband::SpecError> {
+        self.spec().sampler()
+    }
+
+    pub fn settings(&self) -> hyperband::Settings {
+        hyperband::Settings {
+            seed: self.seed,
+            limits: self.limits(),
+            cost: self.cost_model(),
+            max_retries: self.objective.retries,
+            ..hyperband::Settings::default()
+        }
     }
 }
 

@@ -44,7 +44,9 @@ pub struct Settings {
     /// How often a failed job is tried again before the scheduler hears of the failure.
     pub max_retries: u32,
     /// How often a lost job (its worker vanished) is issued again before it counts as a
-    /// failure, so that an objective that kills its worker cannot loop forever.
+    /// failure. Unbounded by default: a worker killed from outside (a user's kill -9, a
+    /// preempted machine) must not cost a result. Bound it when an in-process objective
+    /// might crash its worker, so that one poisoned job cannot loop forever.
     pub max_lost: u32,
 }
 
@@ -55,7 +57,7 @@ impl Default for Settings {
             limits: Limits::default(),
             cost: CostModel::Scratch,
             max_retries: 0,
-            max_lost: 3,
+            max_lost: u32::MAX,
         }
     }
 }

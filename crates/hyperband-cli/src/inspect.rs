@@ -1,0 +1,369 @@
+//! `status`, `best` and `export`: read a study back from its store.
+//!
+//! They need only the store: the study's definition is stored with it, so these work from
+//! any machine that can reach the database, study file or not.
+
+use crate::cli_error::bad_input;
+use crate::runner::open_store;
+use crate::schedule::fmt_budget;
+use anyhow::Context;
+use hyperband::storage::{EventStore, Replica, StorageUrl};
+use hyperband::{JobState, Limits, StudySpec};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Which study: a study file, or a storage URL and a study name.
+#[derive(Debug, clap::Args)]
+pub struct StudyRef {
+    /// The study file (TOML).
+    pub study_file: Option<PathBuf>,
+    /// Storage URL (`sqlite:PATH` or `postgres://...`), instead of a study file.
+    #[arg(long, requires = "study")]
+    pub storage: Option<String>,
+    /// Study name in that storage.
+    #[arg(long, requires = "storage")]
+    pub study: Option<String>,
+}
+
+impl StudyRef {
+    /// The storage URL and study name this reference points at.
+    pub fn locate(&self) -> anyhow::Result<(StorageUrl, String)> {
+        match (&self.study_file, &self.storage, &self.study) {
+            (Some(file), None, None) => {
+                let parsed = crate::study_file::StudyFile::load(file).map_err(bad_input)?;
+                Ok((parsed.storage.clone(), parsed.name.clone()))
+            }
+            (None, Some(url), Some(name)) => {
+                let cwd = std::env::current_dir()?;
+                let url = StorageUrl::parse(url, &cwd).map_err(bad_input)?;
+                Ok((url, name.clone()))
+            }
+            _ => Err(bad_input(anyhow::anyhow!(
+                "name the study by its file (`hyperband status study.toml`) or by \
+                 `--storage URL --study NAME`, not both"
+            ))),
+        }
+    }
+
+    /// The study as its store has it now.
+    pub fn open(&self) -> anyhow::Result<(Replica, StudySpec, StorageUrl)> {
+        let (url, name) = self.locate()?;
+        if let StorageUrl::Sqlite(path) = &url {
+            if !path.exists() {
+                return Err(bad_input(anyhow::anyhow!(
+                    "{}: no such database (has the study been run yet?)",
+                    path.display()
+                )));
+            }
+        }
+        let mut store = open_store(&url)?;
+        let (id, spec) = store.find_study(&name).map_err(bad_input)?;
+        let spec: StudySpec = serde_json::from_value(spec)
+            .with_context(|| format!("study `{name}`: the stored definition is unreadable"))?;
+        let study = spec
+            .build(Limits::default())
+            .with_context(|| format!("study `{name}`: the stored definition cannot be built"))?;
+        let mut replica = Replica::new(&name, study);
+        replica.sync(&mut store, id)?;
+        Ok((replica, spec, url))
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub study: StudyRef,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BestArgs {
+    #[command(flatten)]
+    pub study: StudyRef,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub study: StudyRef,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The best result: the best loss at the highest budget reached (BOHB's incumbent).
+pub fn best_json(replica: &Replica) -> Option<Value> {
+    let study = replica.study();
+    let inc = study.incumbent()?;
+    let config = &study.history().trial(inc.trial).config;
+    Some(json!({
+        "trial": inc.trial.0,
+        "config": config,
+        "budget": inc.budget,
+        "loss": inc.loss,
+    }))
+}
+
+/// The most frequent failure reasons (first line of each), most frequent first.
+fn failure_summary(replica: &Replica) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for job in replica.study().jobs() {
+        if let Some(reason) = &job.failure {
+            let first = reason.lines().next().unwrap_or_default().to_string();
+            *counts.entry(first).or_default() += 1;
+        }
+    }
+    let mut v: Vec<_> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value {
+    let study = replica.study();
+    let s = study.stats();
+    let failures: Vec<Value> = failure_summary(replica)
+        .into_iter()
+        .take(5)
+        .map(|(reason, count)| json!({"reason": reason, "jobs": count}))
+        .collect();
+    json!({
+        "study": replica.name(),
+        "storage": url.redacted(),
+        "scheduler": study.scheduler_name(),
+        "sampler": study.sampler_name(),
+        "min_budget": spec.algorithm.min_budget,
+        "max_budget": spec.algorithm.max_budget,
+        "eta": spec.algorithm.eta,
+        "trials": s.trials,
+        "jobs": s.jobs,
+        "finished": s.finished,
+        "failed": s.failed,
+        "lost": s.lost,
+        "running": s.running,
+        "budget_spent": s.budget_spent,
+        "cost_model": spec.cost,
+        "best": best_json(replica),
+        "failures": failures,
+    })
+}
+
+pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
+    let (replica, spec, url) = args.study.open()?;
+    let status = status_json(&replica, &spec, &url);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(());
+    }
+    let s = replica.study().stats();
+    println!("study      {}  ({})", replica.name(), url.redacted());
+    println!(
+        "algorithm  {} + {} sampler, budgets {}..{}, eta {}",
+        replica.study().scheduler_name(),
+        replica.study().sampler_name(),
+        fmt_budget(spec.algorithm.min_budget),
+        fmt_budget(spec.algorithm.max_budget),
+        spec.algorithm.eta
+    );
+    println!(
+        "progress   {} trials, {} jobs: {} finished, {} failed, {} lost, {} running",
+        s.trials, s.jobs, s.finished, s.failed, s.lost, s.running
+    );
+    println!(
+        "budget     {} spent ({})",
+        fmt_budget(s.budget_spent),
+        match spec.cost {
+            hyperband::CostModel::Scratch => "scratch accounting: every job pays its full budget",
+            hyperband::CostModel::Resume =>
+                "resume accounting: promoted jobs pay only their new budget",
+        }
+    );
+    match replica.study().incumbent() {
+        Some(inc) => println!(
+            "best       loss {:.6} at budget {} (trial {}: {})",
+            inc.loss,
+            fmt_budget(inc.budget),
+            inc.trial,
+            replica.study().history().trial(inc.trial).config
+        ),
+        None => println!("best       no finished job yet"),
+    }
+    let failures = failure_summary(&replica);
+    if !failures.is_empty() {
+        println!("failures");
+        for (reason, count) in failures.iter().take(5) {
+            println!("  {count:>5} x {reason}");
+        }
+    }
+    Ok(())
+}
+
+pub fn best(args: &BestArgs) -> anyhow::Result<()> {
+    let (replica, _, _) = args.study.open()?;
+    let best = best_json(&replica)
+        .ok_or_else(|| anyhow::anyhow!("study `{}` has no finished job yet", replica.name()))?;
+    if args.json {
+        println!("{best}");
+    } else {
+        println!(
+            "loss {} at budget {} (trial {})",
+            best["loss"], best["budget"], best["trial"]
+        );
+        for (name, value) in best["config"].as_object().into_iter().flatten() {
+            println!("  {name} = {value}");
+        }
+    }
+    Ok(())
+}
+
+/// One object per job, in the order they were issued.
+pub fn job_rows(replica: &Replica) -> Vec<Value> {
+    let study = replica.study();
+    study
+        .jobs()
+        .iter()
+        .zip(replica.meta())
+        .enumerate()
+        .map(|(id, (job, meta))| {
+            let a = &job.assignment;
+            json!({
+                "job": id,
+                "trial": a.trial.0,
+                "config": study.history().trial(a.trial).config,
+                "budget": a.budget,
+                "resume_from": a.resume_from,
+                "bracket": a.bracket,
+                "rung": a.rung,
+                "attempt": job.attempt,
+                "loss": job.loss,
+                "cost": job.cost,
+                "metrics": meta.metrics,
+                "state": state_name(job.state),
+                "failure": job.failure,
+                "worker": meta.worker,
+                "started_at": meta.issued_at,
+                "ended_at": meta.ended_at,
+                "seconds": meta.seconds,
+            })
+        })
+        .collect()
+}
+
+fn state_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Running => "running",
+        JobState::Finished => "finished",
+        JobState::Failed => "failed",
+        JobState::Lost => "lost",
+    }
+}
+
+pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let (replica, spec, _) = args.study.open()?;
+    let rows = job_rows(&replica);
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(&mut out, &rows, &spec)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// CSV with one column per parameter and per metric, so that a spreadsheet can plot it.
+fn write_csv(out: &mut dyn Write, rows: &[Value], spec: &StudySpec) -> anyhow::Result<()> {
+    let params: Vec<&str> = spec.space.iter().map(|p| p.name.as_str()).collect();
+    let mut metrics: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            r["metrics"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+        })
+        .collect();
+    metrics.sort();
+    metrics.dedup();
+    let fixed = [
+        "job",
+        "trial",
+        "budget",
+        "resume_from",
+        "bracket",
+        "rung",
+        "attempt",
+        "loss",
+        "cost",
+        "state",
+        "worker",
+        "started_at",
+        "ended_at",
+        "seconds",
+        "failure",
+    ];
+    let mut header: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+    header.extend(params.iter().map(|p| format!("param.{p}")));
+    header.extend(metrics.iter().map(|m| format!("metric.{m}")));
+    writeln!(
+        out,
+        "{}",
+        header
+            .iter()
+            .map(|h| csv_field(h))
+            .collect::<Vec<_>>()
+            .join(",")
+    )?;
+    for row in rows {
+        let mut fields: Vec<String> = fixed.iter().map(|k| csv_value(&row[*k])).collect();
+        fields.extend(params.iter().map(|p| csv_value(&row["config"][*p])));
+        fields.extend(
+            metrics
+                .iter()
+                .map(|m| csv_value(&row["metrics"][m.as_str()])),
+        );
+        writeln!(out, "{}", fields.join(","))?;
+    }
+    Ok(())
+}
+
+fn csv_value(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => csv_field(s),
+        other => csv_field(&other.to_string()),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
