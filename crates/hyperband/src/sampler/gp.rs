@@ -54,6 +54,11 @@ pub struct GpConfig {
     pub max_iterations: usize,
     /// Cap on the observations the hyperparameters are fit on.
     pub max_fit_points: usize,
+    /// Cap on the observations the posterior is conditioned on: the best half of the cap
+    /// by loss, where expected improvement needs the model to be sharp, and a systematic
+    /// sample of the others. Exact GP inference is cubic in the points, so without a cap a
+    /// long full-budget study would slow down without bound.
+    pub max_points: usize,
     /// Floor on the noise variance relative to the signal variance: the nugget that keeps
     /// the kernel matrix well conditioned for noise-free objectives.
     pub min_noise: f64,
@@ -69,6 +74,7 @@ impl Default for GpConfig {
             restarts: 2,
             max_iterations: 30,
             max_fit_points: 64,
+            max_points: 1000,
             min_noise: 1e-6,
         }
     }
@@ -112,13 +118,33 @@ impl Gp {
             *counts.entry(obs.budget.to_bits()).or_default() += 1;
         }
         let (&budget, &n) = counts.iter().rev().find(|(_, &n)| n >= min_points)?;
+        let mut at_budget: Vec<(f64, usize)> = Vec::with_capacity(n);
+        for (i, obs) in history.observations().iter().enumerate() {
+            if obs.budget.to_bits() == budget {
+                at_budget.push((obs.loss, i));
+            }
+        }
+        let cap = self.config.max_points.max(min_points).max(2);
+        if n > cap {
+            let key = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+            let mut ranked = at_budget.clone();
+            let (_, &mut first_rest, _) = ranked.select_nth_unstable_by(cap / 2, key);
+            let (best, rest): (Vec<_>, Vec<_>) = at_budget
+                .iter()
+                .partition(|o| key(o, &first_rest) == std::cmp::Ordering::Less);
+            let m = cap - best.len();
+            let mut kept: Vec<(f64, usize)> = best;
+            kept.extend((0..m).map(|k| rest[(2 * k + 1) * rest.len() / (2 * m)]));
+            kept.sort_by_key(|&(_, i)| i);
+            at_budget = kept;
+        }
+        let n = at_budget.len();
         let mut x = Vec::with_capacity(n * d);
         let mut y = Vec::with_capacity(n);
-        for obs in history.observations() {
-            if obs.budget.to_bits() == budget {
-                x.extend_from_slice(&history.trial(obs.trial).unit);
-                y.push(obs.loss);
-            }
+        for &(loss, i) in &at_budget {
+            let obs = &history.observations()[i];
+            x.extend_from_slice(&history.trial(obs.trial).unit);
+            y.push(loss);
         }
         let mean = y.iter().sum::<f64>() / n as f64;
         let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
@@ -436,7 +462,7 @@ fn minimize(
                 memory.remove(0);
             }
         }
-        let converged = fx - fnew < 1e-9 * (1.0 + fx.abs());
+        let converged = fx - fnew < 1e-6 * (1.0 + fx.abs());
         x = xn;
         fx = fnew;
         gx = gnew;
@@ -775,6 +801,24 @@ mod tests {
         let (l0, l1) = (theta[0].exp(), theta[1].exp());
         assert!(l0 < 0.5 && l1 > 2.0 * l0, "length scales {l0}, {l1}");
         assert!(theta[2].exp() < 1e-2, "noise ratio {}", theta[2].exp());
+    }
+
+    #[test]
+    fn posterior_keeps_the_best_half_of_its_cap_and_a_sample_of_the_rest() {
+        let space = Space::new(vec![Param::float("x", 0.0, 1.0)]).unwrap();
+        let units: Vec<Vec<f64>> = (0..100).map(|i| vec![i as f64 / 100.0]).collect();
+        // Loss grows with x, so the best 10 are x < 0.1.
+        let h = history(&space, &units, |u| u[0]);
+        let gp = Gp::new(GpConfig {
+            max_points: 20,
+            ..GpConfig::default()
+        });
+        let data = gp.data(&space, &h).unwrap();
+        assert_eq!(data.n, 20);
+        assert_eq!(data.x.iter().filter(|&&x| x < 0.1).count(), 10);
+        assert!(data.x.iter().any(|&x| x > 0.9), "the sample spans the rest");
+        // In observation order, as the systematic sample of the fit expects.
+        assert!(data.x.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
