@@ -5,6 +5,7 @@
 
 use crate::cli_error::bad_input;
 use labs::clique::{self, CliqueConfig};
+use labs::interpolation::{self, InterpolationConfig};
 use labs::lstsq::{self, LstsqConfig};
 use labs::quadratic::{self, QuadraticConfig};
 use labs::saddle::{self, SaddleConfig};
@@ -106,6 +107,18 @@ pub enum Lab {
         #[arg(long, default_value_t = 100_000)]
         iterations: usize,
     },
+    /// Over-parameterized models with a zero-loss solution: constant-step GD converges linearly.
+    Interpolation {
+        /// Observations of the linear model.
+        #[arg(long, default_value_t = 40)]
+        n: usize,
+        /// Parameters of the linear model (more than observations).
+        #[arg(long, default_value_t = 200)]
+        p: usize,
+        /// Hidden units of the two-layer network.
+        #[arg(long, default_value_t = 200)]
+        width: usize,
+    },
 }
 
 /// Runs one lab.
@@ -188,6 +201,17 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
                 ..LstsqConfig::default()
             };
             let report = lstsq::run(&cfg, figures).map_err(wrap)?;
+            emit(args.json, &report, || report.table())
+        }
+        Lab::Interpolation { n, p, width } => {
+            let cfg = InterpolationConfig {
+                seed: args.seed,
+                n: *n,
+                p: *p,
+                net_width: *width,
+                ..InterpolationConfig::default()
+            };
+            let report = interpolation::run(&cfg, figures).map_err(wrap)?;
             emit(args.json, &report, || report.table())
         }
     }
