@@ -123,6 +123,12 @@ pub enum Lab {
 
 /// Runs one lab.
 pub fn run(args: &LabArgs) -> anyhow::Result<()> {
+    print!("{}", render(args)?);
+    Ok(())
+}
+
+/// Runs the lab and returns what `run` prints, so tests can read the output.
+fn render(args: &LabArgs) -> anyhow::Result<String> {
     let figures = (!args.no_figures).then_some(args.out.as_path());
     match &args.lab {
         Lab::Quadratic {
@@ -225,11 +231,101 @@ fn wrap(err: labs::LabError) -> anyhow::Error {
     }
 }
 
-fn emit<T: Serialize>(json: bool, report: &T, table: impl Fn() -> String) -> anyhow::Result<()> {
+fn emit<T: Serialize>(
+    json: bool,
+    report: &T,
+    table: impl Fn() -> String,
+) -> anyhow::Result<String> {
     if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        Ok(serde_json::to_string_pretty(report)? + "\n")
     } else {
-        print!("{}", table());
+        Ok(table())
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        lab: LabArgs,
+    }
+
+    fn json(args: &[&str]) -> serde_json::Value {
+        let cli = Cli::try_parse_from(std::iter::once("lab").chain(args.iter().copied()))
+            .expect("arguments parse");
+        let out = render(&cli.lab).expect("lab runs");
+        serde_json::from_str(&out).expect("JSON output")
+    }
+
+    #[test]
+    fn saddle_json_reports_hits_out_of_starts() {
+        let v = json(&[
+            "saddle",
+            "--json",
+            "--no-figures",
+            "--starts",
+            "1200",
+            "--manifold-starts",
+            "6",
+        ]);
+        assert_eq!(v["starts"], 1200);
+        assert_eq!(v["converged_to_saddle"], 0);
+        assert_eq!(v["converged_to_minima"], 1200);
+        assert_eq!(v["stable_manifold"]["converged_to_saddle"], 6);
+    }
+
+    #[test]
+    fn clique_json_has_one_agreeing_entry_per_graph() {
+        let v = json(&[
+            "--json",
+            "clique",
+            "--no-figures",
+            "--sizes",
+            "5,7",
+            "--density",
+            "0.5",
+            "--exhaustive-limit",
+            "10",
+            "--scaling",
+            "10",
+        ]);
+        let graphs = v["graphs"].as_array().unwrap();
+        assert_eq!(graphs.len(), 4);
+        for g in graphs {
+            for key in ["n", "max_clique", "threshold", "zero_is_local_min"] {
+                assert!(g.get(key).is_some(), "missing {key}");
+            }
+            assert_eq!(g["agrees"], true);
+        }
+    }
+
+    #[test]
+    fn quadratic_json_reports_the_closed_form_deviation() {
+        let v = json(&["quadratic", "--json", "--no-figures", "--starts", "20"]);
+        assert!(v["max_closed_form_deviation"].as_f64().unwrap() < 1e-12);
+    }
+
+    #[test]
+    fn figures_land_in_the_out_directory() {
+        let dir = labs::plot::scratch_dir("cli-lab");
+        let out = dir.to_str().unwrap();
+        let v = json(&["lstsq", "--json", "--out", out, "--iterations", "50"]);
+        let figs = v["figures"].as_array().unwrap();
+        assert_eq!(figs.len(), 2);
+        for f in figs {
+            assert!(std::path::Path::new(f.as_str().unwrap()).starts_with(&dir));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_settings_are_bad_input() {
+        let cli = Cli::try_parse_from(["lab", "clique", "--s", "1.5"]).unwrap();
+        let err = render(&cli.lab).unwrap_err();
+        assert_eq!(crate::cli_error::exit_status(&err), 2);
+    }
 }
