@@ -8,7 +8,7 @@ use crate::cli_error::bad_input;
 use crate::progress::Progress;
 use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
-use hyperband::storage::{EventStore, Replica, SqliteStore, StorageUrl};
+use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
 use hyperband::{Evaluation, Job, Study};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -42,26 +42,21 @@ pub struct RunOutcome {
     pub elapsed: Duration,
 }
 
-/// Opens the SQLite file a plan names; other stores come with the distributed issue.
-pub fn open_store(url: &StorageUrl) -> anyhow::Result<SqliteStore> {
-    match url {
-        StorageUrl::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create folder {}", dir.display()))?;
-            }
-            SqliteStore::open(path).map_err(bad_input)
+/// Opens the store a URL names; problems with it are the user's input (exit status 2).
+pub fn open_store(url: &StorageUrl) -> anyhow::Result<AnyStore> {
+    if let StorageUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create folder {}", dir.display()))?;
         }
-        StorageUrl::Postgres(_) => Err(bad_input(anyhow::anyhow!(
-            "storage {}: PostgreSQL is not supported by this build yet; use a sqlite: URL",
-            url.redacted()
-        ))),
     }
+    AnyStore::open(url).map_err(bad_input)
 }
 
 /// Creates the study or checks that the stored one has the same specification.
 pub fn open_study(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
+    url: &StorageUrl,
     name: &str,
     spec: &serde_json::Value,
 ) -> anyhow::Result<i64> {
@@ -72,7 +67,7 @@ pub fn open_study(
             "study `{name}` in {} was created with a different definition (changed: {changed}); \
              its stored results would not mean the same thing. Give the study a new name, or \
              run with --fork to start a copy under a new name",
-            store.path().display()
+            url.redacted()
         )));
     }
     Ok(id)
@@ -102,7 +97,7 @@ fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
 }
 
 /// The first `NAME-fork-N` not yet in the store.
-pub fn fork_name(store: &mut SqliteStore, name: &str) -> anyhow::Result<String> {
+pub fn fork_name(store: &mut AnyStore, name: &str) -> anyhow::Result<String> {
     let names = store.study_names()?;
     Ok((1..)
         .map(|n| format!("{name}-fork-{n}"))
@@ -113,7 +108,7 @@ pub fn fork_name(store: &mut SqliteStore, name: &str) -> anyhow::Result<String> 
 /// Runs `plan` until the study is done, time is up, or Ctrl-C / SIGTERM.
 pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
     let mut store = open_store(&plan.storage)?;
-    let id = open_study(&mut store, &plan.name, &plan.spec)?;
+    let id = open_study(&mut store, &plan.storage, &plan.name, &plan.spec)?;
     let stop = Arc::new(AtomicBool::new(false));
     install_stop_handler(stop.clone());
     let start = Instant::now();

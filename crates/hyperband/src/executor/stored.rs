@@ -100,6 +100,9 @@ pub struct StoreWorker<S: EventStore> {
     lease: Duration,
     /// Set when a transaction failed after the replica had decided: the replica is rebuilt.
     stale: bool,
+    /// How long store errors are retried before the worker gives up: long enough to ride
+    /// out a database restart or a dropped connection.
+    retry_window: Duration,
     rebuild: Box<dyn Fn() -> Replica + Send>,
 }
 
@@ -108,6 +111,28 @@ pub struct StoreWorker<S: EventStore> {
 pub struct WorkerReport {
     pub jobs: u64,
     pub stopped: StopReason,
+    /// Results the store would not take within the retry window; their jobs are re-run
+    /// once their leases expire, so nothing is lost, only repeated.
+    pub unreported: u64,
+}
+
+/// Calls `f` until it succeeds or `window` has passed since the first failure.
+fn with_retries<T>(
+    window: Duration,
+    mut f: impl FnMut() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        match f() {
+            Ok(v) => return Ok(v),
+            Err(e) if start.elapsed() >= window => return Err(e),
+            Err(_) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
 }
 
 impl<S: EventStore + 'static> StoreWorker<S> {
@@ -121,8 +146,14 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             name: worker_name(),
             lease: DEFAULT_LEASE,
             stale: false,
+            retry_window: Duration::from_secs(60),
             rebuild: fresh,
         }
+    }
+
+    pub fn with_retry_window(mut self, window: Duration) -> Self {
+        self.retry_window = window;
+        self
     }
 
     pub fn with_lease(mut self, lease: Duration) -> Self {
@@ -250,15 +281,18 @@ impl<S: EventStore + 'static> StoreWorker<S> {
     {
         let heartbeat = Heartbeat::start(heartbeat_store, self.study_id, self.lease);
         let mut jobs = 0;
+        let mut unreported = 0;
         let mut backoff = Duration::from_millis(10);
         loop {
             if deadline.is_some_and(|d| Instant::now() >= d) || stop.load(Ordering::Relaxed) {
                 return Ok(WorkerReport {
                     jobs,
                     stopped: StopReason::Time,
+                    unreported,
                 });
             }
-            let job = match self.next_job()? {
+            let window = self.retry_window;
+            let job = match with_retries(window, || self.next_job())? {
                 Decision::Run(job) => job,
                 Decision::Wait => {
                     std::thread::sleep(backoff);
@@ -269,6 +303,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                     return Ok(WorkerReport {
                         jobs,
                         stopped: StopReason::Done,
+                        unreported,
                     })
                 }
             };
@@ -283,7 +318,12 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 }
             };
             let seconds = start.elapsed().as_secs_f64();
-            self.report(&job, outcome.clone(), seconds)?;
+            // Bounded well inside the lease, so that a result we could not store is re-run
+            // by someone else rather than waited for.
+            let window = self.retry_window.min(self.lease / 2);
+            if with_retries(window, || self.report(&job, outcome.clone(), seconds)).is_err() {
+                unreported += 1;
+            }
             heartbeat.set(None);
             jobs += 1;
             observer(&self.replica, &job, &outcome);

@@ -6,12 +6,14 @@
 //! beside the log in a small mutable table: renewing one every few seconds as an event
 //! would bloat the log with nothing a replay needs.
 
+mod any;
 mod event;
 mod postgres;
 mod replica;
 mod sqlite;
 mod url;
 
+pub use any::AnyStore;
 pub use event::{Event, IssuedJob, StoredEvent};
 pub use postgres::PgStore;
 pub use replica::Replica;
@@ -41,6 +43,9 @@ pub enum StorageError {
     },
     #[error("storage URL `{url}`: {problem}")]
     BadUrl { url: String, problem: String },
+    /// A database server's error (connection, SQL), with the store shown without password.
+    #[error("{store}: {problem}")]
+    Server { store: String, problem: String },
     #[error("{context}: {source}")]
     Sqlite {
         context: String,

@@ -161,8 +161,8 @@ fn pg_err(shown: &str, context: &str, e: &postgres::Error) -> StorageError {
             None => e.to_string(),
         },
     };
-    StorageError::Foreign {
-        path: shown.to_string(),
+    StorageError::Server {
+        store: shown.to_string(),
         problem: format!("{context}: {text}"),
     }
 }

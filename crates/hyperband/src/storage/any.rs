@@ -1,0 +1,68 @@
+//! One type for "whichever store the URL names", so that workers, runners and readers are
+//! written once for the embedded and the server store.
+
+use super::{EventStore, LockedLog, PgStore, SqliteStore, StorageError, StorageUrl, StoredEvent};
+use crate::job::JobId;
+
+#[derive(Debug)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// Opens the store `url` names (creating a SQLite file, or the schema on a server).
+    pub fn open(url: &StorageUrl) -> Result<Self, StorageError> {
+        Ok(match url {
+            StorageUrl::Sqlite(path) => Self::Sqlite(SqliteStore::open(path)?),
+            StorageUrl::Postgres(url) => Self::Postgres(PgStore::connect(url)?),
+        })
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e,
+            AnyStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl EventStore for AnyStore {
+    fn open_study(
+        &mut self,
+        name: &str,
+        spec: &serde_json::Value,
+    ) -> Result<(i64, serde_json::Value), StorageError> {
+        delegate!(self, s => s.open_study(name, spec))
+    }
+
+    fn find_study(&mut self, name: &str) -> Result<(i64, serde_json::Value), StorageError> {
+        delegate!(self, s => s.find_study(name))
+    }
+
+    fn study_names(&mut self) -> Result<Vec<String>, StorageError> {
+        delegate!(self, s => s.study_names())
+    }
+
+    fn locked<T>(
+        &mut self,
+        study: i64,
+        f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        delegate!(self, s => s.locked(study, f))
+    }
+
+    fn append(&mut self, study: i64, event: &super::Event) -> Result<u64, StorageError> {
+        delegate!(self, s => s.append(study, event))
+    }
+
+    fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
+        delegate!(self, s => s.events_after(study, seq))
+    }
+
+    fn renew_lease(&mut self, study: i64, job: JobId, expires_at: f64) -> Result<(), StorageError> {
+        delegate!(self, s => s.renew_lease(study, job, expires_at))
+    }
+}
