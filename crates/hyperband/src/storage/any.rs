@@ -7,7 +7,7 @@ use crate::job::JobId;
 #[derive(Debug)]
 pub enum AnyStore {
     Sqlite(SqliteStore),
-    Postgres(PgStore),
+    Postgres(Box<PgStore>),
 }
 
 impl AnyStore {
@@ -15,7 +15,7 @@ impl AnyStore {
     pub fn open(url: &StorageUrl) -> Result<Self, StorageError> {
         Ok(match url {
             StorageUrl::Sqlite(path) => Self::Sqlite(SqliteStore::open(path)?),
-            StorageUrl::Postgres(url) => Self::Postgres(PgStore::connect(url)?),
+            StorageUrl::Postgres(url) => Self::Postgres(Box::new(PgStore::connect(url)?)),
         })
     }
 }
