@@ -8,6 +8,7 @@ mod cli_error;
 mod demo;
 mod inspect;
 mod lab;
+mod mnist;
 mod objectives;
 mod plot;
 mod progress;
