@@ -131,6 +131,9 @@ pub struct ScalingPoint {
     pub max_clique: usize,
     pub nodes: u64,
     pub seconds: f64,
+    /// ln(nodes / previous nodes) / ln(n / previous n): the local polynomial degree. It keeps
+    /// rising with n, which is what super-polynomial growth looks like.
+    pub growth_exponent: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -269,7 +272,7 @@ pub fn run(cfg: &CliqueConfig, figures: Option<&Path>) -> Result<CliqueReport, L
         graphs.push(Graph::random(n, p, cfg.seed.wrapping_add(i as u64)));
     }
     let results: Vec<GraphResult> = graphs.iter().map(|g| check_graph(g, cfg)).collect();
-    let scaling = cfg
+    let mut scaling: Vec<ScalingPoint> = cfg
         .scaling_sizes
         .iter()
         .enumerate()
@@ -283,9 +286,17 @@ pub fn run(cfg: &CliqueConfig, figures: Option<&Path>) -> Result<CliqueReport, L
                 max_clique: mc.vertices.len(),
                 nodes: mc.nodes,
                 seconds: t0.elapsed().as_secs_f64(),
+                growth_exponent: None,
             }
         })
         .collect();
+    for i in 1..scaling.len() {
+        let (a, b) = (&scaling[i - 1], &scaling[i]);
+        if b.n > a.n && a.nodes > 0 {
+            let e = (b.nodes as f64 / a.nodes as f64).ln() / (b.n as f64 / a.n as f64).ln();
+            scaling[i].growth_exponent = Some(e);
+        }
+    }
     let evals = results.iter().flat_map(|g| &g.evaluations);
     let mut report = CliqueReport {
         s: cfg.s,
@@ -445,13 +456,14 @@ impl CliqueReport {
         );
         s += "exact max clique by branch and bound:\n";
         s += &format!(
-            "{:>5} {:>5} {:>3} {:>12} {:>10}\n",
-            "n", "p", "w", "nodes", "seconds"
+            "{:>5} {:>5} {:>3} {:>12} {:>10} {:>17}\n",
+            "n", "p", "w", "nodes", "seconds", "nodes ~ n^(this)"
         );
         for p in &self.scaling {
+            let e = p.growth_exponent.map_or("-".into(), |e| format!("{e:.2}"));
             s += &format!(
-                "{:>5} {:>5} {:>3} {:>12} {:>10.4}\n",
-                p.n, p.p, p.max_clique, p.nodes, p.seconds
+                "{:>5} {:>5} {:>3} {:>12} {:>10.2e} {:>17}\n",
+                p.n, p.p, p.max_clique, p.nodes, p.seconds, e
             );
         }
         for f in &self.figures {
