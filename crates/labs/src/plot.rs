@@ -197,6 +197,7 @@ impl Chart {
         for s in &self.series {
             let color = Palette99::pick(s.color).to_rgba();
             let pts: Vec<(f64, f64)> = s.points.iter().filter_map(|&p| self.transform(p)).collect();
+            let pts = thin(pts, MAX_LINE_POINTS);
             let drawn = match s.kind {
                 Kind::Line => chart
                     .draw_series(LineSeries::new(pts, color.stroke_width(2)))
@@ -225,6 +226,23 @@ impl Chart {
     }
 }
 
+/// Long runs (10^5 iterations) would make multi-megabyte SVGs; a line keeps at most this
+/// many points, evenly spaced, which is far below what the eye can resolve anyway.
+pub const MAX_LINE_POINTS: usize = 1500;
+
+fn thin(pts: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
+    if pts.len() <= max {
+        return pts;
+    }
+    let stride = pts.len().div_ceil(max);
+    let last = *pts.last().expect("non-empty");
+    let mut out: Vec<(f64, f64)> = pts.into_iter().step_by(stride).collect();
+    if out.last() != Some(&last) {
+        out.push(last);
+    }
+    out
+}
+
 /// A fresh, empty directory under the system temp dir, for tests that write figures.
 pub fn scratch_dir(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("labs-{tag}-{}", std::process::id()));
@@ -235,6 +253,14 @@ pub fn scratch_dir(tag: &str) -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thinning_keeps_the_ends_and_the_budget() {
+        let pts: Vec<(f64, f64)> = (0..10_001).map(|k| (k as f64, 0.0)).collect();
+        let t = thin(pts, 1000);
+        assert!(t.len() <= 1001);
+        assert_eq!((t[0].0, t.last().unwrap().0), (0.0, 10_000.0));
+    }
 
     #[test]
     fn writes_an_svg_with_log_axes_and_shade() {
