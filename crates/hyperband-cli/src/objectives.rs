@@ -41,9 +41,17 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
+/// Whether a built-in workload continues promoted jobs from checkpoints (the MNIST MLP
+/// does; the synthetic functions are charged their full budget, as PROBLEMS.md counts).
+pub fn builtin_resumes(name: &str) -> bool {
+    name == crate::mnist::NAME
+}
+
 /// Names of the built-in workloads.
 pub fn builtin_names() -> Vec<String> {
-    workloads::synthetic::names()
+    let mut names = vec![crate::mnist::NAME.to_string()];
+    names.extend(workloads::synthetic::names());
+    names
 }
 
 /// The objective a stored definition names. `workdir` is where a relative command runs.
@@ -72,7 +80,7 @@ pub fn from_spec(
         .get("builtin")
         .and_then(|b| b.as_str())
         .ok_or_else(|| anyhow::anyhow!("the study names neither a command nor a built-in"))?;
-    builtin(name, spec)
+    builtin(name, spec, run_dir)
 }
 
 pub fn command_objective(command: CommandObjective) -> Objective {
@@ -80,14 +88,33 @@ pub fn command_objective(command: CommandObjective) -> Objective {
 }
 
 /// A built-in workload; the study's space must name the workload's parameters.
-pub fn builtin(name: &str, spec: &StudySpec) -> anyhow::Result<Objective> {
+pub fn builtin(name: &str, spec: &StudySpec, run_dir: &Path) -> anyhow::Result<Objective> {
+    if name == crate::mnist::NAME {
+        check_names(name, &crate::mnist::space(), spec)?;
+        let data = workloads::mnist::bundled_splits(spec.seed)?;
+        let objective = crate::mnist::MnistObjective::new(
+            Arc::new(data),
+            &run_dir.join("checkpoints"),
+            spec.seed,
+        );
+        return Ok(Arc::new(move |job| objective.run(job)));
+    }
     let problem = workloads::synthetic::by_name(name).map_err(|_| {
         bad_input(anyhow::anyhow!(
             "unknown built-in workload `{name}` (available: {})",
             builtin_names().join(", ")
         ))
     })?;
-    let expected = synthetic::space(problem.as_ref());
+    check_names(name, &synthetic::space(problem.as_ref()), spec)?;
+    let problem: Arc<dyn workloads::synthetic::Problem> = problem.into();
+    let seed = spec.seed;
+    Ok(Arc::new(move |job| {
+        Ok(synthetic::evaluate(problem.as_ref(), job, seed).into())
+    }))
+}
+
+/// The study must name the built-in's parameters, in its order.
+fn check_names(name: &str, expected: &hyperband::Space, spec: &StudySpec) -> anyhow::Result<()> {
     let given: Vec<&str> = spec.space.iter().map(|p| p.name.as_str()).collect();
     let wanted: Vec<&str> = expected.names().iter().map(String::as_str).collect();
     if given != wanted {
@@ -97,9 +124,5 @@ pub fn builtin(name: &str, spec: &StudySpec) -> anyhow::Result<Objective> {
             given.join(", ")
         )));
     }
-    let problem: Arc<dyn workloads::synthetic::Problem> = problem.into();
-    let seed = spec.seed;
-    Ok(Arc::new(move |job| {
-        Ok(synthetic::evaluate(problem.as_ref(), job, seed).into())
-    }))
+    Ok(())
 }

@@ -129,8 +129,13 @@ impl StudyFile {
         }
     }
 
+    /// A command resumes when its file says so; a built-in workload decides for itself.
     fn cost_model(&self) -> CostModel {
-        if self.objective.resumable {
+        let resumes = match &self.objective.kind {
+            ObjectiveKind::Command(_) => self.objective.resumable,
+            ObjectiveKind::Builtin(name) => crate::objectives::builtin_resumes(name),
+        };
+        if resumes {
             CostModel::Resume
         } else {
             CostModel::Scratch

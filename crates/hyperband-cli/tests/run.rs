@@ -273,3 +273,57 @@ fn sigkill_at_random_moments_loses_nothing() {
     // The same decisions and results as the uninterrupted run.
     assert_eq!(history(&study), expected, "after {kills} kills");
 }
+
+#[test]
+fn builtins_check_their_name_and_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |builtin: &str| {
+        let path = dir.path().join("b.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"b\"\n[objective]\nbuiltin = \"{builtin}\"\n[space]\nx = {{ type = \"float\", low = 0.0, high = 1.0 }}\n[algorithm]\nscheduler = \"hyperband\"\nmin_budget = 1\nmax_budget = 81\n"
+            ),
+        )
+        .unwrap();
+        hyperband()
+            .args(["run", path.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = write("resnet");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown built-in workload `resnet`") && err.contains("mnist-mlp"),
+        "{err}"
+    );
+    let out = write("mnist-mlp");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("takes the parameters lr, l2, hidden"), "{err}");
+}
+
+#[test]
+fn the_mnist_builtin_trains_resumes_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.toml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/mnist/study.toml"),
+    )
+    .unwrap()
+    .replace("max_budget = 81", "max_budget = 3")
+    .replace("max_brackets = 5", "max_brackets = 1");
+    std::fs::write(&path, text).unwrap();
+    let status = json_of(&["run", path.to_str().unwrap(), "--json"]);
+    // One bracket of R = 3: three configurations at 1, the best one resumed to 3.
+    assert_eq!(status["finished"], 4);
+    assert_eq!(status["cost_model"], "resume");
+    assert_eq!(status["budget_spent"], 3.0 + 2.0);
+    let rows = json_of(&["export", path.to_str().unwrap(), "--format", "json"]);
+    let promoted = &rows.as_array().unwrap()[3];
+    assert_eq!(promoted["resume_from"], 1.0);
+    assert_eq!(promoted["cost"], 2.0);
+    let error = promoted["metrics"]["val_error"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&error), "{promoted}");
+}
