@@ -109,6 +109,8 @@ pub fn fork_name(store: &mut AnyStore, name: &str) -> anyhow::Result<String> {
 pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
     let mut store = open_store(&plan.storage)?;
     let id = open_study(&mut store, &plan.storage, &plan.name, &plan.spec)?;
+    // Each worker has its own connection; a server's connection slots are not to be wasted.
+    drop(store);
     let stop = Arc::new(AtomicBool::new(false));
     install_stop_handler(stop.clone());
     let start = Instant::now();
@@ -138,7 +140,8 @@ pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
                 let (objective, stop) = (objective.clone(), stop.clone());
                 scope.spawn(move || -> anyhow::Result<StopReason> {
                     let store = open_store(&plan.storage)?;
-                    let beat = open_store(&plan.storage)?;
+                    let url = plan.storage.clone();
+                    let beat = move || AnyStore::open(&url);
                     let (build, name) = (plan.build.clone(), plan.name.clone());
                     let mut worker =
                         StoreWorker::new(store, id, Box::new(move || Replica::new(&name, build())));
@@ -174,6 +177,7 @@ pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
             stopped = StopReason::Time;
         }
     }
+    let mut store = open_store(&plan.storage)?;
     let mut replica = Replica::new(&plan.name, (plan.build)());
     replica.sync(&mut store, id)?;
     Ok(RunOutcome {

@@ -144,10 +144,9 @@ fn bench<S: EventStore + 'static>(
             s.spawn(|| {
                 let fresh = Box::new(move || Replica::new("bench", study(max_trials)));
                 let mut worker = StoreWorker::new(open(), id, fresh);
-                let beat = open();
                 ready.wait();
                 worker
-                    .run(beat, objective, None, &stop, &mut |_, _, _| {})
+                    .run(|| Ok(open()), objective, None, &stop, &mut |_, _, _| {})
                     .unwrap();
                 done.wait();
             });

@@ -124,12 +124,11 @@ fn in_memory(seed: u64) -> Study {
 
 fn run_worker(name: &str, seed: u64, max_jobs: Option<u64>) -> u64 {
     let (store, id) = open(name);
-    let (beat, _) = open(name);
     let mut worker = StoreWorker::new(store, id, fresh(seed));
     let stop = AtomicBool::new(false);
     let mut done = 0;
     let report = worker
-        .run(beat, loss, None, &stop, &mut |_, _, _| {
+        .run(|| Ok(connect()), loss, None, &stop, &mut |_, _, _| {
             done += 1;
             if max_jobs.is_some_and(|m| done >= m) {
                 stop.store(true, Ordering::Relaxed);
@@ -515,7 +514,7 @@ fn study_survives(
                     // A decision that failed with its connection is tried again with a
                     // rebuilt replica, as a supervised worker would be.
                     loop {
-                        let beat = open_worker().0;
+                        let beat = || PgStore::connect_in(&worker_url, SHARED_SCHEMA);
                         match worker.run(beat, slow, None, &stop, &mut |_, _, _| jobs += 1) {
                             Ok(_) => return (jobs, errors),
                             Err(e) => {

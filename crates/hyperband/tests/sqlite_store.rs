@@ -79,8 +79,9 @@ fn in_memory(seed: u64) -> Study {
 
 fn run_worker(path: &Path, seed: u64, max_jobs: Option<u64>) -> u64 {
     let (store, id) = open(path);
-    let (beat, _) = open(path);
     let mut worker = StoreWorker::new(store, id, fresh(seed));
+    let path = path.to_path_buf();
+    let beat = move || SqliteStore::open(&path);
     let stop = AtomicBool::new(false);
     let mut done = 0;
     let report = worker

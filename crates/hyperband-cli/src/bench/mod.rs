@@ -1,6 +1,7 @@
 //! `hyperband bench`: built-in benchmarks.
 
 mod overhead;
+mod storage;
 mod synthetic;
 
 #[derive(Debug, clap::Args)]
@@ -13,6 +14,8 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Cost of the decisions alone: ask + tell per job with a free objective.
     Overhead(overhead::OverheadArgs),
+    /// Jobs per second through a store with N worker processes and a near-free objective.
+    Storage(storage::StorageArgs),
     /// Methods side by side on a synthetic problem: regret against budget spent.
     Synthetic(synthetic::SyntheticArgs),
 }
@@ -21,5 +24,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.which {
         BenchCommand::Overhead(a) => overhead::run(a),
         BenchCommand::Synthetic(a) => synthetic::run(a),
+        BenchCommand::Storage(a) => storage::run(a),
     }
 }

@@ -7,7 +7,6 @@ use crate::scheduler::Decision;
 use crate::storage::{now, Event, EventStore, Lease, Replica, StorageError, StoredEvent};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a job's lease lasts without renewal; workers renew every third of it.
@@ -38,55 +37,40 @@ fn known_dead(worker: &str) -> bool {
     host == self::host() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Renews the lease of the job its worker is running, from its own connection so that a
-/// long job never blocks on, or is blocked by, the worker's decisions.
-struct Heartbeat {
-    current: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
 const NO_JOB: u64 = u64::MAX;
 
-impl Heartbeat {
-    fn start<S: EventStore + 'static>(mut store: S, study: i64, lease: Duration) -> Self {
-        let current = Arc::new(AtomicU64::new(NO_JOB));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, s) = (current.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let tick = Duration::from_millis(50);
-            let every = lease / 3;
-            let mut since = Duration::ZERO;
-            while !s.load(Ordering::Relaxed) {
-                std::thread::sleep(tick);
-                since += tick;
-                let job = c.load(Ordering::Relaxed);
-                if since >= every && job != NO_JOB {
-                    since = Duration::ZERO;
-                    let until = now() + lease.as_secs_f64();
-                    // A failed renewal is retried next tick; the lease is long enough.
-                    let _ = store.renew_lease(study, crate::JobId(job), until);
-                }
+/// Renews the lease of the job its worker is running (`current`), from its own connection
+/// so that a long job never blocks on, or is blocked by, the worker's decisions. `open`
+/// makes that connection the first time a lease needs renewing, so that workers with short
+/// jobs hold one connection, not two.
+fn heartbeat<S: EventStore>(
+    mut open: impl FnMut() -> Result<S, StorageError>,
+    study: i64,
+    lease: Duration,
+    current: &AtomicU64,
+    quit: &AtomicBool,
+) {
+    let mut store: Option<S> = None;
+    let tick = Duration::from_millis(50);
+    let every = lease / 3;
+    let mut since = Duration::ZERO;
+    while !quit.load(Ordering::Relaxed) {
+        std::thread::sleep(tick);
+        since += tick;
+        let job = current.load(Ordering::Relaxed);
+        if since >= every && job != NO_JOB {
+            since = Duration::ZERO;
+            let until = now() + lease.as_secs_f64();
+            if store.is_none() {
+                store = open().ok();
             }
-        });
-        Self {
-            current,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn set(&self, job: Option<crate::JobId>) {
-        self.current
-            .store(job.map_or(NO_JOB, |j| j.0), Ordering::Relaxed);
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            // A failed renewal is tried again next time; the lease is long enough.
+            if let Some(Err(_)) = store
+                .as_mut()
+                .map(|s| s.renew_lease(study, crate::JobId(job), until))
+            {
+                store = None;
+            }
         }
     }
 }
@@ -266,11 +250,11 @@ impl<S: EventStore + 'static> StoreWorker<S> {
     }
 
     /// Runs jobs until the study is done, `deadline` passes or `stop` is set (finishing
-    /// the running job first). `heartbeat_store` is a second connection for lease renewal;
+    /// the running job first). `heartbeat` opens a second connection for lease renewal;
     /// `observer` sees the replica after each job.
     pub fn run<F>(
         &mut self,
-        heartbeat_store: S,
+        heartbeat_store: impl FnMut() -> Result<S, StorageError> + Send,
         objective: F,
         deadline: Option<Instant>,
         stop: &AtomicBool,
@@ -279,7 +263,28 @@ impl<S: EventStore + 'static> StoreWorker<S> {
     where
         F: Fn(&Job) -> Result<Evaluation, String>,
     {
-        let heartbeat = Heartbeat::start(heartbeat_store, self.study_id, self.lease);
+        let current = AtomicU64::new(NO_JOB);
+        let quit = AtomicBool::new(false);
+        let (study, lease) = (self.study_id, self.lease);
+        std::thread::scope(|scope| {
+            scope.spawn(|| heartbeat(heartbeat_store, study, lease, &current, &quit));
+            let result = self.job_loop(&objective, deadline, stop, observer, &current);
+            quit.store(true, Ordering::Relaxed);
+            result
+        })
+    }
+
+    fn job_loop<F>(
+        &mut self,
+        objective: &F,
+        deadline: Option<Instant>,
+        stop: &AtomicBool,
+        observer: &mut dyn FnMut(&Replica, &Job, &Outcome),
+        current: &AtomicU64,
+    ) -> Result<WorkerReport, StorageError>
+    where
+        F: Fn(&Job) -> Result<Evaluation, String>,
+    {
         let mut jobs = 0;
         let mut unreported = 0;
         let mut backoff = Duration::from_millis(10);
@@ -308,7 +313,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 }
             };
             backoff = Duration::from_millis(10);
-            heartbeat.set(Some(job.id));
+            current.store(job.id.0, Ordering::Relaxed);
             let start = Instant::now();
             let outcome = match catch_unwind(AssertUnwindSafe(|| objective(&job))) {
                 Ok(Ok(eval)) => Outcome::Finished(eval),
@@ -324,7 +329,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             if with_retries(window, || self.report(&job, outcome.clone(), seconds)).is_err() {
                 unreported += 1;
             }
-            heartbeat.set(None);
+            current.store(NO_JOB, Ordering::Relaxed);
             jobs += 1;
             observer(&self.replica, &job, &outcome);
         }
