@@ -1,5 +1,6 @@
 //! `hyperband bench`: built-in benchmarks.
 
+mod mnist;
 mod overhead;
 mod storage;
 mod synthetic;
@@ -14,6 +15,8 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Cost of the decisions alone: ask + tell per job with a free objective.
     Overhead(overhead::OverheadArgs),
+    /// Random search, GP-BO, Hyperband and BOHB tuning the MNIST MLP on equal budget.
+    Mnist(mnist::MnistBenchArgs),
     /// Jobs per second through a store with N worker processes and a near-free objective.
     Storage(storage::StorageArgs),
     /// Methods side by side on a synthetic problem: regret against budget spent.
@@ -25,5 +28,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Overhead(a) => overhead::run(a),
         BenchCommand::Synthetic(a) => synthetic::run(a),
         BenchCommand::Storage(a) => storage::run(a),
+        BenchCommand::Mnist(a) => mnist::run(a),
     }
 }

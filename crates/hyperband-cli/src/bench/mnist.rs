@@ -1,0 +1,213 @@
+//! `hyperband bench mnist`: the talk's comparison on real training. Random search, Bayesian
+//! optimization (GP-EI at full budget), Hyperband and BOHB tune the MNIST MLP on equal
+//! total budget; the table gives the median best validation loss and how much less budget
+//! Hyperband needed to reach random search's final loss.
+
+use crate::cli_error::bad_input;
+use crate::mnist::{self, MnistObjective};
+use crate::plot::{self, Series};
+use hyperband::executor::ThreadExecutor;
+use hyperband::{
+    AlgorithmSpec, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
+};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, clap::Args)]
+pub struct MnistBenchArgs {
+    /// Seeds per method (each seed is a whole tuning run).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Total budget per run in full-budget trainings (R = 81 units of 100 SGD steps);
+    /// 19.5 is one pass of Hyperband's brackets when promotions resume from checkpoints.
+    #[arg(long, default_value_t = 19.5)]
+    pub budget: f64,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "random,gp,hyperband,bohb"
+    )]
+    pub methods: Vec<String>,
+    /// Worker threads per run.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    #[arg(long, default_value = "out/bench/mnist")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn algorithm(method: &str) -> anyhow::Result<(SchedulerKind, SamplerKind)> {
+    Ok(match method {
+        "random" => (SchedulerKind::FullBudget, SamplerKind::Random),
+        "gp" => (SchedulerKind::FullBudget, SamplerKind::Gp),
+        "hyperband" => (SchedulerKind::Hyperband, SamplerKind::Random),
+        "bohb" => (SchedulerKind::Hyperband, SamplerKind::Tpe),
+        other => {
+            return Err(bad_input(anyhow::anyhow!(
+                "unknown method `{other}` (expected random, gp, hyperband or bohb)"
+            )))
+        }
+    })
+}
+
+/// (budget spent, best validation loss so far) after each finished job.
+fn run_one(method: &str, seed: u64, args: &MnistBenchArgs) -> anyhow::Result<Vec<(f64, f64)>> {
+    let (scheduler, sampler) = algorithm(method)?;
+    let spec = StudySpec {
+        seed,
+        space: mnist::space().params().to_vec(),
+        algorithm: AlgorithmSpec {
+            scheduler,
+            sampler,
+            min_budget: 1.0,
+            max_budget: 81.0,
+            eta: 3,
+            bracket_sizes: BracketSizes::Algorithm,
+            n_configs: None,
+            max_brackets: None,
+        },
+        cost: CostModel::Resume,
+        max_retries: 0,
+        objective: json!({ "builtin": mnist::NAME }),
+    };
+    let limits = Limits {
+        max_total_budget: Some(args.budget * 81.0),
+        max_trials: None,
+    };
+    let mut study = spec.build(limits).map_err(bad_input)?;
+    // The data split is fixed across methods and seeds, so that only the search differs.
+    let data = Arc::new(workloads::mnist::bundled_splits(0)?);
+    let dir = std::env::temp_dir().join(format!(
+        "hyperband-bench-mnist-{}-{method}-{seed}",
+        std::process::id()
+    ));
+    let objective = MnistObjective::new(data, &dir, seed);
+    let trace = Mutex::new((0.0, f64::INFINITY, Vec::new()));
+    ThreadExecutor::new(args.workers).run(
+        &mut study,
+        |job| objective.run(job),
+        &mut |study, job, _| {
+            let record = &study.jobs()[job.id.0 as usize];
+            let mut t = trace.lock().expect("no panics under the lock");
+            t.0 += record.cost;
+            if let Some(loss) = record.loss {
+                t.1 = f64::min(t.1, loss);
+            }
+            let point = (t.0, t.1);
+            t.2.push(point);
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(trace.into_inner().expect("no panics").2)
+}
+
+fn at(trace: &[(f64, f64)], x: f64) -> Option<f64> {
+    let i = trace.partition_point(|p| p.0 <= x + 1e-9);
+    (i > 0).then(|| trace[i - 1].1).filter(|v| v.is_finite())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
+    for m in &args.methods {
+        algorithm(m)?;
+    }
+    let total = args.budget * 81.0;
+    let grid: Vec<f64> = (1..=200).map(|k| total * k as f64 / 200.0).collect();
+    let mut rows = Vec::new();
+    let mut series = Vec::new();
+    let mut curves = Vec::new();
+    for method in &args.methods {
+        let traces = (0..args.seeds)
+            .map(|seed| run_one(method, seed, args))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let finals = traces
+            .iter()
+            .filter_map(|t| t.last().map(|p| p.1))
+            .collect();
+        let curve: Vec<(f64, f64)> = grid
+            .iter()
+            .filter_map(|&x| {
+                let at_x: Vec<f64> = traces.iter().filter_map(|t| at(t, x)).collect();
+                (at_x.len() * 2 > traces.len()).then(|| (x, median(at_x)))
+            })
+            .collect();
+        rows.push(json!({"method": method, "median_best_val_loss": median(finals)}));
+        series.push(Series {
+            name: method.clone(),
+            points: curve.clone(),
+        });
+        curves.push((method.clone(), curve));
+    }
+    // How much less budget Hyperband needs to reach random search's final median loss.
+    let curve_of = |name: &str| curves.iter().find(|(m, _)| m == name).map(|(_, c)| c);
+    let speedup = match (curve_of("random"), curve_of("hyperband")) {
+        (Some(random), Some(hb)) => random.last().and_then(|&(_, target)| {
+            hb.iter().find(|p| p.1 <= target).map(|p| {
+                json!({"target_loss": target, "hyperband_budget": p.0,
+                                "random_budget": total, "speedup": total / p.0})
+            })
+        }),
+        _ => None,
+    };
+    std::fs::create_dir_all(&args.out)?;
+    let plot_path = args.out.join("best-val-loss.svg");
+    plot::lines(
+        &plot_path,
+        &format!(
+            "MNIST MLP: median best validation loss ({} seeds)",
+            args.seeds
+        ),
+        "budget spent (units of 100 SGD steps)",
+        "validation cross-entropy",
+        &series,
+        true,
+    )?;
+    let report = json!({
+        "seeds": args.seeds,
+        "budget": args.budget,
+        "methods": rows,
+        "speedup": speedup,
+        "plot": plot_path,
+    });
+    if args.json {
+        println!("{report}");
+        return Ok(());
+    }
+    println!(
+        "MNIST MLP, {} seeds, {} full trainings of budget each ({} units)",
+        args.seeds, args.budget, total
+    );
+    for r in &rows {
+        println!(
+            "{:<10} median best validation loss {:.4}",
+            r["method"].as_str().unwrap_or_default(),
+            r["median_best_val_loss"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    match &speedup {
+        Some(s) => println!(
+            "hyperband reached random search's final loss {:.4} after {:.0} of {:.0} units: {:.1}x less budget",
+            s["target_loss"].as_f64().unwrap_or(f64::NAN),
+            s["hyperband_budget"].as_f64().unwrap_or(f64::NAN),
+            total,
+            s["speedup"].as_f64().unwrap_or(f64::NAN)
+        ),
+        None => println!("hyperband did not reach random search's final loss (or one was not run)"),
+    }
+    println!("plot: {}", plot_path.display());
+    Ok(())
+}
