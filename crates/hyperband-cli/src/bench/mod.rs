@@ -2,6 +2,7 @@
 
 mod mnist;
 mod overhead;
+mod simulate;
 mod storage;
 mod synthetic;
 
@@ -17,6 +18,8 @@ pub enum BenchCommand {
     Overhead(overhead::OverheadArgs),
     /// Random search, GP-BO, Hyperband and BOHB tuning the MNIST MLP on equal budget.
     Mnist(mnist::MnistBenchArgs),
+    /// Schedulers on a simulated cluster: regret against simulated time, worker utilisation.
+    Simulate(simulate::SimulateArgs),
     /// Jobs per second through a store with N worker processes and a near-free objective.
     Storage(storage::StorageArgs),
     /// Methods side by side on a synthetic problem: regret against budget spent.
@@ -29,5 +32,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Synthetic(a) => synthetic::run(a),
         BenchCommand::Storage(a) => storage::run(a),
         BenchCommand::Mnist(a) => mnist::run(a),
+        BenchCommand::Simulate(a) => simulate::run(a),
     }
 }

@@ -74,7 +74,7 @@ impl Method {
             .0
     }
 
-    fn algorithm(self) -> (SchedulerKind, SamplerKind) {
+    pub(crate) fn algorithm(self) -> (SchedulerKind, SamplerKind) {
         use SamplerKind as Sa;
         use SchedulerKind as Sc;
         match self {
@@ -116,18 +116,10 @@ impl FromStr for Method {
     }
 }
 
-/// (budget spent in multiples of R, regret of the incumbent) after each finished job.
-type Trace = Vec<(f64, f64)>;
-
-fn run_one(
-    problem: &dyn Problem,
-    method: Method,
-    eta: u32,
-    budget: f64,
-    seed: u64,
-) -> anyhow::Result<Trace> {
+/// The study a method runs on a problem: every evaluation charged its whole budget.
+pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u64) -> StudySpec {
     let (scheduler, sampler) = method.algorithm();
-    let spec = StudySpec {
+    StudySpec {
         seed,
         space: synthetic::space(problem).params().to_vec(),
         algorithm: AlgorithmSpec {
@@ -143,7 +135,20 @@ fn run_one(
         cost: CostModel::Scratch,
         max_retries: 0,
         objective: json!({ "builtin": problem.name() }),
-    };
+    }
+}
+
+/// (budget spent in multiples of R, regret of the incumbent) after each finished job.
+type Trace = Vec<(f64, f64)>;
+
+fn run_one(
+    problem: &dyn Problem,
+    method: Method,
+    eta: u32,
+    budget: f64,
+    seed: u64,
+) -> anyhow::Result<Trace> {
+    let spec = spec_for(problem, method, eta, seed);
     let r = problem.max_budget();
     let limits = Limits {
         max_total_budget: Some(budget * method.budget_factor() * r),

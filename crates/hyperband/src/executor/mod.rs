@@ -1,8 +1,10 @@
 //! Executors run jobs on workers and feed the outcomes back to the study.
 
+mod simulated;
 mod stored;
 mod threads;
 
+pub use simulated::{simulate, SimulationReport};
 pub use stored::{worker_name, StoreWorker, WorkerReport, DEFAULT_LEASE};
 
 pub use threads::{RunReport, StopReason, ThreadExecutor};
