@@ -3,6 +3,7 @@
 //! total budget; the table gives the median best validation loss and how much less budget
 //! Hyperband needed to reach random search's final loss.
 
+use super::stats::median;
 use crate::cli_error::bad_input;
 use crate::mnist::{self, MnistObjective};
 use crate::plot::{self, Series};
@@ -108,19 +109,6 @@ fn at(trace: &[(f64, f64)], x: f64) -> Option<f64> {
     (i > 0).then(|| trace[i - 1].1).filter(|v| v.is_finite())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
     for m in &args.methods {
         algorithm(m)?;
@@ -134,7 +122,7 @@ pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
         let traces = (0..args.seeds)
             .map(|seed| run_one(method, seed, args))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let finals = traces
+        let finals: Vec<f64> = traces
             .iter()
             .filter_map(|t| t.last().map(|p| p.1))
             .collect();
@@ -142,10 +130,10 @@ pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
             .iter()
             .filter_map(|&x| {
                 let at_x: Vec<f64> = traces.iter().filter_map(|t| at(t, x)).collect();
-                (at_x.len() * 2 > traces.len()).then(|| (x, median(at_x)))
+                (at_x.len() * 2 > traces.len()).then(|| (x, median(&at_x)))
             })
             .collect();
-        rows.push(json!({"method": method, "median_best_val_loss": median(finals)}));
+        rows.push(json!({"method": method, "median_best_val_loss": median(&finals)}));
         series.push(Series {
             name: method.clone(),
             points: curve.clone(),

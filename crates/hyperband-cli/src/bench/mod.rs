@@ -3,6 +3,7 @@
 mod mnist;
 mod overhead;
 mod simulate;
+mod stats;
 mod storage;
 mod synthetic;
 

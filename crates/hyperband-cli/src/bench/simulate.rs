@@ -2,6 +2,7 @@
 //! taking virtual time equal to its budget, scored by regret against simulated wall-clock
 //! time and by how busy the workers were.
 
+use super::stats::median;
 use super::synthetic::{spec_for, Method};
 use crate::cli_error::bad_input;
 use crate::synthetic;
@@ -32,15 +33,6 @@ pub struct SimulateArgs {
     pub target_regret: f64,
     #[arg(long)]
     pub json: bool,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
@@ -78,10 +70,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         }
         rows.push(json!({
             "method": method.name(),
-            "utilisation": median(utilisation),
-            "time_to_target": median(reach.clone()),
+            "utilisation": median(&utilisation),
+            "time_to_target": median(&reach),
             "seeds_reaching_target": reach.iter().filter(|t| t.is_finite()).count(),
-            "median_final_regret": median(finals),
+            "median_final_regret": median(&finals),
         }));
     }
     let report = json!({

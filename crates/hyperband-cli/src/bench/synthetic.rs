@@ -2,6 +2,7 @@
 //! optimum, scored by the regret of the noise-free full-fidelity value of each run's
 //! incumbent against budget spent (in multiples of the maximum budget R).
 
+use super::stats::quantile;
 use crate::cli_error::bad_input;
 use crate::plot::{self, Series};
 use crate::synthetic;
@@ -181,20 +182,6 @@ fn regret_at(trace: &Trace, x: f64) -> Option<f64> {
     (i > 0).then(|| trace[i - 1].1)
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
-    v
-}
-
 /// Runs `methods` x `seeds` on all cores; traces in (method, seed) order.
 fn run_all(args: &SyntheticArgs) -> anyhow::Result<Vec<(Method, Vec<Trace>)>> {
     let build =
@@ -260,12 +247,11 @@ pub fn run(args: &SyntheticArgs) -> anyhow::Result<()> {
     let mut series = Vec::new();
     let mut csv = String::from("method,budget_in_R,median_regret,q25,q75\n");
     for (method, traces) in &all {
-        let finals = sorted(
-            traces
-                .iter()
-                .filter_map(|t| t.last().map(|p| p.1))
-                .collect(),
-        );
+        // Final regret per seed, in seed order.
+        let finals: Vec<f64> = traces
+            .iter()
+            .filter_map(|t| t.last().map(|p| p.1))
+            .collect();
         rows.push(json!({
             "method": method.name(),
             "median_regret": quantile(&finals, 0.5),
@@ -275,7 +261,7 @@ pub fn run(args: &SyntheticArgs) -> anyhow::Result<()> {
         }));
         let mut points = Vec::new();
         for &x in &grid {
-            let at = sorted(traces.iter().filter_map(|t| regret_at(t, x)).collect());
+            let at: Vec<f64> = traces.iter().filter_map(|t| regret_at(t, x)).collect();
             if at.len() * 2 > traces.len() {
                 let (m, lo, hi) = (quantile(&at, 0.5), quantile(&at, 0.25), quantile(&at, 0.75));
                 csv += &format!("{},{x},{m},{lo},{hi}\n", method.name());
