@@ -9,6 +9,10 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
     }
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    if lo == hi {
+        // Exact position: no interpolation (which would turn infinities into NaN).
+        return sorted[lo];
+    }
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
