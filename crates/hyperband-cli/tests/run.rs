@@ -237,7 +237,7 @@ fn sigkill_at_random_moments_loses_nothing() {
     for _ in 0..40 {
         let mut child = hyperband()
             .args(["run", study.to_str().unwrap(), "--plain"])
-            .env("SLEEP", "0.01")
+            .env("SLEEP", "0.05")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
