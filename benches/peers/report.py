@@ -21,7 +21,7 @@ def table(results, problem):
     rows = []
     names = sorted(f for f in os.listdir(results)
                    if f.startswith(f"{problem}-peer-") and f.endswith(".json"))
-    for name in [f"{problem}-ours.json"] + names:
+    for name in [f"{problem}-ours.json", f"{problem}-ours-random-fifth.json"] + names:
         path = os.path.join(results, name)
         if not os.path.exists(path):
             continue
@@ -29,10 +29,14 @@ def table(results, problem):
             data = json.load(f)
         for m in data["methods"]:
             impl = m.get("peer_version") or "hyperband (this repo)"
+            if name.endswith("-random-fifth.json"):
+                m = dict(m, method=f"random @ {data['budget']:g} R (budget / (s_max+1))")
+
             seeds = m.get("seeds", data["seeds"])
             rows.append((m["method"], impl, m["median_regret"], m["q25"], m["q75"], seeds,
                          m.get("wall_s")))
-        budget = data["budget"]
+        if "peer" in name or name.endswith("-ours.json"):
+            budget = data["budget"]
     out = [f"### {problem} ({budget:g} full-budget equivalents per run)", "",
            "| method | implementation | median regret | q25 | q75 | seeds | wall s (all seeds) |",
            "|---|---|---|---|---|---|---|"]

@@ -209,6 +209,16 @@ def run_hpbandster(run, bohb):
     logging.getLogger("hpbandster").setLevel(logging.ERROR)
     random.seed(run.seed)
     np.random.seed(run.seed)
+    # Compatibility shim: HpBandSter 0.7.4 predates ConfigSpace 1.x, whose configurations hold
+    # numpy scalars (numpy.int64, numpy.str_ for categoricals) that Pyro4's serpent serializer
+    # rejects (the dispatcher thread dies and the run hangs). Serialize them as Python values.
+    import serpent
+
+    def as_py(obj, ser, out, level):
+        ser._serialize(obj.item(), out, level)
+
+    for t in (np.int64, np.int32, np.float64, np.str_, np.bool_):
+        serpent.register_class(t, as_py)
     cs = configspace(run.dims, run.seed)
     state = {"stop": False}
 
@@ -230,7 +240,8 @@ def run_hpbandster(run, bohb):
             return [] if state["stop"] else super().active_iterations()
 
     run_id = f"peer-{os.getpid()}-{run.seed}"
-    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=None)
+    # port=0: a free port (None would be Pyro4's fixed 9090, which parallel runs share).
+    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=0)
     host, port = ns.start()
     w = W(nameserver=host, nameserver_port=port, run_id=run_id)
     w.run(background=True)

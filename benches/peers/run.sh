@@ -25,8 +25,10 @@ venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q -r "$here/requirements.txt"
-cargo build --release -q -p hyperband-cli
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
+  "$venv/bin/pip" install -q -r "$here/requirements.txt"
+  cargo build --release -q -p hyperband-cli
+fi
 
 # Budget per run in full-budget evaluations (multiples of max_budget).
 budget_of() {
@@ -62,6 +64,11 @@ d["wall_s_all_methods"] = int(sys.argv[2])
 print(json.dumps(d))
 PY
   rm -f "$out/$p-ours.json.tmp"
+  # Hyperband's guarantee: within (s_max + 1) x of random search; s_max = 4 on every problem
+  # here (eta = 3; 81/1, 100/1 and 729/9), so random search at budget / 5 is the yardstick.
+  cmd="./target/release/hyperband bench synthetic --problem $p --budget $(python3 -c "print($b/5)") --seeds $SEEDS --methods random --out out/bench/peers-$p-random-fifth --json"
+  echo "\$ $cmd" >&2
+  $cmd > "$out/$p-ours-random-fifth.json"
   for m in $PEERS; do
     n="$(seeds_of "$m")"
     cmd="benches/peers/.venv/bin/python benches/peers/run.py --problem $p --budget $b --seeds $n --methods $m --jobs $JOBS --json"
