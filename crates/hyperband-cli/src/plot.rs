@@ -45,6 +45,41 @@ pub fn lines(
     let y_min = all().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
+    let builder = || {
+        let mut b = ChartBuilder::on(&root);
+        b.caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70);
+        b
+    };
+    // The linear and log charts have different coordinate types, so the drawing that
+    // follows is spelled once here and expanded for each.
+    macro_rules! draw {
+        ($chart:expr, $clamp:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .draw()?;
+            for (i, s) in series.iter().enumerate() {
+                let color = COLORS[i % COLORS.len()];
+                chart
+                    .draw_series(LineSeries::new(
+                        s.points.iter().map(|&(x, y)| (x, $clamp(y))),
+                        color.stroke_width(2),
+                    ))?
+                    .label(s.name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()?;
+        }};
+    }
     if log_y {
         let floor = if positive_min.is_finite() {
             positive_min
@@ -52,60 +87,16 @@ pub fn lines(
             1e-9
         };
         let top = if y_max > floor { y_max } else { floor * 10.0 };
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, (floor * 0.8..top * 1.25).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().map(|&(x, y)| (x, y.max(floor))),
-                    color.stroke_width(2),
-                ))?
-                .label(s.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw!(
+            builder().build_cartesian_2d(x_min..x_max, (floor * 0.8..top * 1.25).log_scale())?,
+            |y: f64| y.max(floor)
+        );
     } else {
         let pad = ((y_max - y_min) * 0.05).max(1e-9);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, (y_min - pad)..(y_max + pad))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .draw()?;
-        for (i, s) in series.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(s.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw!(
+            builder().build_cartesian_2d(x_min..x_max, (y_min - pad)..(y_max + pad))?,
+            |y: f64| y
+        );
     }
     root.present()
         .with_context(|| format!("cannot write {}", path.display()))?;
