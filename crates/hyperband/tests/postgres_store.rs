@@ -221,45 +221,58 @@ fn eight_workers_share_a_study_without_double_work() {
 }
 
 #[test]
-fn concurrent_appends_get_dense_distinct_sequence_numbers() {
+fn concurrent_results_and_decisions_get_dense_distinct_sequence_numbers() {
     let name = unique("appends");
     let (_, id) = open(&name);
     let name = name.as_str();
     let per_thread = 40;
-    let seqs: Vec<u64> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..6)
-            .map(|t| {
-                s.spawn(move || {
-                    let (mut store, _) = open(name);
-                    (0..per_thread)
-                        .map(|i| {
-                            let event = Event::JobLost {
-                                job: hyperband::JobId(t * 1000 + i),
-                                reason: format!("thread {t} event {i}"),
-                            };
-                            if i % 2 == 0 {
-                                store.append(id, &event).unwrap()
-                            } else {
-                                store.locked(id, &mut |log| log.append(&event)).unwrap()
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+    std::thread::scope(|s| {
+        for t in 0..6 {
+            s.spawn(move || {
+                let (mut store, _) = open(name);
+                for i in 0..per_thread {
+                    let event = Event::JobLost {
+                        job: hyperband::JobId(t * 1000 + i),
+                        reason: format!("thread {t} event {i}"),
+                    };
+                    // Half as results (through the inbox), half as decisions.
+                    if i % 2 == 0 {
+                        store.append(id, &event).unwrap();
+                    } else {
+                        let at = hyperband::storage::now();
+                        store.locked(id, &mut |log| log.append(&event, at)).unwrap();
+                    }
+                }
+            });
+        }
     });
-    let distinct: HashSet<u64> = seqs.iter().copied().collect();
-    assert_eq!(distinct.len(), seqs.len());
-    // StudyCreated is #1; the appends fill 2..=241 with no gap.
-    assert_eq!(distinct, (2..=6 * per_thread + 1).collect());
     let (mut store, _) = open(name);
     let events = store.events_after(id, 0).unwrap();
+    // StudyCreated is #1; every event follows once, numbered 2..=241 with no gap.
     assert_eq!(events.len(), 6 * per_thread as usize + 1);
-    assert!(events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert!(events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.seq == i as u64 + 1));
+    let reasons: HashSet<String> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::JobLost { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons.len(), 6 * per_thread as usize);
+    // Each thread's results reach the log in the order it wrote them.
+    for t in 0..6 {
+        let mine: Vec<u64> = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::JobLost { job, .. } if job.0 / 1000 == t => Some(job.0 % 1000),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(mine, (0..per_thread).collect::<Vec<_>>());
+    }
 }
 
 #[test]
@@ -281,10 +294,13 @@ fn jobs_of_a_dead_worker_are_reissued() {
     );
     store
         .locked(id, &mut |log| {
-            log.append(&Event::JobIssued {
-                job: IssuedJob::from_job(&job),
-                worker: dead.clone(),
-            })?;
+            log.append(
+                &Event::JobIssued {
+                    job: IssuedJob::from_job(&job),
+                    worker: dead.clone(),
+                },
+                hyperband::storage::now(),
+            )?;
             log.put_lease(&hyperband::storage::Lease {
                 job: job.id,
                 worker: dead.clone(),

@@ -182,10 +182,13 @@ fn jobs_of_a_dead_worker_are_reissued() {
     );
     store
         .locked(id, &mut |log| {
-            log.append(&Event::JobIssued {
-                job: IssuedJob::from_job(&job),
-                worker: dead.clone(),
-            })?;
+            log.append(
+                &Event::JobIssued {
+                    job: IssuedJob::from_job(&job),
+                    worker: dead.clone(),
+                },
+                hyperband::storage::now(),
+            )?;
             log.put_lease(&hyperband::storage::Lease {
                 job: job.id,
                 worker: dead.clone(),

@@ -4,7 +4,9 @@
 use super::threads::{panic_text, StopReason};
 use crate::job::{Evaluation, Job, Outcome};
 use crate::scheduler::Decision;
-use crate::storage::{now, Event, EventStore, Lease, Replica, StorageError, StoredEvent};
+use crate::storage::{
+    now, Event, EventStore, Lease, LockedLog, Replica, StorageError, StoredEvent,
+};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -46,6 +48,7 @@ const NO_JOB: u64 = u64::MAX;
 fn heartbeat<S: EventStore>(
     mut open: impl FnMut() -> Result<S, StorageError>,
     study: i64,
+    worker: &str,
     lease: Duration,
     current: &AtomicU64,
     quit: &AtomicBool,
@@ -67,12 +70,52 @@ fn heartbeat<S: EventStore>(
             // A failed renewal is tried again next time; the lease is long enough.
             if let Some(Err(_)) = store
                 .as_mut()
-                .map(|s| s.renew_lease(study, crate::JobId(job), until))
+                .map(|s| s.renew_lease(study, crate::JobId(job), worker, until))
             {
                 store = None;
             }
         }
     }
+}
+
+/// How often a worker that keeps getting jobs looks for expired leases.
+const LEASE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Declares lost, in the log and the replica, every running job whose lease expired or
+/// whose worker is known dead; returns how many.
+fn declare_lost(
+    log: &mut dyn LockedLog,
+    replica: &mut Replica,
+    t: f64,
+) -> Result<usize, StorageError> {
+    let mut lost = 0;
+    for Lease {
+        job,
+        worker,
+        expires_at,
+    } in log.leases()?
+    {
+        let running = replica
+            .study()
+            .jobs()
+            .get(job.0 as usize)
+            .is_some_and(|j| j.state == crate::JobState::Running);
+        if !running {
+            continue;
+        }
+        let reason = if expires_at < t {
+            format!("lease of worker {worker} expired")
+        } else if known_dead(&worker) {
+            format!("worker {worker} is no longer running")
+        } else {
+            continue;
+        };
+        let event = Event::JobLost { job, reason };
+        let seq = log.append(&event, t)?;
+        replica.apply(&StoredEvent { seq, at: t, event })?;
+        lost += 1;
+    }
+    Ok(lost)
 }
 
 /// One worker of a stored study.
@@ -88,6 +131,8 @@ pub struct StoreWorker<S: EventStore> {
     /// out a database restart or a dropped connection.
     retry_window: Duration,
     rebuild: Box<dyn Fn() -> Replica + Send>,
+    /// When this worker last looked for expired leases.
+    leases_checked: Option<Instant>,
 }
 
 /// What a worker did.
@@ -132,6 +177,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             stale: false,
             retry_window: Duration::from_secs(60),
             rebuild: fresh,
+            leases_checked: None,
         }
     }
 
@@ -167,53 +213,78 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         if self.stale {
             self.sync()?;
         }
+        // Catch up outside the lock, so that the lock is held for the few events written
+        // since (with many workers, most of the log is other workers' jobs).
+        let caught_up = self
+            .store
+            .logged_after(self.study_id, self.replica.cursor())
+            .and_then(|events| events.iter().try_for_each(|e| self.replica.apply(e)));
+        if let Err(e) = caught_up {
+            self.stale = true;
+            return Err(e);
+        }
         let replica = &mut self.replica;
         let name = &self.name;
         let lease = self.lease;
-        let result = self.store.locked(self.study_id, &mut |log| {
-            for event in log.events_after(replica.cursor())? {
+        let study_id = self.study_id;
+        // Reading every lease on every decision would cost a round trip under the lock for
+        // something that changes on the scale of the lease; a worker that would otherwise
+        // wait looks at once, so a study blocked on a dead worker's job moves on.
+        let leases_due = self
+            .leases_checked
+            .is_none_or(|t| t.elapsed() >= LEASE_CHECK_INTERVAL);
+        let mut checked = false;
+        let result = self.store.locked(study_id, &mut |log| {
+            // From the last event we applied, to see that the log still holds it.
+            let cursor = replica.cursor();
+            let mut events = log.events_after(cursor.saturating_sub(1))?.into_iter();
+            if cursor > 0 {
+                match events.next() {
+                    Some(e) if e.seq == cursor && e.at == replica.cursor_at() => {}
+                    _ => {
+                        return Err(StorageError::Diverged {
+                            study: study_id,
+                            seq: cursor,
+                        })
+                    }
+                }
+            }
+            for event in events {
                 replica.apply(&event)?;
             }
             let t = now();
-            for Lease {
-                job,
-                worker,
-                expires_at,
-            } in log.leases()?
-            {
-                let running = replica
-                    .study()
-                    .jobs()
-                    .get(job.0 as usize)
-                    .is_some_and(|j| j.state == crate::JobState::Running);
-                if !running {
-                    continue;
-                }
-                let reason = if expires_at < t {
-                    format!("lease of worker {worker} expired")
-                } else if known_dead(&worker) {
-                    format!("worker {worker} is no longer running")
-                } else {
-                    continue;
-                };
-                let event = Event::JobLost { job, reason };
-                let seq = log.append(&event)?;
-                replica.apply(&StoredEvent { seq, at: t, event })?;
+            if leases_due {
+                checked = true;
+                declare_lost(log, replica, t)?;
             }
-            match replica.study_mut().ask() {
+            let mut decision = replica.study_mut().ask();
+            if matches!(decision, Decision::Wait) && !leases_due {
+                checked = true;
+                if declare_lost(log, replica, t)? > 0 {
+                    decision = replica.study_mut().ask();
+                }
+            }
+            match decision {
                 Decision::Run(job) => {
-                    let seq = log.append(&Replica::issued_event(&job, name))?;
-                    log.put_lease(&Lease {
-                        job: job.id,
-                        worker: name.clone(),
-                        expires_at: t + lease.as_secs_f64(),
-                    })?;
+                    let event = Replica::issued_event(&job, name);
+                    let seq = log.issue(
+                        &event,
+                        t,
+                        &Lease {
+                            job: job.id,
+                            worker: name.clone(),
+                            expires_at: t + lease.as_secs_f64(),
+                        },
+                    )?;
                     replica.record_own_issue(seq, t, name);
                     Ok(Decision::Run(job))
                 }
                 other => Ok(other),
             }
         });
+        if checked {
+            self.leases_checked = Some(Instant::now());
+        }
         if result.is_err() {
             self.stale = true;
         }
@@ -266,8 +337,9 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let current = AtomicU64::new(NO_JOB);
         let quit = AtomicBool::new(false);
         let (study, lease) = (self.study_id, self.lease);
+        let name = self.name.clone();
         std::thread::scope(|scope| {
-            scope.spawn(|| heartbeat(heartbeat_store, study, lease, &current, &quit));
+            scope.spawn(|| heartbeat(heartbeat_store, study, &name, lease, &current, &quit));
             let result = self.job_loop(&objective, deadline, stop, observer, &current);
             quit.store(true, Ordering::Relaxed);
             result

@@ -54,7 +54,7 @@ impl EventStore for AnyStore {
         delegate!(self, s => s.locked(study, f))
     }
 
-    fn append(&mut self, study: i64, event: &super::Event) -> Result<u64, StorageError> {
+    fn append(&mut self, study: i64, event: &super::Event) -> Result<(), StorageError> {
         delegate!(self, s => s.append(study, event))
     }
 
@@ -62,7 +62,17 @@ impl EventStore for AnyStore {
         delegate!(self, s => s.events_after(study, seq))
     }
 
-    fn renew_lease(&mut self, study: i64, job: JobId, expires_at: f64) -> Result<(), StorageError> {
-        delegate!(self, s => s.renew_lease(study, job, expires_at))
+    fn logged_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
+        delegate!(self, s => s.logged_after(study, seq))
+    }
+
+    fn renew_lease(
+        &mut self,
+        study: i64,
+        job: JobId,
+        worker: &str,
+        expires_at: f64,
+    ) -> Result<(), StorageError> {
+        delegate!(self, s => s.renew_lease(study, job, worker, expires_at))
     }
 }

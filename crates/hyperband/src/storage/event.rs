@@ -106,3 +106,36 @@ pub struct StoredEvent {
     pub at: f64,
     pub event: Event,
 }
+
+impl Event {
+    /// The event's name in the stores' `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::StudyCreated { .. } => "study_created",
+            Event::JobIssued { .. } => "job_issued",
+            Event::JobFinished { .. } => "job_finished",
+            Event::JobFailed { .. } => "job_failed",
+            Event::JobLost { .. } => "job_lost",
+        }
+    }
+
+    /// The job this event ends (a result or a loss), whose lease it therefore drops.
+    pub fn ends_job(&self) -> Option<JobId> {
+        match self {
+            Event::JobFinished { job, .. }
+            | Event::JobFailed { job, .. }
+            | Event::JobLost { job, .. } => Some(*job),
+            _ => None,
+        }
+    }
+
+    /// The worker that reported a result or issued a job.
+    pub fn worker(&self) -> Option<&str> {
+        match self {
+            Event::JobIssued { worker, .. }
+            | Event::JobFinished { worker, .. }
+            | Event::JobFailed { worker, .. } => Some(worker),
+            _ => None,
+        }
+    }
+}

@@ -2,9 +2,18 @@
 //!
 //! To decide, a worker takes the study lock, applies the events it has not seen to its
 //! in-memory [`Study`](crate::Study), asks for the next job, appends `JobIssued` and
-//! releases the lock. Results are appended in their own short transaction. Leases live
-//! beside the log in a small mutable table: renewing one every few seconds as an event
-//! would bloat the log with nothing a replay needs.
+//! releases the lock. Results are written in their own short transaction, durably: a
+//! result is the one thing that cannot be recomputed. Leases live beside the log in a small
+//! mutable table: renewing one every few seconds as an event would bloat the log with
+//! nothing a replay needs.
+//!
+//! A store may make decisions durable lazily (PostgreSQL does, so that the study lock is
+//! not held across a disk flush): a server crash can then take back the last decisions,
+//! never a result. Two rules make that safe. A worker checks, under the lock, that the last
+//! event it applied is still in the log (same sequence number, same time) and rebuilds its
+//! replica when it is not ([`StorageError::Diverged`]). And a result whose job the log does
+//! not know, or knows as issued to another worker, is kept in the log but not counted
+//! ([`Replica::orphans`]).
 
 mod any;
 mod event;
@@ -46,6 +55,10 @@ pub enum StorageError {
     /// A database server's error (connection, SQL), with the store shown without password.
     #[error("{store}: {problem}")]
     Server { store: String, problem: String },
+    /// The log no longer holds an event this worker had applied: the database lost its
+    /// last commits (a crash with lazily flushed decisions). The worker rebuilds its replica.
+    #[error("study #{study}: the log no longer holds event #{seq} that this worker had seen (the database lost its last decisions); rebuilding from the log")]
+    Diverged { study: i64, seq: u64 },
     #[error("{context}: {source}")]
     Sqlite {
         context: String,
@@ -66,10 +79,16 @@ pub struct Lease {
 pub trait LockedLog {
     /// Events after `seq`, in order.
     fn events_after(&mut self, seq: u64) -> Result<Vec<StoredEvent>, StorageError>;
-    /// Appends `event`; returns its sequence number.
-    fn append(&mut self, event: &Event) -> Result<u64, StorageError>;
+    /// Appends `event`, written at `at`; returns its sequence number.
+    fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError>;
     fn leases(&mut self) -> Result<Vec<Lease>, StorageError>;
     fn put_lease(&mut self, lease: &Lease) -> Result<(), StorageError>;
+    /// Appends a `JobIssued` and its lease together (one round trip where the store can).
+    fn issue(&mut self, event: &Event, at: f64, lease: &Lease) -> Result<u64, StorageError> {
+        let seq = self.append(event, at)?;
+        self.put_lease(lease)?;
+        Ok(seq)
+    }
 }
 
 /// One connection to a store holding studies.
@@ -84,20 +103,33 @@ pub trait EventStore: Send {
     fn find_study(&mut self, name: &str) -> Result<(i64, serde_json::Value), StorageError>;
     fn study_names(&mut self) -> Result<Vec<String>, StorageError>;
     /// Runs `f` holding the study's lock; what it appends commits only if it returns Ok.
+    /// Results written by [`append`](Self::append) since the last decision are in the log
+    /// by the time `f` reads it.
     fn locked<T>(
         &mut self,
         study: i64,
         f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
     ) -> Result<T, StorageError>;
-    /// Appends one event in its own short transaction (results need no decision). A job's
-    /// result or loss also removes its lease, in the same transaction.
-    fn append(&mut self, study: i64, event: &Event) -> Result<u64, StorageError>;
-    /// Events after `seq`, without the lock (for readers and replicas catching up).
+    /// Writes a result (or a worker's release of its job) durably, in its own short
+    /// transaction: results need no decision. The event reaches the log, and the job's
+    /// lease is dropped, at once or by the next decision or read (PostgreSQL keeps results
+    /// in an inbox outside the study lock).
+    fn append(&mut self, study: i64, event: &Event) -> Result<(), StorageError>;
+    /// Events after `seq` (for readers and replicas catching up), results written so far
+    /// included.
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError>;
+    /// Events after `seq` that are in the log already, without waiting for or moving any
+    /// results (what a worker reads to catch up before it takes the lock).
+    fn logged_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
+        self.events_after(study, seq)
+    }
+    /// Extends `worker`'s lease on `job` (a lease since given to another worker is left
+    /// alone).
     fn renew_lease(
         &mut self,
         study: i64,
         job: crate::JobId,
+        worker: &str,
         expires_at: f64,
     ) -> Result<(), StorageError>;
 }

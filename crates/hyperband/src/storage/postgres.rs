@@ -7,15 +7,25 @@
 //! `append_event`. All integers are BIGINT; payloads are the events' JSON as TEXT (JSONB would
 //! reorder keys and reformat numbers).
 //!
-//! The study lock is a row lock, `SELECT ... FROM studies WHERE id = $1 FOR UPDATE`, taken at
-//! the start of a decision (`locked`) and of every `append`, so that `seq = MAX + 1` is
-//! race-free and decisions on one study are serialized while other studies proceed. A
-//! result is appended in one round trip through `append_event`, a PL/pgSQL function that
-//! locks, numbers, inserts and drops the job's lease in one autocommitted statement.
+//! The study lock is a row lock, `SELECT ... FROM studies WHERE id = $1 FOR NO KEY UPDATE`,
+//! taken at the start of a decision (`locked`), so that `seq = MAX + 1` is race-free and
+//! decisions on one study are serialized while other studies proceed.
 //!
-//! Schema creation takes `pg_advisory_xact_lock` so that many workers may start at once. A
-//! schema with tables but without our marker is refused and left untouched; a newer schema
-//! version is refused.
+//! Throughput comes from keeping that lock short (schema 2):
+//! - Results do not take it. A worker writes its result into `inbox` in one autocommitted,
+//!   durable INSERT; concurrent results share their WAL flushes. The next decision (or a
+//!   reader) moves the inbox into the log with `drain_inbox`, atomically, in the order the
+//!   results were written.
+//! - A decision is four round trips (begin + lock + drain; read new events; append the job
+//!   with its lease; commit) and commits with `synchronous_commit = off`: the lock is not
+//!   held across a disk flush. A server crash can take back the last decisions, never a
+//!   result (results are flushed before their INSERT returns, and a drain that is taken
+//!   back leaves them in the inbox). The storage module says how workers stay consistent
+//!   when that happens.
+//!
+//! Schema creation and upgrades take `pg_advisory_xact_lock` so that many workers may start
+//! at once. A schema with tables but without our marker is refused and left untouched; a
+//! newer schema version is refused; an older one of ours is upgraded in place.
 //!
 //! Connection loss (a database restart, a killed backend, a network cut) marks the client
 //! broken; the next call reconnects, retrying with backoff for [`DEFAULT_RETRY_WINDOW`].
@@ -31,7 +41,8 @@ use postgres::{Client, NoTls, Statement};
 use std::time::{Duration, Instant};
 
 /// The schema this binary writes; a database with a newer one is refused.
-const SCHEMA_VERSION: i64 = 1;
+/// 1: events, leases. 2: the results inbox (a schema 1 database is upgraded in place).
+const SCHEMA_VERSION: i64 = 2;
 /// Marks a PostgreSQL schema as ours.
 const APPLICATION: &str = "hyperband";
 /// The advisory lock key that serializes schema creation ('HYBD').
@@ -67,31 +78,57 @@ CREATE TABLE IF NOT EXISTS {s}.leases (
     expires_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (study, job)
 );
--- A result in one round trip: lock the study, number the event, drop the job's lease.
--- Each statement of a volatile function takes a fresh snapshot, so MAX(seq) is read after
--- the lock is held.
-CREATE OR REPLACE FUNCTION {s}.append_event(
-    p_study BIGINT, p_at DOUBLE PRECISION, p_kind TEXT, p_payload TEXT, p_ends_job BIGINT
-) RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $fn$
+-- Schema 2: results wait here, outside the study lock, until a decision (or a reader) moves
+-- them into the log. No foreign key: checking one would share-lock the study row.
+CREATE TABLE IF NOT EXISTS {s}.inbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    study BIGINT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    job BIGINT NOT NULL,
+    worker TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_by_study ON {s}.inbox (study, id);
+-- Moves a study's waiting results into its log, in the order they were written, and drops
+-- the leases they end (only the reporting worker's own: a job re-issued to another worker
+-- keeps its new lease). Takes the study lock (a no-op for a decision that holds it). Each
+-- statement of a volatile function takes a fresh snapshot, so MAX(seq) is read after the
+-- lock is held, and a result committed after the DELETE's snapshot simply waits for the
+-- next call: the DELETE is what consumes, so none is skipped or moved twice.
+CREATE OR REPLACE FUNCTION {s}.drain_inbox(p_study BIGINT) RETURNS BIGINT
+LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
-    next_seq BIGINT;
+    last_seq BIGINT;
+    moved BIGINT;
 BEGIN
-    PERFORM 1 FROM {s}.studies WHERE id = p_study FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no study with id %', p_study USING ERRCODE = 'no_data_found';
+    IF NOT EXISTS (SELECT 1 FROM {s}.inbox WHERE study = p_study) THEN
+        RETURN 0;
     END IF;
-    SELECT COALESCE(MAX(seq), 0) + 1 INTO next_seq FROM {s}.events WHERE study = p_study;
-    INSERT INTO {s}.events (study, seq, at, kind, payload)
-        VALUES (p_study, next_seq, p_at, p_kind, p_payload);
-    IF p_ends_job IS NOT NULL THEN
-        DELETE FROM {s}.leases WHERE study = p_study AND job = p_ends_job;
-    END IF;
-    RETURN next_seq;
+    PERFORM 1 FROM {s}.studies WHERE id = p_study FOR NO KEY UPDATE;
+    SELECT COALESCE(MAX(seq), 0) INTO last_seq FROM {s}.events WHERE study = p_study;
+    WITH taken AS (
+        DELETE FROM {s}.inbox WHERE study = p_study
+        RETURNING id, at, kind, payload, job, worker
+    ), numbered AS (
+        SELECT last_seq + row_number() OVER (ORDER BY id) AS seq, * FROM taken
+    ), dropped AS (
+        DELETE FROM {s}.leases l USING numbered n
+        WHERE l.study = p_study AND l.job = n.job AND (n.worker IS NULL OR l.worker = n.worker)
+    ), inserted AS (
+        INSERT INTO {s}.events (study, seq, at, kind, payload)
+        SELECT p_study, seq, at, kind, payload FROM numbered
+        RETURNING 1
+    )
+    SELECT count(*) INTO moved FROM inserted;
+    RETURN moved;
 END
 $fn$;
+DROP FUNCTION IF EXISTS {s}.append_event(BIGINT, DOUBLE PRECISION, TEXT, TEXT, BIGINT);
 INSERT INTO {s}.meta (key, value) VALUES
     ('application', '{APPLICATION}'), ('schema_version', '{SCHEMA_VERSION}')
-    ON CONFLICT DO NOTHING;
+    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+    WHERE {s}.meta.key = 'schema_version';
 "
     )
 }
@@ -121,10 +158,12 @@ struct Conn {
     read_events: Statement,
     leases: Statement,
     insert_event: Statement,
+    issue: Statement,
     delete_lease: Statement,
     put_lease: Statement,
     renew_lease: Statement,
-    append_event: Statement,
+    post_result: Statement,
+    drain_inbox: Statement,
 }
 
 /// Why one attempt failed: the database (maybe retried) or our own verdict (never retried).
@@ -234,26 +273,6 @@ fn redact(url: &str) -> String {
         Some((base, query)) => format!("{base}?{}", hide(query, '&')),
         None if !url.contains("://") => hide(&url, ' '),
         None => url,
-    }
-}
-
-fn kind(event: &Event) -> &'static str {
-    match event {
-        Event::StudyCreated { .. } => "study_created",
-        Event::JobIssued { .. } => "job_issued",
-        Event::JobFinished { .. } => "job_finished",
-        Event::JobFailed { .. } => "job_failed",
-        Event::JobLost { .. } => "job_lost",
-    }
-}
-
-/// The job whose lease an event ends, if any.
-fn ends_lease(event: &Event) -> Option<JobId> {
-    match event {
-        Event::JobFinished { job, .. }
-        | Event::JobFailed { job, .. }
-        | Event::JobLost { job, .. } => Some(*job),
-        _ => None,
     }
 }
 
@@ -401,23 +420,41 @@ impl PgStore {
              ON CONFLICT (study, job)
              DO UPDATE SET worker = EXCLUDED.worker, expires_at = EXCLUDED.expires_at"
         ))?;
+        // A job and its lease in one round trip (only under the study lock, as above).
+        let issue = client.prepare(&format!(
+            "WITH issued AS (
+                 INSERT INTO {s}.events (study, seq, at, kind, payload)
+                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM {s}.events WHERE study = $1
+                 RETURNING seq
+             ), leased AS (
+                 INSERT INTO {s}.leases (study, job, worker, expires_at) VALUES ($1, $5, $6, $7)
+                 ON CONFLICT (study, job)
+                 DO UPDATE SET worker = EXCLUDED.worker, expires_at = EXCLUDED.expires_at
+             )
+             SELECT seq FROM issued"
+        ))?;
         let delete_lease = client.prepare(&format!(
             "DELETE FROM {s}.leases WHERE study = $1 AND job = $2"
         ))?;
         let renew_lease = client.prepare(&format!(
-            "UPDATE {s}.leases SET expires_at = $3 WHERE study = $1 AND job = $2"
+            "UPDATE {s}.leases SET expires_at = $4 WHERE study = $1 AND job = $2 AND worker = $3"
         ))?;
-        let append_event =
-            client.prepare(&format!("SELECT {s}.append_event($1, $2, $3, $4, $5)"))?;
+        let post_result = client.prepare(&format!(
+            "INSERT INTO {s}.inbox (study, at, kind, payload, job, worker)
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        ))?;
+        let drain_inbox = client.prepare(&format!("SELECT {s}.drain_inbox($1)"))?;
         Ok(Conn {
             client,
             read_events,
             leases,
             insert_event,
+            issue,
             delete_lease,
             put_lease,
             renew_lease,
-            append_event,
+            post_result,
+            drain_inbox,
         })
     }
 
@@ -430,16 +467,22 @@ impl PgStore {
             move |e: postgres::Error| pg_err(&shown, &context, &e)
         };
         let mut state = self.schema_state(&mut client)?;
-        if state.is_none() {
-            // Nothing of ours or anybody's: create it, one worker at a time.
+        if state.is_none_or(|version| version < SCHEMA_VERSION) {
+            // Nothing of ours or anybody's, or ours but older: create or upgrade it (every
+            // statement is idempotent), one worker at a time.
             let mut tx = client
                 .transaction()
                 .map_err(err("cannot create the schema"))?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INIT_LOCK])
                 .map_err(err("cannot lock the schema"))?;
-            if Self::tables(&mut tx, &self.schema)
-                .map_err(err("cannot read the catalog"))?
-                .is_empty()
+            let tables =
+                Self::tables(&mut tx, &self.schema).map_err(err("cannot read the catalog"))?;
+            // Checked again under the lock: another worker may have done it meanwhile, and
+            // a foreign schema that appeared since must not be touched.
+            if tables.is_empty()
+                || self
+                    .schema_state_in(&mut tx, &tables)?
+                    .is_some_and(|v| v < SCHEMA_VERSION)
             {
                 tx.batch_execute(&schema_sql(&self.quoted))
                     .map_err(err("cannot create the schema"))?;
@@ -484,13 +527,22 @@ impl PgStore {
 
     /// None when the schema has no tables; the schema version when it is ours.
     fn schema_state(&self, client: &mut Client) -> Result<Option<i64>, StorageError> {
+        let tables = Self::tables(client, &self.schema)
+            .map_err(|e| pg_err(&self.shown, "cannot read the catalog", &e))?;
+        self.schema_state_in(client, &tables)
+    }
+
+    /// [`schema_state`](Self::schema_state) of a schema holding `tables`.
+    fn schema_state_in(
+        &self,
+        client: &mut impl postgres::GenericClient,
+        tables: &[String],
+    ) -> Result<Option<i64>, StorageError> {
         let shown = &self.shown;
         let foreign = |problem: String| StorageError::Foreign {
             path: shown.clone(),
             problem,
         };
-        let tables = Self::tables(client, &self.schema)
-            .map_err(|e| pg_err(shown, "cannot read the catalog", &e))?;
         if tables.is_empty() {
             return Ok(None);
         }
@@ -635,23 +687,46 @@ impl LockedLog for Locked<'_> {
         parse_events(self.study, rows)
     }
 
-    fn append(&mut self, event: &Event) -> Result<u64, StorageError> {
+    fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError> {
         let payload = serde_json::to_string(event).expect("events serialize");
         let row = self
             .conn
             .client
             .query_one(
                 &self.conn.insert_event,
-                &[&self.study, &super::now(), &kind(event), &payload],
+                &[&self.study, &at, &event.kind(), &payload],
             )
             .map_err(|e| pg_err(self.shown, "cannot append an event", &e))?;
         let seq: i64 = row.get(0);
-        if let Some(job) = ends_lease(event) {
+        if let Some(job) = event.ends_job() {
             self.conn
                 .client
                 .execute(&self.conn.delete_lease, &[&self.study, &(job.0 as i64)])
                 .map_err(|e| pg_err(self.shown, "cannot drop a lease", &e))?;
         }
+        self.written.push((seq, payload));
+        Ok(seq as u64)
+    }
+
+    fn issue(&mut self, event: &Event, at: f64, lease: &Lease) -> Result<u64, StorageError> {
+        let payload = serde_json::to_string(event).expect("events serialize");
+        let row = self
+            .conn
+            .client
+            .query_one(
+                &self.conn.issue,
+                &[
+                    &self.study,
+                    &at,
+                    &event.kind(),
+                    &payload,
+                    &(lease.job.0 as i64),
+                    &lease.worker,
+                    &lease.expires_at,
+                ],
+            )
+            .map_err(|e| pg_err(self.shown, "cannot issue a job", &e))?;
+        let seq: i64 = row.get(0);
         self.written.push((seq, payload));
         Ok(seq as u64)
     }
@@ -714,7 +789,7 @@ impl EventStore for PgStore {
                     &format!(
                         "INSERT INTO {s}.events (study, seq, at, kind, payload) VALUES ($1, 1, $2, $3, $4)"
                     ),
-                    &[&id, &super::now(), &kind(&created), &payload],
+                    &[&id, &super::now(), &created.kind(), &payload],
                 )?;
                 tx.commit()?;
                 return Ok((id, None));
@@ -776,9 +851,14 @@ impl EventStore for PgStore {
         f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let s = self.quoted.clone();
-        // BEGIN and the lock in one round trip; nothing is written yet, so a lost
-        // connection here is retried on a fresh one.
-        let lock = format!("BEGIN; SELECT id FROM {s}.studies WHERE id = {study} FOR UPDATE");
+        // BEGIN, the lock and the drain of waiting results in one round trip; a lost
+        // connection here is retried on a fresh one (a drain that did not commit left the
+        // inbox as it was). Decisions commit without waiting for the flush (module doc).
+        let lock = format!(
+            "BEGIN; SET LOCAL synchronous_commit TO OFF;
+             SELECT id FROM {s}.studies WHERE id = {study} FOR NO KEY UPDATE;
+             SELECT {s}.drain_inbox({study})"
+        );
         let found = self.run("cannot lock the study", |c| {
             let found = c.client.simple_query(&lock).inspect_err(|_| {
                 let _ = c.client.batch_execute("ROLLBACK");
@@ -827,51 +907,67 @@ impl EventStore for PgStore {
         }
     }
 
-    fn append(&mut self, study: i64, event: &Event) -> Result<u64, StorageError> {
+    fn append(&mut self, study: i64, event: &Event) -> Result<(), StorageError> {
         let payload = serde_json::to_string(event).expect("events serialize");
         let at = super::now();
-        let ends = ends_lease(event).map(|j| j.0 as i64);
+        let job = event.ends_job().map_or(-1, |j| j.0 as i64);
+        let worker = event.worker();
         let s = self.quoted.clone();
         let mut attempt = 0;
-        self.run("cannot append an event", |c| {
+        self.run("cannot write a result", |c| {
             attempt += 1;
             if attempt > 1 {
-                // An earlier attempt may have committed before its reply was lost.
+                // An earlier attempt may have committed before its reply was lost; its row
+                // is in the inbox still, or already in the log.
                 let found = c.client.query_opt(
                     &format!(
-                        "SELECT seq FROM {s}.events WHERE study = $1 AND at = $2 AND kind = $3 AND payload = $4"
+                        "SELECT 1 FROM {s}.inbox WHERE study = $1 AND at = $2 AND payload = $3
+                         UNION ALL
+                         SELECT 1 FROM {s}.events WHERE study = $1 AND at = $2 AND payload = $3
+                         LIMIT 1"
                     ),
-                    &[&study, &at, &kind(event), &payload],
+                    &[&study, &at, &payload],
                 )?;
-                if let Some(row) = found {
-                    return Ok(row.get::<_, i64>(0) as u64);
+                if found.is_some() {
+                    return Ok(());
                 }
             }
-            let row = c.client.query_one(
-                &c.append_event,
-                &[&study, &at, &kind(event), &payload, &ends],
-            );
-            match row {
-                Ok(row) => Ok(row.get::<_, i64>(0) as u64),
-                Err(e) if e.code() == Some(&SqlState::NO_DATA_FOUND) => {
-                    Err(Fail::Store(StorageError::NoSuchStudy(format!("#{study}"))))
-                }
-                Err(e) => Err(Fail::Pg(e)),
-            }
+            c.client.execute(
+                &c.post_result,
+                &[&study, &at, &event.kind(), &payload, &job, &worker],
+            )?;
+            Ok(())
         })
     }
 
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
+        // Results still in the inbox are part of what a reader must see.
+        let rows = self.run("cannot read events", |c| {
+            c.client.execute(&c.drain_inbox, &[&study])?;
+            Ok(c.client.query(&c.read_events, &[&study, &(seq as i64)])?)
+        })?;
+        parse_events(study, rows)
+    }
+
+    fn logged_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
         let rows = self.run("cannot read events", |c| {
             Ok(c.client.query(&c.read_events, &[&study, &(seq as i64)])?)
         })?;
         parse_events(study, rows)
     }
 
-    fn renew_lease(&mut self, study: i64, job: JobId, expires_at: f64) -> Result<(), StorageError> {
+    fn renew_lease(
+        &mut self,
+        study: i64,
+        job: JobId,
+        worker: &str,
+        expires_at: f64,
+    ) -> Result<(), StorageError> {
         self.run("cannot renew a lease", |c| {
-            c.client
-                .execute(&c.renew_lease, &[&study, &(job.0 as i64), &expires_at])?;
+            c.client.execute(
+                &c.renew_lease,
+                &[&study, &(job.0 as i64), &worker, &expires_at],
+            )?;
             Ok(())
         })
     }

@@ -23,9 +23,13 @@ pub struct Replica {
     name: String,
     study: Study,
     cursor: u64,
+    /// When the event at `cursor` was written: with `cursor`, what identifies it.
+    cursor_at: f64,
     meta: Vec<JobMeta>,
     /// Results reported twice for one job (a worker retrying a commit), ignored.
     duplicates: u64,
+    /// Results for jobs the log never issued to their reporter, ignored (see `apply`).
+    orphans: u64,
 }
 
 impl Replica {
@@ -35,8 +39,10 @@ impl Replica {
             name: name.to_string(),
             study,
             cursor: 0,
+            cursor_at: 0.0,
             meta: Vec::new(),
             duplicates: 0,
+            orphans: 0,
         }
     }
 
@@ -56,12 +62,24 @@ impl Replica {
         self.cursor
     }
 
+    /// When the last applied event was written.
+    pub fn cursor_at(&self) -> f64 {
+        self.cursor_at
+    }
+
     pub fn meta(&self) -> &[JobMeta] {
         &self.meta
     }
 
     pub fn duplicates(&self) -> u64 {
         self.duplicates
+    }
+
+    /// Results kept in the log but not counted because the log does not say their job was
+    /// issued to the worker that reported them: after a database crash took back a
+    /// lazily flushed decision, the job number may be unknown or re-issued to another.
+    pub fn orphans(&self) -> u64 {
+        self.orphans
     }
 
     /// Applies every event the store has after our cursor.
@@ -84,6 +102,21 @@ impl Replica {
             problem,
         };
         debug_assert!(stored.seq > self.cursor, "events out of order");
+        if let Some(job) = stored.event.ends_job() {
+            let issued_to = self.meta.get(job.0 as usize).map(|m| m.worker.as_str());
+            let orphan = match (issued_to, stored.event.worker()) {
+                (None, _) => true,
+                (Some(issuer), Some(reporter)) => issuer != reporter,
+                // A loss names no worker: it is about whoever holds the job.
+                (Some(_), None) => false,
+            };
+            if orphan {
+                self.orphans += 1;
+                self.cursor = stored.seq;
+                self.cursor_at = stored.at;
+                return Ok(());
+            }
+        }
         match &stored.event {
             Event::StudyCreated { .. } => {}
             Event::JobIssued { job, worker } => {
@@ -126,6 +159,7 @@ impl Replica {
             }
         }
         self.cursor = stored.seq;
+        self.cursor_at = stored.at;
         Ok(())
     }
 
@@ -168,6 +202,7 @@ impl Replica {
             ..JobMeta::default()
         });
         self.cursor = seq;
+        self.cursor_at = at;
     }
 
     /// The event that records `job` as issued by `worker`.

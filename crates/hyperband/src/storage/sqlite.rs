@@ -181,26 +181,6 @@ fn sql(path: &str, context: &str, source: rusqlite::Error) -> StorageError {
     }
 }
 
-fn kind(event: &Event) -> &'static str {
-    match event {
-        Event::StudyCreated { .. } => "study_created",
-        Event::JobIssued { .. } => "job_issued",
-        Event::JobFinished { .. } => "job_finished",
-        Event::JobFailed { .. } => "job_failed",
-        Event::JobLost { .. } => "job_lost",
-    }
-}
-
-/// The job whose lease an event ends, if any.
-fn ends_lease(event: &Event) -> Option<JobId> {
-    match event {
-        Event::JobFinished { job, .. }
-        | Event::JobFailed { job, .. }
-        | Event::JobLost { job, .. } => Some(*job),
-        _ => None,
-    }
-}
-
 fn read_events(
     conn: &Connection,
     path: &str,
@@ -243,6 +223,7 @@ fn insert_event(
     path: &str,
     study: i64,
     event: &Event,
+    at: f64,
 ) -> Result<u64, StorageError> {
     let last: i64 = conn
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE study = ?1")
@@ -253,9 +234,9 @@ fn insert_event(
     conn.prepare_cached(
         "INSERT INTO events (study, seq, at, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut s| s.execute(params![study, seq, super::now(), kind(event), payload]))
+    .and_then(|mut s| s.execute(params![study, seq, at, event.kind(), payload]))
     .map_err(|e| sql(path, "cannot append an event", e))?;
-    if let Some(job) = ends_lease(event) {
+    if let Some(job) = event.ends_job() {
         conn.prepare_cached("DELETE FROM leases WHERE study = ?1 AND job = ?2")
             .and_then(|mut s| s.execute(params![study, job.0 as i64]))
             .map_err(|e| sql(path, "cannot drop a lease", e))?;
@@ -274,8 +255,8 @@ impl LockedLog for Locked<'_> {
         read_events(self.conn, self.path, self.study, seq)
     }
 
-    fn append(&mut self, event: &Event) -> Result<u64, StorageError> {
-        insert_event(self.conn, self.path, self.study, event)
+    fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError> {
+        insert_event(self.conn, self.path, self.study, event, at)
     }
 
     fn leases(&mut self) -> Result<Vec<Lease>, StorageError> {
@@ -341,7 +322,8 @@ impl EventStore for SqliteStore {
         )
         .map_err(|e| sql(&shown, "cannot create the study", e))?;
         let id = tx.last_insert_rowid();
-        insert_event(&tx, &shown, id, &Event::StudyCreated { spec: spec.clone() })?;
+        let created = Event::StudyCreated { spec: spec.clone() };
+        insert_event(&tx, &shown, id, &created, super::now())?;
         tx.commit()
             .map_err(|e| sql(&shown, "cannot create the study", e))?;
         Ok((id, spec.clone()))
@@ -386,27 +368,35 @@ impl EventStore for SqliteStore {
         Ok(value)
     }
 
-    fn append(&mut self, study: i64, event: &Event) -> Result<u64, StorageError> {
+    fn append(&mut self, study: i64, event: &Event) -> Result<(), StorageError> {
         let shown = self.shown();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&shown, "cannot lock the study", e))?;
-        let seq = insert_event(&tx, &shown, study, event)?;
+        insert_event(&tx, &shown, study, event, super::now())?;
         tx.commit()
             .map_err(|e| sql(&shown, "cannot commit a result", e))?;
-        Ok(seq)
+        Ok(())
     }
 
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
         read_events(&self.conn, &self.shown(), study, seq)
     }
 
-    fn renew_lease(&mut self, study: i64, job: JobId, expires_at: f64) -> Result<(), StorageError> {
+    fn renew_lease(
+        &mut self,
+        study: i64,
+        job: JobId,
+        worker: &str,
+        expires_at: f64,
+    ) -> Result<(), StorageError> {
         let shown = self.shown();
         self.conn
-            .prepare_cached("UPDATE leases SET expires_at = ?3 WHERE study = ?1 AND job = ?2")
-            .and_then(|mut s| s.execute(params![study, job.0 as i64, expires_at]))
+            .prepare_cached(
+                "UPDATE leases SET expires_at = ?4 WHERE study = ?1 AND job = ?2 AND worker = ?3",
+            )
+            .and_then(|mut s| s.execute(params![study, job.0 as i64, worker, expires_at]))
             .map_err(|e| sql(&shown, "cannot renew a lease", e))?;
         Ok(())
     }
