@@ -7,7 +7,7 @@ mod tpe;
 
 pub use gp::{Gp, GpConfig};
 pub use random::Random;
-pub use tpe::{Tpe, TpeConfig};
+pub use tpe::{Bandwidth, Tpe, TpeConfig};
 
 use crate::config::Config;
 use crate::history::History;
