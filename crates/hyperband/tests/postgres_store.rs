@@ -240,7 +240,9 @@ fn concurrent_results_and_decisions_get_dense_distinct_sequence_numbers() {
                         store.append(id, &event).unwrap();
                     } else {
                         let at = hyperband::storage::now();
-                        store.locked(id, &mut |log| log.append(&event, at)).unwrap();
+                        store
+                            .locked(id, u64::MAX, &mut |log, _| log.append(&event, at))
+                            .unwrap();
                     }
                 }
             });
@@ -293,7 +295,7 @@ fn jobs_of_a_dead_worker_are_reissued() {
         u32::MAX - 1
     );
     store
-        .locked(id, &mut |log| {
+        .locked(id, u64::MAX, &mut |log, _| {
             log.append(
                 &Event::JobIssued {
                     job: IssuedJob::from_job(&job),
@@ -316,7 +318,9 @@ fn jobs_of_a_dead_worker_are_reissued() {
     assert_eq!(study.jobs()[1].attempt, 1);
     assert_eq!(results(study), results(&in_memory(5)));
     // Every lease ended with its job.
-    let leases = store.locked(id, &mut |log| log.leases()).unwrap();
+    let leases = store
+        .locked(id, u64::MAX, &mut |log, _| log.leases())
+        .unwrap();
     assert!(leases.is_empty(), "{leases:?}");
 }
 

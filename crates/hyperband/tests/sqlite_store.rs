@@ -181,7 +181,7 @@ fn jobs_of_a_dead_worker_are_reissued() {
         u32::MAX - 1
     );
     store
-        .locked(id, &mut |log| {
+        .locked(id, u64::MAX, &mut |log, _| {
             log.append(
                 &Event::JobIssued {
                     job: IssuedJob::from_job(&job),

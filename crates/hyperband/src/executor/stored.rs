@@ -234,54 +234,56 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             .leases_checked
             .is_none_or(|t| t.elapsed() >= LEASE_CHECK_INTERVAL);
         let mut checked = false;
-        let result = self.store.locked(study_id, &mut |log| {
-            // From the last event we applied, to see that the log still holds it.
-            let cursor = replica.cursor();
-            let mut events = log.events_after(cursor.saturating_sub(1))?.into_iter();
-            if cursor > 0 {
-                match events.next() {
-                    Some(e) if e.seq == cursor && e.at == replica.cursor_at() => {}
-                    _ => {
-                        return Err(StorageError::Diverged {
-                            study: study_id,
-                            seq: cursor,
-                        })
+        // From the last event we applied, to see that the log still holds it.
+        let cursor = replica.cursor();
+        let result = self
+            .store
+            .locked(study_id, cursor.saturating_sub(1), &mut |log, events| {
+                let mut events = events.into_iter();
+                if cursor > 0 {
+                    match events.next() {
+                        Some(e) if e.seq == cursor && e.at == replica.cursor_at() => {}
+                        _ => {
+                            return Err(StorageError::Diverged {
+                                study: study_id,
+                                seq: cursor,
+                            })
+                        }
                     }
                 }
-            }
-            for event in events {
-                replica.apply(&event)?;
-            }
-            let t = now();
-            if leases_due {
-                checked = true;
-                declare_lost(log, replica, t)?;
-            }
-            let mut decision = replica.study_mut().ask();
-            if matches!(decision, Decision::Wait) && !leases_due {
-                checked = true;
-                if declare_lost(log, replica, t)? > 0 {
-                    decision = replica.study_mut().ask();
+                for event in events {
+                    replica.apply(&event)?;
                 }
-            }
-            match decision {
-                Decision::Run(job) => {
-                    let event = Replica::issued_event(&job, name);
-                    let seq = log.issue(
-                        &event,
-                        t,
-                        &Lease {
-                            job: job.id,
-                            worker: name.clone(),
-                            expires_at: t + lease.as_secs_f64(),
-                        },
-                    )?;
-                    replica.record_own_issue(seq, t, name);
-                    Ok(Decision::Run(job))
+                let t = now();
+                if leases_due {
+                    checked = true;
+                    declare_lost(log, replica, t)?;
                 }
-                other => Ok(other),
-            }
-        });
+                let mut decision = replica.study_mut().ask();
+                if matches!(decision, Decision::Wait) && !leases_due {
+                    checked = true;
+                    if declare_lost(log, replica, t)? > 0 {
+                        decision = replica.study_mut().ask();
+                    }
+                }
+                match decision {
+                    Decision::Run(job) => {
+                        let event = Replica::issued_event(&job, name);
+                        let seq = log.issue(
+                            &event,
+                            t,
+                            &Lease {
+                                job: job.id,
+                                worker: name.clone(),
+                                expires_at: t + lease.as_secs_f64(),
+                            },
+                        )?;
+                        replica.record_own_issue(seq, t, name);
+                        Ok(Decision::Run(job))
+                    }
+                    other => Ok(other),
+                }
+            });
         if checked {
             self.leases_checked = Some(Instant::now());
         }

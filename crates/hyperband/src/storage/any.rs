@@ -1,7 +1,7 @@
 //! One type for "whichever store the URL names", so that workers, runners and readers are
 //! written once for the embedded and the server store.
 
-use super::{EventStore, LockedLog, PgStore, SqliteStore, StorageError, StorageUrl, StoredEvent};
+use super::{EventStore, PgStore, SqliteStore, StorageError, StorageUrl, StoredEvent, UnderLock};
 use crate::job::JobId;
 
 #[derive(Debug)]
@@ -49,9 +49,10 @@ impl EventStore for AnyStore {
     fn locked<T>(
         &mut self,
         study: i64,
-        f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
     ) -> Result<T, StorageError> {
-        delegate!(self, s => s.locked(study, f))
+        delegate!(self, s => s.locked(study, after, f))
     }
 
     fn append(&mut self, study: i64, event: &super::Event) -> Result<(), StorageError> {

@@ -75,10 +75,10 @@ pub struct Lease {
     pub expires_at: f64,
 }
 
-/// What a worker may do while it holds a study's lock.
+/// What a worker may do while it holds a study's lock. A store may hold the writes back
+/// until the commit (PostgreSQL sends them with it, in one round trip); a write the store
+/// finds wrong then fails the commit, never half-applies.
 pub trait LockedLog {
-    /// Events after `seq`, in order.
-    fn events_after(&mut self, seq: u64) -> Result<Vec<StoredEvent>, StorageError>;
     /// Appends `event`, written at `at`; returns its sequence number.
     fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError>;
     fn leases(&mut self) -> Result<Vec<Lease>, StorageError>;
@@ -91,6 +91,11 @@ pub trait LockedLog {
     }
 }
 
+/// What a caller of [`EventStore::locked`] runs under the lock: it gets the log to append
+/// to and the events it had not seen.
+pub type UnderLock<'a, T> =
+    dyn FnMut(&mut dyn LockedLog, Vec<StoredEvent>) -> Result<T, StorageError> + 'a;
+
 /// One connection to a store holding studies.
 pub trait EventStore: Send {
     /// Creates the study with `spec` or returns the existing study's id and spec.
@@ -102,13 +107,14 @@ pub trait EventStore: Send {
     /// The id and spec of an existing study.
     fn find_study(&mut self, name: &str) -> Result<(i64, serde_json::Value), StorageError>;
     fn study_names(&mut self) -> Result<Vec<String>, StorageError>;
-    /// Runs `f` holding the study's lock; what it appends commits only if it returns Ok.
-    /// Results written by [`append`](Self::append) since the last decision are in the log
-    /// by the time `f` reads it.
+    /// Runs `f` holding the study's lock, with the log's events after `after` as of the
+    /// lock (results written by [`append`](Self::append) included); what it appends
+    /// commits only if it returns Ok.
     fn locked<T>(
         &mut self,
         study: i64,
-        f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
     ) -> Result<T, StorageError>;
     /// Writes a result (or a worker's release of its job) durably, in its own short
     /// transaction: results need no decision. The event reaches the log, and the job's

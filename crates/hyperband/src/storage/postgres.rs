@@ -34,7 +34,9 @@
 //! reconnecting, so it is neither lost nor written twice. The password never appears in
 //! messages: they name the URL with `***` in its place.
 
-use super::{Event, EventStore, Lease, LockedLog, StorageError, StorageUrl, StoredEvent};
+use super::{
+    Event, EventStore, Lease, LockedLog, StorageError, StorageUrl, StoredEvent, UnderLock,
+};
 use crate::job::JobId;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
@@ -124,6 +126,26 @@ BEGIN
     RETURN moved;
 END
 $fn$;
+-- A decision's first round trip: commit lazily (module doc), take the study lock, move the
+-- waiting results into the log, and return the events after p_after, then one last row
+-- (MAX(seq), NULL, NULL) so that the caller numbers its appends without asking again.
+CREATE OR REPLACE FUNCTION {s}.begin_decision(p_study BIGINT, p_after BIGINT)
+RETURNS TABLE (seq BIGINT, at DOUBLE PRECISION, payload TEXT)
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    PERFORM 1 FROM {s}.studies WHERE id = p_study FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no study with id %', p_study USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM {s}.drain_inbox(p_study);
+    RETURN QUERY SELECT e.seq, e.at, e.payload FROM {s}.events e
+        WHERE e.study = p_study AND e.seq > p_after ORDER BY e.seq;
+    RETURN QUERY SELECT COALESCE(MAX(e.seq), 0), NULL::DOUBLE PRECISION, NULL::TEXT
+        FROM {s}.events e WHERE e.study = p_study;
+END
+$fn$;
 DROP FUNCTION IF EXISTS {s}.append_event(BIGINT, DOUBLE PRECISION, TEXT, TEXT, BIGINT);
 INSERT INTO {s}.meta (key, value) VALUES
     ('application', '{APPLICATION}'), ('schema_version', '{SCHEMA_VERSION}')
@@ -157,10 +179,6 @@ struct Conn {
     client: Client,
     read_events: Statement,
     leases: Statement,
-    insert_event: Statement,
-    issue: Statement,
-    delete_lease: Statement,
-    put_lease: Statement,
     renew_lease: Statement,
     post_result: Statement,
     drain_inbox: Statement,
@@ -402,39 +420,15 @@ impl PgStore {
     }
 
     fn prepare(&self, mut client: Client) -> Result<Conn, postgres::Error> {
+        // Decisions travel as text (simple queries, one round trip each way): floats must
+        // print exactly, and literals are written for standard-conforming strings.
+        client.batch_execute("SET extra_float_digits = 3; SET standard_conforming_strings = on")?;
         let s = &self.quoted;
         let read_events = client.prepare(&format!(
             "SELECT seq, at, payload FROM {s}.events WHERE study = $1 AND seq > $2 ORDER BY seq"
         ))?;
         let leases = client.prepare(&format!(
             "SELECT job, worker, expires_at FROM {s}.leases WHERE study = $1 ORDER BY job"
-        ))?;
-        // Only under the study lock: the statement's snapshot is taken after the lock.
-        let insert_event = client.prepare(&format!(
-            "INSERT INTO {s}.events (study, seq, at, kind, payload)
-             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM {s}.events WHERE study = $1
-             RETURNING seq"
-        ))?;
-        let put_lease = client.prepare(&format!(
-            "INSERT INTO {s}.leases (study, job, worker, expires_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (study, job)
-             DO UPDATE SET worker = EXCLUDED.worker, expires_at = EXCLUDED.expires_at"
-        ))?;
-        // A job and its lease in one round trip (only under the study lock, as above).
-        let issue = client.prepare(&format!(
-            "WITH issued AS (
-                 INSERT INTO {s}.events (study, seq, at, kind, payload)
-                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM {s}.events WHERE study = $1
-                 RETURNING seq
-             ), leased AS (
-                 INSERT INTO {s}.leases (study, job, worker, expires_at) VALUES ($1, $5, $6, $7)
-                 ON CONFLICT (study, job)
-                 DO UPDATE SET worker = EXCLUDED.worker, expires_at = EXCLUDED.expires_at
-             )
-             SELECT seq FROM issued"
-        ))?;
-        let delete_lease = client.prepare(&format!(
-            "DELETE FROM {s}.leases WHERE study = $1 AND job = $2"
         ))?;
         let renew_lease = client.prepare(&format!(
             "UPDATE {s}.leases SET expires_at = $4 WHERE study = $1 AND job = $2 AND worker = $3"
@@ -448,10 +442,6 @@ impl PgStore {
             client,
             read_events,
             leases,
-            insert_event,
-            issue,
-            delete_lease,
-            put_lease,
             renew_lease,
             post_result,
             drain_inbox,
@@ -672,66 +662,86 @@ impl PgStore {
 struct Locked<'a> {
     conn: &'a mut Conn,
     shown: &'a str,
+    /// The schema, quoted.
+    schema: &'a str,
     study: i64,
+    /// The sequence number the next append gets (the lock makes it ours).
+    next_seq: i64,
+    /// Writes held back to travel with the next read or the commit.
+    pending: String,
     /// What this transaction appended, to check a commit whose reply was lost.
     written: Vec<(i64, String)>,
 }
 
-impl LockedLog for Locked<'_> {
-    fn events_after(&mut self, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        let rows = self
-            .conn
-            .client
-            .query(&self.conn.read_events, &[&self.study, &(seq as i64)])
-            .map_err(|e| pg_err(self.shown, "cannot read events", &e))?;
-        parse_events(self.study, rows)
-    }
+/// `text` as an SQL string literal (standard-conforming strings: only `'` is special; JSON
+/// never holds a NUL).
+fn text_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
 
-    fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError> {
-        let payload = serde_json::to_string(event).expect("events serialize");
-        let row = self
-            .conn
-            .client
-            .query_one(
-                &self.conn.insert_event,
-                &[&self.study, &at, &event.kind(), &payload],
-            )
-            .map_err(|e| pg_err(self.shown, "cannot append an event", &e))?;
-        let seq: i64 = row.get(0);
-        if let Some(job) = event.ends_job() {
+/// A finite float as an exact SQL literal (Rust prints the shortest round-trip form).
+fn float_literal(x: f64) -> String {
+    format!("'{x:?}'::float8")
+}
+
+impl Locked<'_> {
+    /// Sends the held-back writes now (before a read that must see them).
+    fn flush(&mut self) -> Result<(), StorageError> {
+        if !self.pending.is_empty() {
+            let sql = std::mem::take(&mut self.pending);
             self.conn
                 .client
-                .execute(&self.conn.delete_lease, &[&self.study, &(job.0 as i64)])
-                .map_err(|e| pg_err(self.shown, "cannot drop a lease", &e))?;
+                .batch_execute(&sql)
+                .map_err(|e| pg_err(self.shown, "cannot append an event", &e))?;
+        }
+        Ok(())
+    }
+
+    fn push_lease(&mut self, lease: &Lease) {
+        let s = self.schema;
+        self.pending.push_str(&format!(
+            "INSERT INTO {s}.leases (study, job, worker, expires_at) VALUES ({}, {}, {}, {})
+             ON CONFLICT (study, job)
+             DO UPDATE SET worker = EXCLUDED.worker, expires_at = EXCLUDED.expires_at;\n",
+            self.study,
+            lease.job.0 as i64,
+            text_literal(&lease.worker),
+            float_literal(lease.expires_at)
+        ));
+    }
+}
+
+impl LockedLog for Locked<'_> {
+    fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError> {
+        let s = self.schema;
+        let payload = serde_json::to_string(event).expect("events serialize");
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push_str(&format!(
+            "INSERT INTO {s}.events (study, seq, at, kind, payload) VALUES ({}, {seq}, {}, '{}', {});\n",
+            self.study,
+            float_literal(at),
+            event.kind(),
+            text_literal(&payload)
+        ));
+        if let Some(job) = event.ends_job() {
+            self.pending.push_str(&format!(
+                "DELETE FROM {s}.leases WHERE study = {} AND job = {};\n",
+                self.study, job.0 as i64
+            ));
         }
         self.written.push((seq, payload));
         Ok(seq as u64)
     }
 
     fn issue(&mut self, event: &Event, at: f64, lease: &Lease) -> Result<u64, StorageError> {
-        let payload = serde_json::to_string(event).expect("events serialize");
-        let row = self
-            .conn
-            .client
-            .query_one(
-                &self.conn.issue,
-                &[
-                    &self.study,
-                    &at,
-                    &event.kind(),
-                    &payload,
-                    &(lease.job.0 as i64),
-                    &lease.worker,
-                    &lease.expires_at,
-                ],
-            )
-            .map_err(|e| pg_err(self.shown, "cannot issue a job", &e))?;
-        let seq: i64 = row.get(0);
-        self.written.push((seq, payload));
-        Ok(seq as u64)
+        let seq = self.append(event, at)?;
+        self.push_lease(lease);
+        Ok(seq)
     }
 
     fn leases(&mut self) -> Result<Vec<Lease>, StorageError> {
+        self.flush()?;
         let rows = self
             .conn
             .client
@@ -748,20 +758,43 @@ impl LockedLog for Locked<'_> {
     }
 
     fn put_lease(&mut self, lease: &Lease) -> Result<(), StorageError> {
-        self.conn
-            .client
-            .execute(
-                &self.conn.put_lease,
-                &[
-                    &self.study,
-                    &(lease.job.0 as i64),
-                    &lease.worker,
-                    &lease.expires_at,
-                ],
-            )
-            .map_err(|e| pg_err(self.shown, "cannot write a lease", &e))?;
+        self.push_lease(lease);
         Ok(())
     }
+}
+
+/// The rows of `begin_decision`: the events, and the log's last sequence number.
+fn decision_rows(
+    study: i64,
+    messages: &[postgres::SimpleQueryMessage],
+) -> Result<(Vec<StoredEvent>, i64), String> {
+    let mut events = Vec::new();
+    let mut last = None;
+    for message in messages {
+        let postgres::SimpleQueryMessage::Row(row) = message else {
+            continue;
+        };
+        let seq: i64 = row
+            .get(0)
+            .and_then(|v| v.parse().ok())
+            .ok_or("a decision row without a sequence number")?;
+        match (row.get(1), row.get(2)) {
+            (Some(at), Some(payload)) => {
+                let at = at
+                    .parse()
+                    .map_err(|_| format!("event #{seq}: time `{at}`"))?;
+                let event = serde_json::from_str(payload)
+                    .map_err(|e| format!("study #{study}: corrupt event #{seq}: {e}"))?;
+                events.push(StoredEvent {
+                    seq: seq as u64,
+                    at,
+                    event,
+                });
+            }
+            _ => last = Some(seq),
+        }
+    }
+    Ok((events, last.ok_or("no last sequence number")?))
 }
 
 impl EventStore for PgStore {
@@ -848,39 +881,49 @@ impl EventStore for PgStore {
     fn locked<T>(
         &mut self,
         study: i64,
-        f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
     ) -> Result<T, StorageError> {
         let s = self.quoted.clone();
-        // BEGIN, the lock and the drain of waiting results in one round trip; a lost
-        // connection here is retried on a fresh one (a drain that did not commit left the
-        // inbox as it was). Decisions commit without waiting for the flush (module doc).
-        let lock = format!(
-            "BEGIN; SET LOCAL synchronous_commit TO OFF;
-             SELECT id FROM {s}.studies WHERE id = {study} FOR NO KEY UPDATE;
-             SELECT {s}.drain_inbox({study})"
-        );
-        let found = self.run("cannot lock the study", |c| {
-            let found = c.client.simple_query(&lock).inspect_err(|_| {
+        // BEGIN, the lock, the drain of waiting results and the read in one round trip;
+        // nothing has committed if it fails, so a lost connection is retried on a fresh one
+        // (a drain taken back leaves the inbox as it was).
+        let after = after.min(i64::MAX as u64);
+        let begin = format!("BEGIN; SELECT * FROM {s}.begin_decision({study}, {after})");
+        let messages = self.run("cannot lock the study", |c| {
+            c.client.simple_query(&begin).map_err(|e| {
                 let _ = c.client.batch_execute("ROLLBACK");
-            })?;
-            Ok(found
-                .iter()
-                .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_))))
+                if e.code() == Some(&SqlState::NO_DATA_FOUND) {
+                    Fail::Store(StorageError::NoSuchStudy(format!("#{study}")))
+                } else {
+                    Fail::Pg(e)
+                }
+            })
         })?;
-        if !found {
-            self.rollback();
-            return Err(StorageError::NoSuchStudy(format!("#{study}")));
-        }
         let shown = self.shown.clone();
+        let (events, last) = match decision_rows(study, &messages) {
+            Ok(rows) => rows,
+            Err(problem) => {
+                self.rollback();
+                return Err(StorageError::Server {
+                    store: shown,
+                    problem: format!("cannot read the log: {problem}"),
+                });
+            }
+        };
         let conn = self.conn.as_mut().expect("locked above");
         let mut log = Locked {
             conn,
             shown: &shown,
+            schema: &s,
             study,
+            next_seq: last + 1,
+            pending: String::new(),
             written: Vec::new(),
         };
-        let result = f(&mut log);
+        let result = f(&mut log, events);
         let written = std::mem::take(&mut log.written);
+        let mut pending = std::mem::take(&mut log.pending);
         let value = match result {
             Ok(value) => value,
             Err(e) => {
@@ -888,8 +931,10 @@ impl EventStore for PgStore {
                 return Err(e);
             }
         };
+        // The held-back writes and the commit in one round trip.
+        pending.push_str("COMMIT");
         let conn = self.conn.as_mut().expect("locked above");
-        match conn.client.batch_execute("COMMIT") {
+        match conn.client.batch_execute(&pending) {
             Ok(()) => Ok(value),
             Err(e) if connection_lost(&e, Some(&conn.client)) => {
                 // The commit may have happened before the connection went: ask the log.

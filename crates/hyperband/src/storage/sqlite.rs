@@ -4,7 +4,7 @@
 //! study lock: a plain `BEGIN` would upgrade to a write lock mid-transaction and fail with
 //! "database is locked" under contention instead of waiting.
 
-use super::{Event, EventStore, Lease, LockedLog, StorageError, StoredEvent};
+use super::{Event, EventStore, Lease, LockedLog, StorageError, StoredEvent, UnderLock};
 use crate::job::JobId;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -251,10 +251,6 @@ struct Locked<'a> {
 }
 
 impl LockedLog for Locked<'_> {
-    fn events_after(&mut self, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        read_events(self.conn, self.path, self.study, seq)
-    }
-
     fn append(&mut self, event: &Event, at: f64) -> Result<u64, StorageError> {
         insert_event(self.conn, self.path, self.study, event, at)
     }
@@ -351,18 +347,23 @@ impl EventStore for SqliteStore {
     fn locked<T>(
         &mut self,
         study: i64,
-        f: &mut dyn FnMut(&mut dyn LockedLog) -> Result<T, StorageError>,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
     ) -> Result<T, StorageError> {
         let shown = self.shown();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&shown, "cannot lock the study", e))?;
-        let value = f(&mut Locked {
-            conn: &tx,
-            path: &shown,
-            study,
-        })?;
+        let events = read_events(&tx, &shown, study, after.min(i64::MAX as u64))?;
+        let value = f(
+            &mut Locked {
+                conn: &tx,
+                path: &shown,
+                study,
+            },
+            events,
+        )?;
         tx.commit()
             .map_err(|e| sql(&shown, "cannot commit a decision", e))?;
         Ok(value)
