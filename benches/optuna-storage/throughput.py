@@ -16,7 +16,8 @@ objective (MF-Branin's full-fidelity function of two suggested floats). Afterwar
         --storage postgresql --workers 32 --seconds 8 --json
 
 PostgreSQL: postgresql+psycopg2://postgres@127.0.0.1:5432/test (override with --url).
-SQLite: a fresh file under /tmp, Optuna's defaults (rollback journal, no WAL).
+SQLite: a fresh file under /tmp, Optuna's defaults (rollback journal, synchronous = FULL),
+or with --sqlite-wal our settings (WAL, synchronous = NORMAL).
 The workers load the study, then wait for every other worker before starting, so the
 interpreter start-up of 32 processes is not inside the measured span.
 """
@@ -46,12 +47,30 @@ def objective(trial):
     return branin(x, y)
 
 
-def worker(url, study_name, seed, seconds, ready, go, errors):
+def open_storage(url, sqlite_wal):
+    import optuna
+
+    storage = optuna.storages.RDBStorage(url)
+    if sqlite_wal:
+        # Our SQLite settings: WAL (persistent in the file, set by the parent) and
+        # synchronous = NORMAL (per connection, so on every connection from now on).
+        import sqlalchemy
+
+        def on_connect(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+        sqlalchemy.event.listen(storage.engine, "connect", on_connect)
+        storage.remove_session()
+        storage.engine.dispose()
+    return storage
+
+
+def worker(url, study_name, seed, seconds, sqlite_wal, ready, go, errors):
     try:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage = optuna.storages.RDBStorage(url)
+        storage = open_storage(url, sqlite_wal)
         study = optuna.load_study(
             study_name=study_name,
             storage=storage,
@@ -81,6 +100,11 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--url", help="override the storage URL")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--sqlite-wal",
+        action="store_true",
+        help="SQLite with our settings (WAL, synchronous = NORMAL) instead of Optuna's defaults",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the study (deleted by default)")
     args = ap.parse_args()
 
@@ -98,6 +122,12 @@ def main():
         os.close(fd)
         os.unlink(db_file)  # let SQLAlchemy create it
         url = f"sqlite:///{db_file}"
+        if args.sqlite_wal:
+            import sqlite3
+
+            con = sqlite3.connect(db_file)
+            con.execute("PRAGMA journal_mode = WAL")
+            con.close()
     name = f"optuna-throughput-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     storage = optuna.storages.RDBStorage(url)
     optuna.create_study(study_name=name, storage=storage, direction="minimize")
@@ -111,7 +141,7 @@ def main():
     procs = [
         ctx.Process(
             target=worker,
-            args=(url, name, args.seed + i, args.seconds, ready, go, errors),
+            args=(url, name, args.seed + i, args.seconds, args.sqlite_wal, ready, go, errors),
         )
         for i in range(max(1, args.workers))
     ]
@@ -145,6 +175,7 @@ def main():
         seconds = float("nan")
     report = {
         "storage": args.storage,
+        "sqlite_wal": bool(args.sqlite_wal),
         "workers": args.workers,
         "jobs": len(complete),
         "seconds": seconds,
@@ -160,8 +191,9 @@ def main():
         optuna.delete_study(study_name=name, storage=storage)
     storage.remove_session()
     storage.engine.dispose()
-    if db_file and os.path.exists(db_file):
-        os.unlink(db_file)
+    for f in [db_file, f"{db_file}-wal", f"{db_file}-shm"] if db_file and not args.keep else []:
+        if os.path.exists(f):
+            os.unlink(f)
     if args.json:
         print(json.dumps(report))
     else:
