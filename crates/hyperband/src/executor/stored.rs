@@ -5,7 +5,7 @@ use super::threads::{panic_text, StopReason};
 use crate::job::{Evaluation, Job, Outcome};
 use crate::scheduler::Decision;
 use crate::storage::{
-    now, Event, EventStore, Lease, LockedLog, Replica, StorageError, StoredEvent,
+    now, Asked, Event, EventStore, Lease, LockedLog, Replica, StorageError, StoredEvent,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -210,15 +210,37 @@ impl<S: EventStore + 'static> StoreWorker<S> {
 
     /// Under the study lock: catch up, declare expired or orphaned jobs lost, decide.
     pub fn next_job(&mut self) -> Result<Decision<Job>, StorageError> {
+        self.report_and_ask(&mut None)
+    }
+
+    /// Stores `report` (taken once it is stored), then [`next_job`](Self::next_job): one
+    /// round trip less per job where the store can combine them.
+    fn report_and_ask(
+        &mut self,
+        report: &mut Option<Event>,
+    ) -> Result<Decision<Job>, StorageError> {
         if self.stale {
+            if let Some(event) = report.take() {
+                self.store.append(self.study_id, &event).inspect_err(|_| {
+                    *report = Some(event.clone());
+                })?;
+            }
             self.sync()?;
         }
         // Catch up outside the lock, so that the lock is held for the few events written
         // since (with many workers, most of the log is other workers' jobs).
         let caught_up = self
             .store
-            .logged_after(self.study_id, self.replica.cursor())
-            .and_then(|events| events.iter().try_for_each(|e| self.replica.apply(e)));
+            .ask(
+                self.study_id,
+                &self.name,
+                self.replica.cursor(),
+                report.as_ref(),
+            )
+            .and_then(|events| {
+                *report = None;
+                events.iter().try_for_each(|e| self.replica.apply(e))
+            });
         if let Err(e) = caught_up {
             self.stale = true;
             return Err(e);
@@ -236,9 +258,16 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let mut checked = false;
         // From the last event we applied, to see that the log still holds it.
         let cursor = replica.cursor();
-        let result = self
-            .store
-            .locked(study_id, cursor.saturating_sub(1), &mut |log, events| {
+        let lease_for = |worker: &str, job: &Job, t: f64| Lease {
+            job: job.id,
+            worker: worker.to_string(),
+            expires_at: t + lease.as_secs_f64(),
+        };
+        let asked = self.store.ask_locked(
+            study_id,
+            name,
+            cursor.saturating_sub(1),
+            &mut |log, events| {
                 let mut events = events.into_iter();
                 if cursor > 0 {
                     match events.next() {
@@ -266,27 +295,45 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                         decision = replica.study_mut().ask();
                     }
                 }
-                match decision {
-                    Decision::Run(job) => {
-                        let event = Replica::issued_event(&job, name);
-                        let seq = log.issue(
-                            &event,
-                            t,
-                            &Lease {
-                                job: job.id,
-                                worker: name.clone(),
-                                expires_at: t + lease.as_secs_f64(),
-                            },
-                        )?;
-                        replica.record_own_issue(seq, t, name);
-                        Ok(Decision::Run(job))
-                    }
-                    other => Ok(other),
+                let Decision::Run(job) = decision else {
+                    return Ok(decision);
+                };
+                let event = Replica::issued_event(&job, name);
+                let seq = log.issue(&event, t, &lease_for(name, &job, t))?;
+                replica.record_issue(seq, t, name);
+                // The workers waiting behind us, as long as there is work: the scheduler
+                // sees the same sequence of asks as if each had taken the lock in turn.
+                for other in log.waiting().to_vec() {
+                    let Decision::Run(theirs) = replica.study_mut().ask() else {
+                        break;
+                    };
+                    let event = Replica::issued_event(&theirs, &other);
+                    let seq = log.serve(&event, t, &lease_for(&other, &theirs, t))?;
+                    replica.record_issue(seq, t, &other);
                 }
-            });
+                Ok(Decision::Run(job))
+            },
+        );
         if checked {
             self.leases_checked = Some(Instant::now());
         }
+        let result = match asked {
+            Ok(Asked::Decided(decision)) => Ok(decision),
+            Ok(Asked::Served(Event::JobIssued { job, .. })) => job
+                .to_job(self.replica.study().space())
+                .map(Decision::Run)
+                .map_err(|problem| StorageError::CorruptEvent {
+                    name: self.replica.name().to_string(),
+                    seq: 0,
+                    problem: format!("the job another worker issued to us: {problem}"),
+                }),
+            Ok(Asked::Served(other)) => Err(StorageError::CorruptEvent {
+                name: self.replica.name().to_string(),
+                seq: 0,
+                problem: format!("a job assignment that is not a job: {}", other.kind()),
+            }),
+            Err(e) => Err(e),
+        };
         if result.is_err() {
             self.stale = true;
         }
@@ -300,7 +347,13 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         outcome: Outcome,
         seconds: f64,
     ) -> Result<(), StorageError> {
-        let event = match outcome {
+        let event = self.result_event(job, outcome, seconds);
+        self.store.append(self.study_id, &event)?;
+        Ok(())
+    }
+
+    fn result_event(&self, job: &Job, outcome: Outcome, seconds: f64) -> Event {
+        match outcome {
             Outcome::Finished(evaluation) => Event::JobFinished {
                 job: job.id,
                 evaluation,
@@ -317,9 +370,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 job: job.id,
                 reason: format!("released by worker {}", self.name),
             },
-        };
-        self.store.append(self.study_id, &event)?;
-        Ok(())
+        }
     }
 
     /// Runs jobs until the study is done, `deadline` passes or `stop` is set (finishing
@@ -362,8 +413,18 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let mut jobs = 0;
         let mut unreported = 0;
         let mut backoff = Duration::from_millis(10);
+        // The last job's result, stored with the next ask (one round trip for both).
+        let mut pending: Option<Event> = None;
         loop {
             if deadline.is_some_and(|d| Instant::now() >= d) || stop.load(Ordering::Relaxed) {
+                if let Some(event) = pending.take() {
+                    // Bounded well inside the lease, so that a result we could not store
+                    // is re-run by someone else rather than waited for.
+                    let window = self.retry_window.min(self.lease / 2);
+                    if with_retries(window, || self.store.append(self.study_id, &event)).is_err() {
+                        unreported += 1;
+                    }
+                }
                 return Ok(WorkerReport {
                     jobs,
                     stopped: StopReason::Time,
@@ -371,7 +432,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 });
             }
             let window = self.retry_window;
-            let job = match with_retries(window, || self.next_job())? {
+            let job = match with_retries(window, || self.report_and_ask(&mut pending))? {
                 Decision::Run(job) => job,
                 Decision::Wait => {
                     std::thread::sleep(backoff);
@@ -397,12 +458,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 }
             };
             let seconds = start.elapsed().as_secs_f64();
-            // Bounded well inside the lease, so that a result we could not store is re-run
-            // by someone else rather than waited for.
-            let window = self.retry_window.min(self.lease / 2);
-            if with_retries(window, || self.report(&job, outcome.clone(), seconds)).is_err() {
-                unreported += 1;
-            }
+            pending = Some(self.result_event(&job, outcome.clone(), seconds));
             current.store(NO_JOB, Ordering::Relaxed);
             jobs += 1;
             observer(&self.replica, &job, &outcome);

@@ -55,6 +55,26 @@ impl EventStore for AnyStore {
         delegate!(self, s => s.locked(study, after, f))
     }
 
+    fn ask(
+        &mut self,
+        study: i64,
+        worker: &str,
+        after: u64,
+        report: Option<&super::Event>,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        delegate!(self, s => s.ask(study, worker, after, report))
+    }
+
+    fn ask_locked<T>(
+        &mut self,
+        study: i64,
+        worker: &str,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
+    ) -> Result<super::Asked<T>, StorageError> {
+        delegate!(self, s => s.ask_locked(study, worker, after, f))
+    }
+
     fn append(&mut self, study: i64, event: &super::Event) -> Result<(), StorageError> {
         delegate!(self, s => s.append(study, event))
     }

@@ -89,6 +89,24 @@ pub trait LockedLog {
         self.put_lease(lease)?;
         Ok(seq)
     }
+    /// Other workers waiting for a job, in the order they asked, that this decision may
+    /// serve too (stores that combine decisions; none elsewhere).
+    fn waiting(&self) -> &[String] {
+        &[]
+    }
+    /// Issues a job to a waiting worker (`lease.worker`), who picks it up from the store.
+    fn serve(&mut self, event: &Event, at: f64, lease: &Lease) -> Result<u64, StorageError> {
+        self.issue(event, at, lease)
+    }
+}
+
+/// What a worker asking for a job got.
+#[derive(Debug)]
+pub enum Asked<T> {
+    /// It took the lock and decided (for itself and maybe for others).
+    Decided(T),
+    /// Another worker's decision served it while it waited: the `JobIssued` event.
+    Served(Event),
 }
 
 /// What a caller of [`EventStore::locked`] runs under the lock: it gets the log to append
@@ -116,6 +134,37 @@ pub trait EventStore: Send {
         after: u64,
         f: &mut UnderLock<'_, T>,
     ) -> Result<T, StorageError>;
+    /// Between two jobs of `worker`: stores `report` (its last result, durably), tells the
+    /// store that the worker wants a job, and returns the log after `after` without the
+    /// lock, so that the worker catches up in parallel with the others. Then comes
+    /// [`ask_locked`](Self::ask_locked).
+    fn ask(
+        &mut self,
+        study: i64,
+        worker: &str,
+        after: u64,
+        report: Option<&Event>,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        let _ = worker;
+        if let Some(event) = report {
+            self.append(study, event)?;
+        }
+        self.logged_after(study, after)
+    }
+    /// [`locked`](Self::locked) for `worker`, who wants a job (after [`ask`](Self::ask)). A store that combines
+    /// decisions (PostgreSQL) lets the worker holding the lock serve every worker waiting
+    /// for it ([`LockedLog::waiting`]), so that under many workers one round of the lock
+    /// serves many jobs; a worker that was served gets its job without deciding.
+    fn ask_locked<T>(
+        &mut self,
+        study: i64,
+        worker: &str,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
+    ) -> Result<Asked<T>, StorageError> {
+        let _ = worker;
+        self.locked(study, after, f).map(Asked::Decided)
+    }
     /// Writes a result (or a worker's release of its job) durably, in its own short
     /// transaction: results need no decision. The event reaches the log, and the job's
     /// lease is dropped, at once or by the next decision or read (PostgreSQL keeps results

@@ -35,7 +35,7 @@
 //! messages: they name the URL with `***` in its place.
 
 use super::{
-    Event, EventStore, Lease, LockedLog, StorageError, StorageUrl, StoredEvent, UnderLock,
+    Asked, Event, EventStore, Lease, LockedLog, StorageError, StorageUrl, StoredEvent, UnderLock,
 };
 use crate::job::JobId;
 use postgres::error::SqlState;
@@ -54,7 +54,13 @@ pub const DEFAULT_SCHEMA: &str = "hyperband";
 /// How long a call keeps reconnecting after the connection was lost.
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(15);
 
-fn schema_sql(s: &str) -> String {
+/// The schema's statements; `s` is its quoted name, `raw` the name itself.
+fn schema_sql(s: &str, raw: &str) -> String {
+    // The study lock: a session-level advisory lock on (schema, study), so that a worker
+    // whose job another worker's decision already served can release it inside the
+    // server, without a round trip to its client. Keys of two schemas may collide; that
+    // only serializes two studies, never breaks one.
+    let key = format!("hashtext('{raw}'), p_study::int4");
     format!(
         "
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -107,7 +113,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM {s}.inbox WHERE study = p_study) THEN
         RETURN 0;
     END IF;
-    PERFORM 1 FROM {s}.studies WHERE id = p_study FOR NO KEY UPDATE;
+    PERFORM pg_advisory_xact_lock({key});
     SELECT COALESCE(MAX(seq), 0) INTO last_seq FROM {s}.events WHERE study = p_study;
     WITH taken AS (
         DELETE FROM {s}.inbox WHERE study = p_study
@@ -126,26 +132,92 @@ BEGIN
     RETURN moved;
 END
 $fn$;
--- A decision's first round trip: commit lazily (module doc), take the study lock, move the
--- waiting results into the log, and return the events after p_after, then one last row
--- (MAX(seq), NULL, NULL) so that the caller numbers its appends without asking again.
-CREATE OR REPLACE FUNCTION {s}.begin_decision(p_study BIGINT, p_after BIGINT)
-RETURNS TABLE (seq BIGINT, at DOUBLE PRECISION, payload TEXT)
+-- Workers asking for a job. A worker registers here before it waits for the study lock,
+-- so that whoever holds the lock decides for it too: one decision round serves every
+-- worker that was waiting, and each of them only passes through the lock to pick up its
+-- job. One row per worker, updated in place.
+CREATE TABLE IF NOT EXISTS {s}.requests (
+    study BIGINT NOT NULL,
+    worker TEXT NOT NULL,
+    asked_at DOUBLE PRECISION NOT NULL,
+    waiting BOOLEAN NOT NULL,
+    -- The `JobIssued` payload a decision gave this worker, until it asks again.
+    assigned TEXT,
+    PRIMARY KEY (study, worker)
+);
+-- A worker's one round trip between two jobs: store its last result (durably, so that
+-- the call waits for the flush), ask for a job, and read the log after p_after.
+CREATE OR REPLACE FUNCTION {s}.ask(
+    p_study BIGINT, p_worker TEXT, p_at DOUBLE PRECISION, p_after BIGINT,
+    p_kind TEXT, p_payload TEXT, p_job BIGINT
+) RETURNS TABLE (seq BIGINT, at DOUBLE PRECISION, payload TEXT)
 LANGUAGE plpgsql VOLATILE AS $fn$
 #variable_conflict use_column
 BEGIN
+    IF p_payload IS NULL THEN
+        -- Nothing else here needs to survive a crash: a lost request is asked again.
+        PERFORM set_config('synchronous_commit', 'off', true);
+    ELSE
+        INSERT INTO {s}.inbox (study, at, kind, payload, job, worker)
+            VALUES (p_study, p_at, p_kind, p_payload, p_job, p_worker);
+    END IF;
+    INSERT INTO {s}.requests (study, worker, asked_at, waiting, assigned)
+        VALUES (p_study, p_worker, p_at, true, NULL)
+        ON CONFLICT (study, worker)
+        DO UPDATE SET asked_at = EXCLUDED.asked_at, waiting = true, assigned = NULL;
+    RETURN QUERY SELECT e.seq, e.at, e.payload FROM {s}.events e
+        WHERE e.study = p_study AND e.seq > p_after ORDER BY e.seq;
+END
+$fn$;
+-- A decision round's first round trip, outside any transaction block (the lock belongs to
+-- the session): commit lazily (module doc); if p_worker asked and a decision already
+-- served it, return ('assigned', its JobIssued) and leave the lock alone. Otherwise take
+-- the study lock (held until end_round), move the waiting results into the log and return the events after p_after ('event'), the other workers waiting
+-- for a job in the order they asked ('waiting', worker in payload), then ('last',
+-- MAX(seq)) so that the caller numbers its appends without asking again.
+CREATE OR REPLACE FUNCTION {s}.begin_round(p_study BIGINT, p_after BIGINT, p_worker TEXT)
+RETURNS TABLE (kind TEXT, seq BIGINT, at DOUBLE PRECISION, payload TEXT)
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+DECLARE
+    job TEXT;
+BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
-    PERFORM 1 FROM {s}.studies WHERE id = p_study FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
+    IF p_worker IS NOT NULL THEN
+        SELECT r.assigned INTO job FROM {s}.requests r
+            WHERE r.study = p_study AND r.worker = p_worker;
+        IF job IS NOT NULL THEN
+            RETURN QUERY SELECT 'assigned'::TEXT, NULL::BIGINT, NULL::DOUBLE PRECISION, job;
+            RETURN;
+        END IF;
+    END IF;
+    PERFORM pg_advisory_lock({key});
+    IF p_worker IS NOT NULL THEN
+        -- Served while we waited: each statement sees what committed before it began.
+        SELECT r.assigned INTO job FROM {s}.requests r
+            WHERE r.study = p_study AND r.worker = p_worker;
+        IF job IS NOT NULL THEN
+            PERFORM pg_advisory_unlock({key});
+            RETURN QUERY SELECT 'assigned'::TEXT, NULL::BIGINT, NULL::DOUBLE PRECISION, job;
+            RETURN;
+        END IF;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM {s}.studies WHERE id = p_study) THEN
+        PERFORM pg_advisory_unlock({key});
         RAISE EXCEPTION 'no study with id %', p_study USING ERRCODE = 'no_data_found';
     END IF;
     PERFORM {s}.drain_inbox(p_study);
-    RETURN QUERY SELECT e.seq, e.at, e.payload FROM {s}.events e
+    RETURN QUERY SELECT 'event'::TEXT, e.seq, e.at, e.payload FROM {s}.events e
         WHERE e.study = p_study AND e.seq > p_after ORDER BY e.seq;
-    RETURN QUERY SELECT COALESCE(MAX(e.seq), 0), NULL::DOUBLE PRECISION, NULL::TEXT
+    RETURN QUERY SELECT 'waiting'::TEXT, NULL::BIGINT, r.asked_at, r.worker FROM {s}.requests r
+        WHERE r.study = p_study AND r.waiting AND r.worker IS DISTINCT FROM p_worker
+        ORDER BY r.asked_at, r.worker;
+    RETURN QUERY SELECT 'last'::TEXT, COALESCE(MAX(e.seq), 0), NULL::DOUBLE PRECISION, NULL::TEXT
         FROM {s}.events e WHERE e.study = p_study;
 END
 $fn$;
+CREATE OR REPLACE FUNCTION {s}.end_round(p_study BIGINT) RETURNS BOOLEAN
+LANGUAGE sql VOLATILE AS $fn$ SELECT pg_advisory_unlock({key}) $fn$;
 DROP FUNCTION IF EXISTS {s}.append_event(BIGINT, DOUBLE PRECISION, TEXT, TEXT, BIGINT);
 INSERT INTO {s}.meta (key, value) VALUES
     ('application', '{APPLICATION}'), ('schema_version', '{SCHEMA_VERSION}')
@@ -474,7 +546,7 @@ impl PgStore {
                     .schema_state_in(&mut tx, &tables)?
                     .is_some_and(|v| v < SCHEMA_VERSION)
             {
-                tx.batch_execute(&schema_sql(&self.quoted))
+                tx.batch_execute(&schema_sql(&self.quoted, &self.schema))
                     .map_err(err("cannot create the schema"))?;
             }
             tx.commit().map_err(err("cannot create the schema"))?;
@@ -650,9 +722,14 @@ impl PgStore {
     }
 
     /// Ends the open transaction, if any; a failure means the connection is unusable.
+    /// Also releases the study lock, which is held by the session, not the transaction.
     fn rollback(&mut self) {
         if let Some(conn) = self.conn.as_mut() {
-            if conn.client.batch_execute("ROLLBACK").is_err() {
+            if conn
+                .client
+                .batch_execute("ROLLBACK; SELECT pg_advisory_unlock_all()")
+                .is_err()
+            {
                 self.conn = None;
             }
         }
@@ -667,6 +744,8 @@ struct Locked<'a> {
     study: i64,
     /// The sequence number the next append gets (the lock makes it ours).
     next_seq: i64,
+    /// Other workers waiting for a job, in the order they asked.
+    waiting: Vec<String>,
     /// Writes held back to travel with the next read or the commit.
     pending: String,
     /// What this transaction appended, to check a commit whose reply was lost.
@@ -761,40 +840,228 @@ impl LockedLog for Locked<'_> {
         self.push_lease(lease);
         Ok(())
     }
+
+    fn waiting(&self) -> &[String] {
+        &self.waiting
+    }
+
+    fn serve(&mut self, event: &Event, at: f64, lease: &Lease) -> Result<u64, StorageError> {
+        let seq = self.issue(event, at, lease)?;
+        let payload = &self.written.last().expect("just issued").1;
+        let sql = format!(
+            "UPDATE {}.requests SET waiting = false, assigned = {} WHERE study = {} AND worker = {};\n",
+            self.schema,
+            text_literal(payload),
+            self.study,
+            text_literal(&lease.worker)
+        );
+        self.pending.push_str(&sql);
+        Ok(seq)
+    }
 }
 
-/// The rows of `begin_decision`: the events, and the log's last sequence number.
-fn decision_rows(
+/// Whether a result written at `at` is in the inbox or already in the log.
+fn stored(
+    client: &mut Client,
+    s: &str,
+    study: i64,
+    at: f64,
+    payload: &str,
+) -> Result<bool, postgres::Error> {
+    Ok(client
+        .query_opt(
+            &format!(
+                "SELECT 1 FROM {s}.inbox WHERE study = $1 AND at = $2 AND payload = $3
+                 UNION ALL
+                 SELECT 1 FROM {s}.events WHERE study = $1 AND at = $2 AND payload = $3
+                 LIMIT 1"
+            ),
+            &[&study, &at, &payload],
+        )?
+        .is_some())
+}
+
+/// Rows of (seq, at, payload) as events.
+fn event_rows(
     study: i64,
     messages: &[postgres::SimpleQueryMessage],
-) -> Result<(Vec<StoredEvent>, i64), String> {
+) -> Result<Vec<StoredEvent>, StorageError> {
     let mut events = Vec::new();
-    let mut last = None;
     for message in messages {
         let postgres::SimpleQueryMessage::Row(row) = message else {
             continue;
         };
-        let seq: i64 = row
+        let corrupt = |seq: u64, problem: String| StorageError::CorruptEvent {
+            name: format!("#{study}"),
+            seq,
+            problem,
+        };
+        let seq: u64 = row
             .get(0)
             .and_then(|v| v.parse().ok())
-            .ok_or("a decision row without a sequence number")?;
-        match (row.get(1), row.get(2)) {
-            (Some(at), Some(payload)) => {
+            .ok_or_else(|| corrupt(0, "an event without a sequence number".into()))?;
+        let at = row
+            .get(1)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| corrupt(seq, "an event without a time".into()))?;
+        let event = serde_json::from_str(row.get(2).unwrap_or_default())
+            .map_err(|e| corrupt(seq, e.to_string()))?;
+        events.push(StoredEvent { seq, at, event });
+    }
+    Ok(events)
+}
+
+/// What `begin_round` returned.
+enum Round {
+    /// Another worker's decision served this one: its `JobIssued`.
+    Assigned(Event),
+    /// This worker holds the lock: the new events, the other workers waiting for a job,
+    /// and the log's last sequence number.
+    Decide {
+        events: Vec<StoredEvent>,
+        waiting: Vec<String>,
+        last: i64,
+    },
+}
+
+fn round_rows(study: i64, messages: &[postgres::SimpleQueryMessage]) -> Result<Round, String> {
+    let mut events = Vec::new();
+    let mut waiting = Vec::new();
+    let mut last = None;
+    let corrupt = |what: &str, e: serde_json::Error| format!("study #{study}: corrupt {what}: {e}");
+    for message in messages {
+        let postgres::SimpleQueryMessage::Row(row) = message else {
+            continue;
+        };
+        let seq = || -> Result<i64, String> {
+            row.get(1)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| "a row without a sequence number".to_string())
+        };
+        let payload = row.get(3).unwrap_or_default();
+        match row.get(0) {
+            Some("assigned") => {
+                let event = serde_json::from_str(payload).map_err(|e| corrupt("assignment", e))?;
+                return Ok(Round::Assigned(event));
+            }
+            Some("event") => {
+                let seq = seq()?;
+                let at = row.get(2).unwrap_or_default();
                 let at = at
                     .parse()
                     .map_err(|_| format!("event #{seq}: time `{at}`"))?;
                 let event = serde_json::from_str(payload)
-                    .map_err(|e| format!("study #{study}: corrupt event #{seq}: {e}"))?;
+                    .map_err(|e| corrupt(&format!("event #{seq}"), e))?;
                 events.push(StoredEvent {
                     seq: seq as u64,
                     at,
                     event,
                 });
             }
-            _ => last = Some(seq),
+            Some("waiting") => waiting.push(payload.to_string()),
+            Some("last") => last = Some(seq()?),
+            other => return Err(format!("unexpected row kind {other:?}")),
         }
     }
-    Ok((events, last.ok_or("no last sequence number")?))
+    Ok(Round::Decide {
+        events,
+        waiting,
+        last: last.ok_or("no last sequence number")?,
+    })
+}
+
+impl PgStore {
+    /// One decision round, as `worker` asking for a job (`None`: a plain locked section).
+    fn round<T>(
+        &mut self,
+        study: i64,
+        worker: Option<&str>,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
+    ) -> Result<Asked<T>, StorageError> {
+        let s = self.quoted.clone();
+        // The lock (or the job a decision gave us), the drain of waiting results and the
+        // read in one round trip, in no transaction block: the lock is the session's, so
+        // a worker that was served leaves without another round trip. Nothing a retry could
+        // repeat wrongly has happened if it fails (a drain is atomic).
+        let after = after.min(i64::MAX as u64);
+        let who = worker.map_or("NULL".to_string(), text_literal);
+        let begin = format!("SELECT * FROM {s}.begin_round({study}, {after}, {who})");
+        let messages = self.run("cannot lock the study", |c| {
+            c.client.simple_query(&begin).map_err(|e| {
+                let _ = c.client.batch_execute("SELECT pg_advisory_unlock_all()");
+                if e.code() == Some(&SqlState::NO_DATA_FOUND) {
+                    Fail::Store(StorageError::NoSuchStudy(format!("#{study}")))
+                } else {
+                    Fail::Pg(e)
+                }
+            })
+        })?;
+        let shown = self.shown.clone();
+        let (events, waiting, last) = match round_rows(study, &messages) {
+            Ok(Round::Decide {
+                events,
+                waiting,
+                last,
+            }) => (events, waiting, last),
+            // The lock was never ours, or was released in the server.
+            Ok(Round::Assigned(event)) => return Ok(Asked::Served(event)),
+            Err(problem) => {
+                self.rollback();
+                return Err(StorageError::Server {
+                    store: shown,
+                    problem: format!("cannot read the log: {problem}"),
+                });
+            }
+        };
+        let conn = self.conn.as_mut().expect("locked above");
+        let mut log = Locked {
+            conn,
+            shown: &shown,
+            schema: &s,
+            study,
+            next_seq: last + 1,
+            waiting,
+            pending: String::new(),
+            written: Vec::new(),
+        };
+        let result = f(&mut log, events);
+        let written = std::mem::take(&mut log.written);
+        let mut pending = std::mem::take(&mut log.pending);
+        let value = match result {
+            Ok(value) => value,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        };
+        if let Some(worker) = worker {
+            // This round answered its own worker, whatever the answer.
+            pending.push_str(&format!(
+                "UPDATE {s}.requests SET waiting = false WHERE study = {study} AND worker = {};\n",
+                text_literal(worker)
+            ));
+        }
+        // The held-back writes, atomically, and the unlock in one round trip.
+        let pending = format!("BEGIN;\n{pending}COMMIT; SELECT {s}.end_round({study})");
+        let conn = self.conn.as_mut().expect("locked above");
+        match conn.client.batch_execute(&pending) {
+            Ok(()) => Ok(Asked::Decided(value)),
+            Err(e) if connection_lost(&e, Some(&conn.client)) => {
+                // The commit may have happened before the connection went: ask the log.
+                self.conn = None;
+                if !written.is_empty() && self.committed(study, &written)? {
+                    Ok(Asked::Decided(value))
+                } else {
+                    Err(pg_err(&shown, "cannot commit a decision", &e))
+                }
+            }
+            Err(e) => {
+                self.rollback();
+                Err(pg_err(&shown, "cannot commit a decision", &e))
+            }
+        }
+    }
 }
 
 impl EventStore for PgStore {
@@ -884,72 +1151,70 @@ impl EventStore for PgStore {
         after: u64,
         f: &mut UnderLock<'_, T>,
     ) -> Result<T, StorageError> {
-        let s = self.quoted.clone();
-        // BEGIN, the lock, the drain of waiting results and the read in one round trip;
-        // nothing has committed if it fails, so a lost connection is retried on a fresh one
-        // (a drain taken back leaves the inbox as it was).
-        let after = after.min(i64::MAX as u64);
-        let begin = format!("BEGIN; SELECT * FROM {s}.begin_decision({study}, {after})");
-        let messages = self.run("cannot lock the study", |c| {
-            c.client.simple_query(&begin).map_err(|e| {
-                let _ = c.client.batch_execute("ROLLBACK");
-                if e.code() == Some(&SqlState::NO_DATA_FOUND) {
-                    Fail::Store(StorageError::NoSuchStudy(format!("#{study}")))
-                } else {
-                    Fail::Pg(e)
-                }
-            })
-        })?;
-        let shown = self.shown.clone();
-        let (events, last) = match decision_rows(study, &messages) {
-            Ok(rows) => rows,
-            Err(problem) => {
-                self.rollback();
-                return Err(StorageError::Server {
-                    store: shown,
-                    problem: format!("cannot read the log: {problem}"),
-                });
-            }
-        };
-        let conn = self.conn.as_mut().expect("locked above");
-        let mut log = Locked {
-            conn,
-            shown: &shown,
-            schema: &s,
-            study,
-            next_seq: last + 1,
-            pending: String::new(),
-            written: Vec::new(),
-        };
-        let result = f(&mut log, events);
-        let written = std::mem::take(&mut log.written);
-        let mut pending = std::mem::take(&mut log.pending);
-        let value = match result {
-            Ok(value) => value,
-            Err(e) => {
-                self.rollback();
-                return Err(e);
-            }
-        };
-        // The held-back writes and the commit in one round trip.
-        pending.push_str("COMMIT");
-        let conn = self.conn.as_mut().expect("locked above");
-        match conn.client.batch_execute(&pending) {
-            Ok(()) => Ok(value),
-            Err(e) if connection_lost(&e, Some(&conn.client)) => {
-                // The commit may have happened before the connection went: ask the log.
-                self.conn = None;
-                if !written.is_empty() && self.committed(study, &written)? {
-                    Ok(value)
-                } else {
-                    Err(pg_err(&shown, "cannot commit a decision", &e))
-                }
-            }
-            Err(e) => {
-                self.rollback();
-                Err(pg_err(&shown, "cannot commit a decision", &e))
-            }
+        match self.round(study, None, after, f)? {
+            Asked::Decided(value) => Ok(value),
+            Asked::Served(_) => unreachable!("a round without a worker serves nobody"),
         }
+    }
+
+    fn ask(
+        &mut self,
+        study: i64,
+        worker: &str,
+        after: u64,
+        report: Option<&Event>,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        let s = self.quoted.clone();
+        // Only a worker's own result rides along (a loss names no worker).
+        let report = report.filter(|e| e.ends_job().is_some() && e.worker() == Some(worker));
+        let Some(event) = report else {
+            let sql = format!(
+                "SELECT * FROM {s}.ask({study}, {}, {}, {}, NULL, NULL, NULL)",
+                text_literal(worker),
+                float_literal(super::now()),
+                after.min(i64::MAX as u64)
+            );
+            let messages = self.run("cannot ask for a job", |c| {
+                Ok(c.client.simple_query(&sql)?)
+            })?;
+            return event_rows(study, &messages);
+        };
+        let payload = serde_json::to_string(event).expect("events serialize");
+        let at = super::now();
+        let job = event.ends_job().map_or(-1, |j| j.0 as i64);
+        let with_result = format!(
+            "SELECT * FROM {s}.ask({study}, {}, {}, {}, '{}', {}, {job})",
+            text_literal(worker),
+            float_literal(at),
+            after.min(i64::MAX as u64),
+            event.kind(),
+            text_literal(&payload)
+        );
+        let without = with_result.replace(
+            &format!("'{}', {}, {job})", event.kind(), text_literal(&payload)),
+            "NULL, NULL, NULL)",
+        );
+        let mut attempt = 0;
+        let messages = self.run("cannot write a result", |c| {
+            attempt += 1;
+            let mut sql = &with_result;
+            if attempt > 1 && stored(&mut c.client, &s, study, at, &payload)? {
+                // An earlier attempt committed before its reply was lost.
+                sql = &without;
+            }
+            Ok(c.client.simple_query(sql)?)
+        })?;
+        event_rows(study, &messages)
+    }
+
+    fn ask_locked<T>(
+        &mut self,
+        study: i64,
+        worker: &str,
+        after: u64,
+        f: &mut UnderLock<'_, T>,
+    ) -> Result<Asked<T>, StorageError> {
+        self.round(study, Some(worker), after, f)
     }
 
     fn append(&mut self, study: i64, event: &Event) -> Result<(), StorageError> {
@@ -961,21 +1226,9 @@ impl EventStore for PgStore {
         let mut attempt = 0;
         self.run("cannot write a result", |c| {
             attempt += 1;
-            if attempt > 1 {
-                // An earlier attempt may have committed before its reply was lost; its row
-                // is in the inbox still, or already in the log.
-                let found = c.client.query_opt(
-                    &format!(
-                        "SELECT 1 FROM {s}.inbox WHERE study = $1 AND at = $2 AND payload = $3
-                         UNION ALL
-                         SELECT 1 FROM {s}.events WHERE study = $1 AND at = $2 AND payload = $3
-                         LIMIT 1"
-                    ),
-                    &[&study, &at, &payload],
-                )?;
-                if found.is_some() {
-                    return Ok(());
-                }
+            if attempt > 1 && stored(&mut c.client, &s, study, at, &payload)? {
+                // An earlier attempt committed before its reply was lost.
+                return Ok(());
             }
             c.client.execute(
                 &c.post_result,

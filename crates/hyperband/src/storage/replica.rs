@@ -194,8 +194,9 @@ impl Replica {
         }
     }
 
-    /// Records a job this replica's own study just issued and the log stored at `seq`.
-    pub(crate) fn record_own_issue(&mut self, seq: u64, at: f64, worker: &str) {
+    /// Records a job this replica's own study just issued to `worker` and the log stored
+    /// at `seq`.
+    pub(crate) fn record_issue(&mut self, seq: u64, at: f64, worker: &str) {
         self.meta.push(JobMeta {
             worker: worker.to_string(),
             issued_at: at,
