@@ -32,6 +32,7 @@ OUT="${OUT:-$here/results.jsonl}"
 "$PY" -c "import optuna, psycopg2" || {
   echo "$PY lacks optuna or psycopg2: pip install -r benches/peers/requirements.txt" >&2; exit 1; }
 optuna_pg_url="postgresql+psycopg2://${PG_URL#postgres://}"
+optuna_pg_url="${optuna_pg_url%%\?*}"   # our ?schema=NAME means nothing to Optuna
 
 : > "$OUT"
 tag() { "$PY" -c 'import json,sys; r=json.loads(sys.stdin.read().strip().splitlines()[-1]); r["system"]=sys.argv[1]; r["rep"]=int(sys.argv[2]); r["setting"]=sys.argv[3]; print(json.dumps(r))' "$@"; }
