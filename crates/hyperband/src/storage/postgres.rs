@@ -3,27 +3,36 @@
 //! The same event log as [`SqliteStore`](super::SqliteStore), in tables of a dedicated
 //! PostgreSQL schema (`hyperband` unless the URL says `?schema=NAME`), so that a shared
 //! database gets one namespace and nothing else: `meta` (our marker and the schema
-//! version), `studies`, `events(study, seq, at, kind, payload)`, `leases`, and the function
-//! `append_event`. All integers are BIGINT; payloads are the events' JSON as TEXT (JSONB would
-//! reorder keys and reformat numbers).
+//! version), `studies`, `events(study, seq, at, kind, payload)`, `leases`, `inbox`,
+//! `requests` and a few PL/pgSQL functions. All integers are BIGINT; payloads are the
+//! events' JSON as TEXT (JSONB would reorder keys and reformat numbers).
 //!
-//! The study lock is a row lock, `SELECT ... FROM studies WHERE id = $1 FOR NO KEY UPDATE`,
-//! taken at the start of a decision (`locked`), so that `seq = MAX + 1` is race-free and
+//! The study lock is a session-level advisory lock on (schema, study), taken by
+//! `begin_round` and released by `end_round`, so that `seq = MAX + 1` is race-free and
 //! decisions on one study are serialized while other studies proceed.
 //!
-//! Throughput comes from keeping that lock short (schema 2):
-//! - Results do not take it. A worker writes its result into `inbox` in one autocommitted,
-//!   durable INSERT; concurrent results share their WAL flushes. The next decision (or a
-//!   reader) moves the inbox into the log with `drain_inbox`, atomically, in the order the
-//!   results were written.
-//! - A decision is four round trips (begin + lock + drain; read new events; append the job
-//!   with its lease; commit) and commits with `synchronous_commit = off`: the lock is not
-//!   held across a disk flush. A server crash can take back the last decisions, never a
-//!   result (results are flushed before their INSERT returns, and a drain that is taken
-//!   back leaves them in the inbox). The storage module says how workers stay consistent
-//!   when that happens.
+//! With many workers the lock is the bottleneck, so a job costs as little of it as we can
+//! make it (schema 2; `bench storage` measures it):
+//! - Results do not take it. A worker's result goes into `inbox`, durably (the call waits
+//!   for the WAL flush; concurrent results share flushes), in the same round trip as its
+//!   request for the next job (`ask`, a row in `requests`) and its catch-up read of the log.
+//!   The next decision (or a reader) moves the inbox into the log with `drain_inbox`,
+//!   atomically, in the order the results were written.
+//! - Decisions are combined. Whoever gets the lock decides for itself and then, while the
+//!   scheduler has work, for every worker whose request is waiting, in the order they
+//!   asked: the scheduler sees the same asks as if each had taken the lock in turn. A
+//!   served worker finds its job in `requests` when it reaches the lock and leaves at once,
+//!   inside the server. One round of the lock serves about a dozen jobs at 32 workers.
+//! - A round is two round trips (lock + drain + read; the writes, commit and unlock) and
+//!   commits with `synchronous_commit = off`: the lock is not held across a disk flush. A
+//!   server crash can take back the last decisions, never a result (results are flushed
+//!   before their call returns, and a drain that is taken back leaves them in the inbox).
+//!   The storage module says how workers stay consistent when that happens.
+//! - The writes of a round travel as one batch of SQL literals (strings with `'` doubled,
+//!   floats in their shortest exact form, read back with `extra_float_digits = 3`), so
+//!   the lock is held for one round trip after the decision, not one per statement.
 //!
-//! Schema creation and upgrades take `pg_advisory_xact_lock` so that many workers may start
+//! Schema creation and upgrades take another advisory lock so that many workers may start
 //! at once. A schema with tables but without our marker is refused and left untouched; a
 //! newer schema version is refused; an older one of ours is upgraded in place.
 //!
@@ -31,7 +40,8 @@
 //! broken; the next call reconnects, retrying with backoff for [`DEFAULT_RETRY_WINDOW`].
 //! Calls that cannot have changed anything (reads, taking the lock) are retried
 //! transparently; a commit whose reply was lost is checked against the log after
-//! reconnecting, so it is neither lost nor written twice. The password never appears in
+//! reconnecting, so it is neither lost nor written twice. A session that dies releases the
+//! study lock with it. The password never appears in
 //! messages: they name the URL with `***` in its place.
 
 use super::{
@@ -43,7 +53,8 @@ use postgres::{Client, NoTls, Statement};
 use std::time::{Duration, Instant};
 
 /// The schema this binary writes; a database with a newer one is refused.
-/// 1: events, leases. 2: the results inbox (a schema 1 database is upgraded in place).
+/// 1: events, leases, a row lock. 2: the results inbox, combined requests and an advisory
+/// lock (a schema 1 database is upgraded in place).
 const SCHEMA_VERSION: i64 = 2;
 /// Marks a PostgreSQL schema as ours.
 const APPLICATION: &str = "hyperband";
