@@ -48,6 +48,16 @@
 //!   kernel stops preferring the point's own category. statsmodels, which BOHB uses,
 //!   applies the continuous rule to category codes, which depends on the order of choices.
 //!   Optuna's much narrower rule (`lambda` about `(c-1)/n`) did worse on counting-ones.
+//! - **Local candidates** (SMAC's local search around its incumbents, in TPE terms):
+//!   besides the 24 candidates drawn from `l`, 8 are drawn around the best observation of
+//!   the model's budget, with half its own bandwidths in `l`, and all 32 compete on
+//!   `l / g`. Drawing from `l` spreads candidates over the whole good set; these put a few
+//!   where the incumbent is, closer than its kernel, and win when `l / g` is high there.
+//!   300 seeds, before and after: mf-hartmann6 0.058 -> 0.028 (lower in 8 of 10 blocks of
+//!   30 seeds), mfh6-bad 0.67 -> 0.54, mf-branin 0.0028 -> 0.0025 (noise), counting-ones
+//!   2.55 -> 2.54. Widths 0.25 and 0.1 helped mf-branin more (0.0019, 0.0013) and
+//!   mfh6-bad less or not (0.66, 0.63); 3 centres or halving the width at random did no
+//!   better.
 //! - Each density is fit on at most `max_kde_points` points, a systematic sample (every
 //!   k-th in the order they were observed) of its set. BOHB evaluates both densities on all
 //!   points, which at 10,000 observations costs tens of milliseconds per proposal. A
@@ -119,6 +129,15 @@ pub struct TpeConfig {
     /// Whether each Gaussian kernel is renormalized to its mass inside `[0, 1]` (default
     /// true; BOHB false).
     pub truncate: bool,
+    /// Extra candidates per proposal drawn around the best observations of the model's
+    /// budget and scored with the others (default 8; 0 for none, as BOHB).
+    pub local_samples: usize,
+    /// Width of those draws as a multiple of the centre's own bandwidths in the good
+    /// density (default 0.5).
+    pub local_scale: f64,
+    /// How many of the best observations of the model's budget serve as centres, each
+    /// local candidate picking one uniformly (default 1, the incumbent of that budget).
+    pub local_centres: usize,
 }
 
 impl Default for TpeConfig {
@@ -134,6 +153,9 @@ impl Default for TpeConfig {
             bandwidth: Bandwidth::Neighbours,
             prior_weight: 0.5,
             truncate: true,
+            local_samples: 8,
+            local_scale: 0.5,
+            local_centres: 1,
         }
     }
 }
@@ -196,13 +218,18 @@ impl Tpe {
         let kinds = kinds(space);
         let fit = |set: &[&(f64, u32)]| {
             let m = set.len().min(self.config.max_kde_points.max(1));
+            // The middle of the k-th of m equal strata of the set.
+            let pick = |k: usize| *set[(2 * k + 1) * set.len() / (2 * m)];
             let points = (0..m).map(|k| {
-                // The middle of the k-th of m equal strata of the set.
-                let (_, i) = *set[(2 * k + 1) * set.len() / (2 * m)];
+                let (_, i) = pick(k);
                 let obs = &history.observations()[i as usize];
                 history.trial(obs.trial).unit.as_slice()
             });
-            Kde::fit(&kinds, points, m, n, &self.config)
+            let mut kde = Kde::fit(&kinds, points, m, n, &self.config);
+            let mut rows: Vec<usize> = (0..m).collect();
+            rows.sort_by(|&a, &b| key(&pick(a), &pick(b)));
+            kde.by_loss = rows;
+            kde
         };
         Some((fit(&good), fit(&bad)))
     }
@@ -210,7 +237,6 @@ impl Tpe {
     /// A candidate drawn from `l` with continuous bandwidths widened, snapped to a value
     /// of the space.
     fn draw(&self, l: &Kde, space: &Space, rng: &mut ChaCha8Rng, out: &mut [f64]) {
-        let d = l.kinds.len();
         let pick = rng.random::<f64>() * (l.n as f64 + l.prior_weight);
         if pick >= l.n as f64 {
             // The uniform component.
@@ -224,13 +250,28 @@ impl Tpe {
             return;
         }
         let i = (pick as usize).min(l.n - 1);
+        self.draw_around(l, i, self.config.bandwidth_factor, space, rng, out);
+    }
+
+    /// A candidate drawn from the kernel of `l`'s point `i`, continuous bandwidths scaled
+    /// by `factor`, snapped to a value of the space.
+    fn draw_around(
+        &self,
+        l: &Kde,
+        i: usize,
+        factor: f64,
+        space: &Space,
+        rng: &mut ChaCha8Rng,
+        out: &mut [f64],
+    ) {
+        let d = l.kinds.len();
         let datum = &l.points[i * d..(i + 1) * d];
         let dc = l.cont.len();
         let mut t = 0;
         for (j, kind) in l.kinds.iter().enumerate() {
             out[j] = match *kind {
                 Kind::Continuous => {
-                    let bw = l.sd[i * dc + t] * self.config.bandwidth_factor;
+                    let bw = l.sd[i * dc + t] * factor;
                     t += 1;
                     truncated_normal(rng, datum[j], bw)
                 }
@@ -281,6 +322,20 @@ impl Sampler for Tpe {
             if score > best_score {
                 best_score = score;
                 best.copy_from_slice(&candidate);
+            }
+        }
+        let centres = self.config.local_centres.min(l.by_loss.len());
+        if centres > 0 {
+            for _ in 0..self.config.local_samples {
+                let i = l.by_loss[rng.random_range(0..centres)];
+                let scale = self.config.local_scale;
+                self.draw_around(&l, i, scale, space, rng, &mut candidate);
+                let score =
+                    l.log_pdf(&candidate, &mut scratch) - g.log_pdf(&candidate, &mut scratch);
+                if score > best_score {
+                    best_score = score;
+                    best.copy_from_slice(&candidate);
+                }
             }
         }
         if best_score == f64::NEG_INFINITY {
@@ -352,6 +407,8 @@ struct Kde {
     /// Weight of the uniform component in points, and its log density.
     prior_weight: f64,
     log_prior: f64,
+    /// The points' rows from the lowest loss to the highest (set by [`Tpe::fit`]).
+    by_loss: Vec<usize>,
 }
 
 impl Kde {
@@ -484,6 +541,7 @@ impl Kde {
             codes,
             prior_weight: config.prior_weight.max(0.0),
             log_prior,
+            by_loss: Vec::new(),
         }
     }
 
@@ -828,6 +886,38 @@ mod tests {
             ..TpeConfig::default()
         }));
         assert!(bohb.iter().sum::<usize>() <= 120, "{bohb:?} of 300");
+    }
+
+    #[test]
+    fn local_candidates_are_drawn_around_the_incumbent() {
+        // With one candidate from `l` and 64 tight ones around the best point, almost every
+        // proposal lands next to that point (the candidate from `l` wins now and then);
+        // without local candidates few do.
+        let space = floats(2);
+        let f = |u: &[f64]| (u[0] - 0.3).powi(2) + (u[1] - 0.7).powi(2);
+        let h = history(&space, &uniform(&space, 60, 1.0, 5), f);
+        let best = h
+            .observations()
+            .iter()
+            .min_by(|a, b| a.loss.total_cmp(&b.loss))
+            .map(|o| h.trial(o.trial).unit.clone())
+            .unwrap();
+        let near = |local_samples: usize| {
+            let tpe = Tpe::new(TpeConfig {
+                random_fraction: 0.0,
+                num_samples: 1,
+                local_samples,
+                local_scale: 0.01,
+                ..TpeConfig::default()
+            });
+            proposals(&tpe, &space, &h, 50)
+                .iter()
+                .filter(|u| (u[0] - best[0]).abs() < 0.01 && (u[1] - best[1]).abs() < 0.01)
+                .count()
+        };
+        let (with, without) = (near(64), near(0));
+        assert!(with >= 35, "with local candidates: {with} of 50");
+        assert!(without <= 5, "without: {without} of 50");
     }
 
     #[test]
