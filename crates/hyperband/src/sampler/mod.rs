@@ -2,6 +2,7 @@
 
 mod gp;
 mod linalg;
+mod normal;
 mod random;
 mod tpe;
 
