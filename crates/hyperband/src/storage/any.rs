@@ -83,10 +83,6 @@ impl EventStore for AnyStore {
         delegate!(self, s => s.events_after(study, seq))
     }
 
-    fn logged_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        delegate!(self, s => s.logged_after(study, seq))
-    }
-
     fn renew_lease(
         &mut self,
         study: i64,

@@ -149,7 +149,7 @@ pub trait EventStore: Send {
         if let Some(event) = report {
             self.append(study, event)?;
         }
-        self.logged_after(study, after)
+        self.events_after(study, after)
     }
     /// [`locked`](Self::locked) for `worker`, who wants a job (after [`ask`](Self::ask)). A store that combines
     /// decisions (PostgreSQL) lets the worker holding the lock serve every worker waiting
@@ -173,13 +173,6 @@ pub trait EventStore: Send {
     /// Events after `seq` (for readers and replicas catching up), results written so far
     /// included.
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError>;
-    /// Events after `seq` that are in the log already, without waiting for or moving any
-    /// results (what a worker reads to catch up before it takes the lock).
-    fn logged_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        self.events_after(study, seq)
-    }
-    /// Extends `worker`'s lease on `job` (a lease since given to another worker is left
-    /// alone).
     fn renew_lease(
         &mut self,
         study: i64,

@@ -897,29 +897,38 @@ fn event_rows(
     study: i64,
     messages: &[postgres::SimpleQueryMessage],
 ) -> Result<Vec<StoredEvent>, StorageError> {
-    let mut events = Vec::new();
-    for message in messages {
-        let postgres::SimpleQueryMessage::Row(row) = message else {
-            continue;
-        };
-        let corrupt = |seq: u64, problem: String| StorageError::CorruptEvent {
-            name: format!("#{study}"),
-            seq,
-            problem,
-        };
-        let seq: u64 = row
-            .get(0)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| corrupt(0, "an event without a sequence number".into()))?;
-        let at = row
-            .get(1)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| corrupt(seq, "an event without a time".into()))?;
-        let event = serde_json::from_str(row.get(2).unwrap_or_default())
-            .map_err(|e| corrupt(seq, e.to_string()))?;
-        events.push(StoredEvent { seq, at, event });
-    }
-    Ok(events)
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => Some(text_event(study, row, 0)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The event in text columns `first`, `first + 1`, `first + 2` (seq, at, payload) of a
+/// simple-query row.
+fn text_event(
+    study: i64,
+    row: &postgres::SimpleQueryRow,
+    first: usize,
+) -> Result<StoredEvent, StorageError> {
+    let corrupt = |seq: u64, problem: String| StorageError::CorruptEvent {
+        name: format!("#{study}"),
+        seq,
+        problem,
+    };
+    let seq: u64 = row
+        .get(first)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt(0, "an event without a sequence number".into()))?;
+    let at = row
+        .get(first + 1)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt(seq, "an event without a time".into()))?;
+    let event = serde_json::from_str(row.get(first + 2).unwrap_or_default())
+        .map_err(|e| corrupt(seq, e.to_string()))?;
+    Ok(StoredEvent { seq, at, event })
 }
 
 /// What `begin_round` returned.
@@ -935,49 +944,46 @@ enum Round {
     },
 }
 
-fn round_rows(study: i64, messages: &[postgres::SimpleQueryMessage]) -> Result<Round, String> {
+fn round_rows(
+    study: i64,
+    shown: &str,
+    messages: &[postgres::SimpleQueryMessage],
+) -> Result<Round, StorageError> {
+    let unreadable = |problem: String| StorageError::Server {
+        store: shown.to_string(),
+        problem: format!("cannot read the log: {problem}"),
+    };
     let mut events = Vec::new();
     let mut waiting = Vec::new();
     let mut last = None;
-    let corrupt = |what: &str, e: serde_json::Error| format!("study #{study}: corrupt {what}: {e}");
     for message in messages {
         let postgres::SimpleQueryMessage::Row(row) = message else {
             continue;
         };
-        let seq = || -> Result<i64, String> {
-            row.get(1)
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| "a row without a sequence number".to_string())
-        };
         let payload = row.get(3).unwrap_or_default();
         match row.get(0) {
             Some("assigned") => {
-                let event = serde_json::from_str(payload).map_err(|e| corrupt("assignment", e))?;
+                let event =
+                    serde_json::from_str(payload).map_err(|e| StorageError::CorruptEvent {
+                        name: format!("#{study}"),
+                        seq: 0,
+                        problem: format!("the job assigned to this worker: {e}"),
+                    })?;
                 return Ok(Round::Assigned(event));
             }
-            Some("event") => {
-                let seq = seq()?;
-                let at = row.get(2).unwrap_or_default();
-                let at = at
-                    .parse()
-                    .map_err(|_| format!("event #{seq}: time `{at}`"))?;
-                let event = serde_json::from_str(payload)
-                    .map_err(|e| corrupt(&format!("event #{seq}"), e))?;
-                events.push(StoredEvent {
-                    seq: seq as u64,
-                    at,
-                    event,
-                });
-            }
+            Some("event") => events.push(text_event(study, row, 1)?),
             Some("waiting") => waiting.push(payload.to_string()),
-            Some("last") => last = Some(seq()?),
-            other => return Err(format!("unexpected row kind {other:?}")),
+            Some("last") => {
+                let seq = row.get(1).and_then(|v| v.parse().ok());
+                last = Some(seq.ok_or_else(|| unreadable("a last row without a number".into()))?);
+            }
+            other => return Err(unreadable(format!("unexpected row kind {other:?}"))),
         }
     }
     Ok(Round::Decide {
         events,
         waiting,
-        last: last.ok_or("no last sequence number")?,
+        last: last.ok_or_else(|| unreadable("no last sequence number".into()))?,
     })
 }
 
@@ -1009,7 +1015,7 @@ impl PgStore {
             })
         })?;
         let shown = self.shown.clone();
-        let (events, waiting, last) = match round_rows(study, &messages) {
+        let (events, waiting, last) = match round_rows(study, &shown, &messages) {
             Ok(Round::Decide {
                 events,
                 waiting,
@@ -1017,12 +1023,9 @@ impl PgStore {
             }) => (events, waiting, last),
             // The lock was never ours, or was released in the server.
             Ok(Round::Assigned(event)) => return Ok(Asked::Served(event)),
-            Err(problem) => {
+            Err(e) => {
                 self.rollback();
-                return Err(StorageError::Server {
-                    store: shown,
-                    problem: format!("cannot read the log: {problem}"),
-                });
+                return Err(e);
             }
         };
         let conn = self.conn.as_mut().expect("locked above");
@@ -1176,44 +1179,38 @@ impl EventStore for PgStore {
         report: Option<&Event>,
     ) -> Result<Vec<StoredEvent>, StorageError> {
         let s = self.quoted.clone();
-        // Only a worker's own result rides along (a loss names no worker).
-        let report = report.filter(|e| e.ends_job().is_some() && e.worker() == Some(worker));
-        let Some(event) = report else {
-            let sql = format!(
-                "SELECT * FROM {s}.ask({study}, {}, {}, {}, NULL, NULL, NULL)",
-                text_literal(worker),
-                float_literal(super::now()),
-                after.min(i64::MAX as u64)
-            );
-            let messages = self.run("cannot ask for a job", |c| {
-                Ok(c.client.simple_query(&sql)?)
-            })?;
-            return event_rows(study, &messages);
-        };
-        let payload = serde_json::to_string(event).expect("events serialize");
         let at = super::now();
-        let job = event.ends_job().map_or(-1, |j| j.0 as i64);
-        let with_result = format!(
-            "SELECT * FROM {s}.ask({study}, {}, {}, {}, '{}', {}, {job})",
-            text_literal(worker),
-            float_literal(at),
-            after.min(i64::MAX as u64),
-            event.kind(),
-            text_literal(&payload)
-        );
-        let without = with_result.replace(
-            &format!("'{}', {}, {job})", event.kind(), text_literal(&payload)),
-            "NULL, NULL, NULL)",
-        );
+        // Only a worker's own result rides along (a loss names no worker).
+        let report = report
+            .filter(|e| e.ends_job().is_some() && e.worker() == Some(worker))
+            .map(|e| {
+                let payload = serde_json::to_string(e).expect("events serialize");
+                let job = e.ends_job().map_or(-1, |j| j.0 as i64);
+                (e.kind(), payload, job)
+            });
+        let sql = |report: Option<&(&str, String, i64)>| {
+            let result = match report {
+                Some((kind, payload, job)) => format!("'{kind}', {}, {job}", text_literal(payload)),
+                None => "NULL, NULL, NULL".to_string(),
+            };
+            format!(
+                "SELECT * FROM {s}.ask({study}, {}, {}, {}, {result})",
+                text_literal(worker),
+                float_literal(at),
+                after.min(i64::MAX as u64)
+            )
+        };
         let mut attempt = 0;
-        let messages = self.run("cannot write a result", |c| {
+        let messages = self.run("cannot ask for a job", |c| {
             attempt += 1;
-            let mut sql = &with_result;
-            if attempt > 1 && stored(&mut c.client, &s, study, at, &payload)? {
-                // An earlier attempt committed before its reply was lost.
-                sql = &without;
+            let mut report = report.as_ref();
+            if let Some((_, payload, _)) = report {
+                if attempt > 1 && stored(&mut c.client, &s, study, at, payload)? {
+                    // An earlier attempt committed before its reply was lost.
+                    report = None;
+                }
             }
-            Ok(c.client.simple_query(sql)?)
+            Ok(c.client.simple_query(&sql(report))?)
         })?;
         event_rows(study, &messages)
     }
@@ -1253,13 +1250,6 @@ impl EventStore for PgStore {
         // Results still in the inbox are part of what a reader must see.
         let rows = self.run("cannot read events", |c| {
             c.client.execute(&c.drain_inbox, &[&study])?;
-            Ok(c.client.query(&c.read_events, &[&study, &(seq as i64)])?)
-        })?;
-        parse_events(study, rows)
-    }
-
-    fn logged_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        let rows = self.run("cannot read events", |c| {
             Ok(c.client.query(&c.read_events, &[&study, &(seq as i64)])?)
         })?;
         parse_events(study, rows)
