@@ -4,7 +4,7 @@ use crate::cli_error::bad_input;
 use crate::runner::{self, RunPlan};
 use crate::schedule::fmt_budget;
 use crate::synthetic;
-use hyperband::storage::StorageUrl;
+use hyperband::storage::{StorageUrl, StoredLimits};
 use hyperband::{
     AlgorithmSpec, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
 };
@@ -111,9 +111,17 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
     let plan = RunPlan {
         name: format!("demo-{}-seed{}", problem.name(), args.seed),
         spec: spec.to_json(),
-        build: Arc::new(move || build_spec.build(limits).expect("validated above")),
+        build: Arc::new(move || {
+            build_spec
+                .build(Limits::default())
+                .expect("validated above")
+        }),
         storage: StorageUrl::parse(&args.storage, &cwd).map_err(bad_input)?,
         workers: args.workers,
+        limits: Some(StoredLimits {
+            limits,
+            max_seconds: None,
+        }),
         max_time: None,
         plain: args.plain,
         quiet: args.json,
@@ -253,6 +261,7 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
         }),
         storage,
         workers: args.workers,
+        limits: Some(StoredLimits::default()),
         max_time: None,
         plain: args.plain,
         quiet: args.json,

@@ -2,15 +2,17 @@
 //! the total, best loss, ETA), or one line per finished job when output goes to a file or
 //! a pipe, where a redrawn bar would be noise.
 
-use crate::runner::RunPlan;
 use crate::schedule::fmt_budget;
 use hyperband::storage::Replica;
-use hyperband::JobState;
+use hyperband::{JobState, Limits};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Instant;
 
 pub struct Progress {
+    /// Whether to draw a bar at all (a terminal, not `--plain`).
+    draw_bar: bool,
+    /// Drawn from the first update on, once the log has told the limits it measures against.
     bar: Option<ProgressBar>,
     /// Jobs before this index have all been printed (plain mode).
     printed_upto: usize,
@@ -19,39 +21,41 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(plan: &RunPlan, start: Instant) -> Self {
-        let limits = (plan.build)().settings().limits;
-        let bar = (!plan.plain && std::io::stdout().is_terminal()).then(|| {
-            let bar = match (limits.max_total_budget, limits.max_trials) {
-                (Some(budget), _) => {
-                    let bar = ProgressBar::new(budget.ceil() as u64);
-                    bar.set_style(style(
-                        "{elapsed_precise} [{wide_bar}] budget {pos}/{len} (ETA {eta}) {msg}",
-                    ));
-                    bar
-                }
-                (None, Some(trials)) => {
-                    let bar = ProgressBar::new(trials);
-                    bar.set_style(style(
-                        "{elapsed_precise} [{wide_bar}] trials {pos}/{len} (ETA {eta}) {msg}",
-                    ));
-                    bar
-                }
-                (None, None) => {
-                    let bar = ProgressBar::new_spinner();
-                    bar.set_style(style("{elapsed_precise} {spinner} {msg}"));
-                    bar
-                }
-            };
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
-        });
+    /// `plain`: one line per job even on a terminal.
+    pub fn new(plain: bool, start: Instant) -> Self {
         Self {
-            bar,
+            draw_bar: !plain && std::io::stdout().is_terminal(),
+            bar: None,
             printed_upto: 0,
             printed: Vec::new(),
             start,
         }
+    }
+
+    fn new_bar(limits: Limits) -> ProgressBar {
+        let bar = match (limits.max_total_budget, limits.max_trials) {
+            (Some(budget), _) => {
+                let bar = ProgressBar::new(budget.ceil() as u64);
+                bar.set_style(style(
+                    "{elapsed_precise} [{wide_bar}] budget {pos}/{len} (ETA {eta}) {msg}",
+                ));
+                bar
+            }
+            (None, Some(trials)) => {
+                let bar = ProgressBar::new(trials);
+                bar.set_style(style(
+                    "{elapsed_precise} [{wide_bar}] trials {pos}/{len} (ETA {eta}) {msg}",
+                ));
+                bar
+            }
+            (None, None) => {
+                let bar = ProgressBar::new_spinner();
+                bar.set_style(style("{elapsed_precise} {spinner} {msg}"));
+                bar
+            }
+        };
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
     }
 
     pub fn update(&mut self, replica: &Replica) {
@@ -61,9 +65,12 @@ impl Progress {
             .incumbent()
             .map(|o| format!("best {:.5} @ {}", o.loss, fmt_budget(o.budget)))
             .unwrap_or_else(|| "no result yet".to_string());
+        let limits = study.settings().limits;
+        if self.draw_bar && self.bar.is_none() {
+            self.bar = Some(Self::new_bar(limits));
+        }
         match &self.bar {
             Some(bar) => {
-                let limits = study.settings().limits;
                 if limits.max_total_budget.is_some() {
                     bar.set_position(stats.budget_spent.round() as u64);
                 } else if limits.max_trials.is_some() {

@@ -8,7 +8,7 @@ use crate::runner::{self, RunOutcome, RunPlan};
 use crate::schedule::fmt_budget;
 use crate::study_file::{parse_duration, StudyFile};
 use hyperband::executor::StopReason;
-use hyperband::storage::EventStore;
+use hyperband::storage::{last_limits, EventStore, StoredLimits};
 use hyperband::{Limits, StudySpec};
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,10 +72,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let plan = RunPlan {
         name,
         spec: file.fingerprint(),
-        build: build(spec, file.limits()),
+        build: build(spec),
         storage: file.storage.clone(),
         workers: args.workers.unwrap_or(file.run.workers),
-        max_time: file.run.max_time,
+        limits: Some(StoredLimits {
+            limits: file.limits(),
+            max_seconds: file.run.max_time.map(|t| t.as_secs_f64()),
+        }),
+        max_time: None,
         plain: args.plain,
         quiet: args.json,
     };
@@ -95,15 +99,23 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
         parse(&args.max_time, "--max-time")?,
     );
     let cwd = std::env::current_dir()?;
-    let (mut workdir, mut limits) = (cwd.clone(), Limits::default());
+    let mut workdir = cwd.clone();
+    let mut store = runner::open_store(&url)?;
+    let (id, stored) = store.find_study(&name).map_err(bad_input)?;
     if let Some(path) = &args.study.study_file {
         let file = StudyFile::load(path).map_err(bad_input)?;
         workdir = file.dir().to_path_buf();
-        limits = file.limits();
         timeout = timeout.or(file.objective.timeout);
+        let stored_limits = last_limits(&store.events_after(id, 0)?).unwrap_or_default();
+        if stored_limits.limits != file.limits() {
+            eprintln!(
+                "{}: note: the study's stored limits apply ({}), not the file's; \
+                 `hyperband run` on the file sets them",
+                path.display(),
+                describe_limits(&stored_limits)
+            );
+        }
     }
-    let mut store = runner::open_store(&url)?;
-    let (_, stored) = store.find_study(&name).map_err(bad_input)?;
     let spec: StudySpec = serde_json::from_value(stored.clone())
         .map_err(|e| anyhow::anyhow!("study `{name}`: the stored definition is unreadable: {e}"))?;
     spec.validate().map_err(bad_input)?;
@@ -112,9 +124,10 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     let plan = RunPlan {
         name,
         spec: stored,
-        build: build(spec, limits),
+        build: build(spec),
         storage: url,
         workers: args.workers,
+        limits: None,
         max_time,
         plain: args.plain,
         quiet: args.json,
@@ -123,8 +136,28 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     report(&plan, &outcome, args.json)
 }
 
-fn build(spec: StudySpec, limits: Limits) -> runner::StudyBuilder {
-    Arc::new(move || spec.build(limits).expect("validated before the run"))
+/// A fresh study; its limits come from the log's `LimitsSet` events as it replays, so
+/// that every replica of a stored study stops at the same criteria.
+fn build(spec: StudySpec) -> runner::StudyBuilder {
+    Arc::new(move || spec.build(Limits::default()).expect("validated before the run"))
+}
+
+fn describe_limits(stored: &StoredLimits) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = stored.limits.max_total_budget {
+        parts.push(format!("max_total_budget = {}", fmt_budget(b)));
+    }
+    if let Some(t) = stored.limits.max_trials {
+        parts.push(format!("max_trials = {t}"));
+    }
+    if let Some(s) = stored.max_seconds {
+        parts.push(format!("max_time = {s} s from when the run set it"));
+    }
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// The end-of-run summary; a run in which every job failed is a failed run (exit 1).

@@ -8,7 +8,7 @@ use crate::cli_error::bad_input;
 use crate::progress::Progress;
 use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
+use hyperband::storage::{set_limits, AnyStore, EventStore, Replica, StorageUrl, StoredLimits};
 use hyperband::{Evaluation, Job, Study};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,6 +27,10 @@ pub struct RunPlan {
     pub build: StudyBuilder,
     pub storage: StorageUrl,
     pub workers: usize,
+    /// The stop criteria this run sets for the study (`run`, from its file), or `None` to
+    /// work within the stored ones (`worker`).
+    pub limits: Option<StoredLimits>,
+    /// This process's own time limit, besides the study's.
     pub max_time: Option<Duration>,
     /// Print a line per job instead of a progress bar (also chosen when stdout is no tty).
     pub plain: bool,
@@ -109,6 +113,9 @@ pub fn fork_name(store: &mut AnyStore, name: &str) -> anyhow::Result<String> {
 pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
     let mut store = open_store(&plan.storage)?;
     let id = open_study(&mut store, &plan.storage, &plan.name, &plan.spec)?;
+    if let Some(limits) = plan.limits {
+        set_limits(&mut store, id, limits)?;
+    }
     // Each worker has its own connection; a server's connection slots are not to be wasted.
     drop(store);
     let stop = Arc::new(AtomicBool::new(false));
@@ -118,7 +125,7 @@ pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
     let progress_done = AtomicBool::new(false);
     let results: Vec<anyhow::Result<StopReason>> = std::thread::scope(|scope| {
         let progress = (!plan.quiet).then(|| {
-            let mut display = Progress::new(plan, start);
+            let mut display = Progress::new(plan.plain, start);
             let (build, name, url) = (plan.build.clone(), plan.name.clone(), plan.storage.clone());
             let done = &progress_done;
             scope.spawn(move || -> anyhow::Result<()> {

@@ -14,12 +14,19 @@ use crate::scheduler::{Assignment, Decision, Scheduler, TrialSource};
 use crate::space::Space;
 use std::collections::VecDeque;
 
-/// When the study stops handing out work.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// When the study stops handing out work. Neither limit is part of the decision sequence
+/// a log replays (see [`Study::replay_issued`]), so they may differ between the replicas of
+/// one study and change when a study is resumed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Stop issuing jobs once the budget spent plus the budget of running jobs reaches this.
+    /// The spent budget may then exceed it by the jobs in flight at that moment (and by a
+    /// checkpointed job that could not resume and was charged its whole budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_total_budget: Option<f64>,
-    /// Create at most this many trials (promotions of existing trials continue).
+    /// Create at most this many trials (promotions of existing trials continue: a
+    /// synchronous rung cut short by the limit promotes from the trials it has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_trials: Option<u64>,
 }
 
@@ -95,7 +102,7 @@ pub enum TellError {
 
 /// A stored log that this study cannot reproduce.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("the log says job {job} was {logged}, but this study decides {decided}: the log was written by another algorithm or version")]
+#[error("the log says job {job} was {logged}, but this study decides {decided}")]
 pub struct ReplayError {
     pub job: JobId,
     pub logged: String,
@@ -152,6 +159,18 @@ impl std::fmt::Debug for Study {
     }
 }
 
+/// Where a decision's new trials come from.
+enum Source {
+    /// A live decision: sample, within the trial limit.
+    Live { max_trials: Option<u64> },
+    /// Replaying a logged decision. The log is the record of what the deciding replica's
+    /// trial source answered, so replay answers the same: the logged job's configuration
+    /// if that job started a new trial, and a refusal otherwise (the deciding replica was
+    /// at its trial limit: a scheduler that gets a trial always runs it). Replay thus never
+    /// depends on the limits, which may differ between replicas and change between runs.
+    Logged(Option<Config>),
+}
+
 /// Creates trials for the scheduler, drawing each configuration from the trial's own
 /// random stream.
 struct Trials<'a> {
@@ -159,18 +178,16 @@ struct Trials<'a> {
     sampler: &'a dyn Sampler,
     history: &'a mut History,
     seed: u64,
-    max_trials: Option<u64>,
-    /// When replaying a log: the configuration the log recorded, used instead of sampling.
-    replay: Option<Config>,
+    source: Source,
 }
 
 impl TrialSource for Trials<'_> {
     fn new_trial(&mut self) -> Option<TrialId> {
         let next = self.history.trials().len() as u64;
-        let config = match self.replay.take() {
-            Some(config) => config,
-            None if self.max_trials.is_some_and(|m| next >= m) => return None,
-            None => {
+        let config = match &mut self.source {
+            Source::Logged(config) => config.take()?,
+            Source::Live { max_trials } if max_trials.is_some_and(|m| next >= m) => return None,
+            Source::Live { .. } => {
                 let mut rng = rng::stream(self.seed, next);
                 self.sampler.propose(self.space, self.history, &mut rng)
             }
@@ -245,20 +262,21 @@ impl Study {
                 return Decision::Done;
             }
         }
-        self.decide(None)
+        let source = Source::Live {
+            max_trials: self.settings.limits.max_trials,
+        };
+        self.decide(source)
     }
 
     /// Re-applies a job that a stored log says this study issued, without sampling (the
-    /// log has the configuration) and whatever the limits now say (they may have been
-    /// raised or lowered since). Fails if this study would have decided differently, which
-    /// means the log was written by a different algorithm or version.
+    /// log has the configuration) and whatever the limits now say: the budget limit only
+    /// ever stops a decision from being made, and the trial limit's answers are read off
+    /// the log (see [`Source::Logged`]). Fails if this study would have decided
+    /// differently, which means the log was written by a different algorithm or version.
     pub fn replay_issued(&mut self, logged: &Job) -> Result<(), ReplayError> {
         let expected_id = JobId(self.jobs.len() as u64);
         let is_new = logged.trial.0 == self.history.trials().len() as u64;
-        let replay = is_new.then(|| logged.config.clone());
-        let limits = std::mem::take(&mut self.settings.limits);
-        let decision = self.decide(replay);
-        self.settings.limits = limits;
+        let decision = self.decide(Source::Logged(is_new.then(|| logged.config.clone())));
         match decision {
             Decision::Run(job) if job == *logged && job.id == expected_id => Ok(()),
             other => Err(ReplayError {
@@ -284,7 +302,7 @@ impl Study {
         self.settings.limits = limits;
     }
 
-    fn decide(&mut self, replay: Option<Config>) -> Decision<Job> {
+    fn decide(&mut self, source: Source) -> Decision<Job> {
         let (assignment, attempt) = match self.retries.pop_front() {
             Some(retry) => retry,
             None => {
@@ -293,8 +311,7 @@ impl Study {
                     sampler: self.sampler.as_ref(),
                     history: &mut self.history,
                     seed: self.settings.seed,
-                    max_trials: self.settings.limits.max_trials,
-                    replay,
+                    source,
                 };
                 match self.scheduler.ask(&mut trials) {
                     Decision::Run(a) => (a, 0),

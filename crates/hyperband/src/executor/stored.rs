@@ -416,7 +416,13 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         // The last job's result, stored with the next ask (one round trip for both).
         let mut pending: Option<Event> = None;
         loop {
-            if deadline.is_some_and(|d| Instant::now() >= d) || stop.load(Ordering::Relaxed) {
+            // The study's own time limit (a run's `max_time`, which a worker given no study
+            // file learns from the log) as well as this worker's.
+            let stored_deadline = self.replica.deadline().is_some_and(|d| now() >= d);
+            if deadline.is_some_and(|d| Instant::now() >= d)
+                || stored_deadline
+                || stop.load(Ordering::Relaxed)
+            {
                 if let Some(event) = pending.take() {
                     // Bounded well inside the lease, so that a result we could not store
                     // is re-run by someone else rather than waited for.

@@ -17,7 +17,6 @@ pub struct Hyperband {
     started: u64,
     max_brackets: Option<u64>,
     active: Vec<Bracket>,
-    source_exhausted: bool,
 }
 
 impl Hyperband {
@@ -27,7 +26,6 @@ impl Hyperband {
             started: 0,
             max_brackets: None,
             active: Vec::new(),
-            source_exhausted: false,
         }
     }
 
@@ -44,7 +42,7 @@ impl Hyperband {
     }
 
     fn may_start(&self) -> bool {
-        !self.source_exhausted && self.max_brackets.is_none_or(|m| self.started < m)
+        self.max_brackets.is_none_or(|m| self.started < m)
     }
 }
 
@@ -63,13 +61,15 @@ impl Scheduler for Hyperband {
         if self.may_start() {
             let plan = self.plans[(self.started % self.plans.len() as u64) as usize].clone();
             let mut bracket = Bracket::new(self.started, plan);
-            self.started += 1;
+            // A fresh bracket always wants a new trial first. When the source refuses, the
+            // bracket is dropped as if never started, and nothing is remembered of the
+            // refusal: a refusal during a decision that issues nothing is not in the log, so
+            // a replica replaying the log must arrive at the same state without it.
             if let Some(a) = bracket.ask(trials) {
+                self.started += 1;
                 self.active.push(bracket);
                 return Decision::Run(a);
             }
-            // A fresh bracket always wants a new trial first: none means none will come.
-            self.source_exhausted = true;
         }
         if self.active.is_empty() {
             Decision::Done

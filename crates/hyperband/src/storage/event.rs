@@ -4,6 +4,7 @@
 use crate::config::Value;
 use crate::job::{Evaluation, Job, JobId, TrialId};
 use crate::space::Space;
+use crate::study::Limits;
 use serde::{Deserialize, Serialize};
 
 /// A job as the log records it: everything needed to check a replayed decision.
@@ -96,6 +97,15 @@ pub enum Event {
         job: JobId,
         reason: String,
     },
+    /// The stop criteria from here on, written by `run` when they change, so that every
+    /// replica (a worker given no study file, `status`, the progress display) applies the
+    /// same ones. They never change a replayed decision.
+    LimitsSet {
+        limits: Limits,
+        /// Workers take no new job once this many seconds have passed since the event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_seconds: Option<f64>,
+    },
 }
 
 /// An event with its place in the log and the time it was written.
@@ -116,6 +126,7 @@ impl Event {
             Event::JobFinished { .. } => "job_finished",
             Event::JobFailed { .. } => "job_failed",
             Event::JobLost { .. } => "job_lost",
+            Event::LimitsSet { .. } => "limits_set",
         }
     }
 

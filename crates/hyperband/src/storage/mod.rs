@@ -17,6 +17,7 @@
 
 mod any;
 mod event;
+mod limits;
 mod postgres;
 mod replica;
 mod sqlite;
@@ -24,6 +25,7 @@ mod url;
 
 pub use any::AnyStore;
 pub use event::{Event, IssuedJob, StoredEvent};
+pub use limits::{last_limits, set_limits, StoredLimits};
 pub use postgres::PgStore;
 pub use replica::Replica;
 pub use sqlite::SqliteStore;
@@ -46,6 +48,15 @@ pub enum StorageError {
     StudyExists(String),
     #[error("study `{name}` in the storage has a corrupt event #{seq}: {problem}")]
     CorruptEvent {
+        name: String,
+        seq: u64,
+        problem: String,
+    },
+    /// The log is well formed, but this build of the study decides differently from the
+    /// replica that wrote it. Not called corrupt: with an unchanged stored definition, the
+    /// likely cause is another version of hyperband.
+    #[error("study `{name}`: event #{seq} cannot be replayed: {problem}. The stored definition matches, so the log was probably written by another version of hyperband (or edited); open it with that version, or start a copy with `hyperband run --fork`")]
+    Unreplayable {
         name: String,
         seq: u64,
         problem: String,

@@ -30,6 +30,9 @@ pub struct Replica {
     duplicates: u64,
     /// Results for jobs the log never issued to their reporter, ignored (see `apply`).
     orphans: u64,
+    /// When workers stop taking jobs (seconds since the epoch), as the log's last
+    /// `LimitsSet` says.
+    deadline: Option<f64>,
 }
 
 impl Replica {
@@ -43,6 +46,7 @@ impl Replica {
             meta: Vec::new(),
             duplicates: 0,
             orphans: 0,
+            deadline: None,
         }
     }
 
@@ -69,6 +73,12 @@ impl Replica {
 
     pub fn meta(&self) -> &[JobMeta] {
         &self.meta
+    }
+
+    /// When workers stop taking new jobs (seconds since the Unix epoch), if the study's run
+    /// set a time limit.
+    pub fn deadline(&self) -> Option<f64> {
+        self.deadline
     }
 
     pub fn duplicates(&self) -> u64 {
@@ -123,7 +133,11 @@ impl Replica {
                 let job = job.to_job(self.study.space()).map_err(corrupt)?;
                 self.study
                     .replay_issued(&job)
-                    .map_err(|e| corrupt(e.to_string()))?;
+                    .map_err(|e| StorageError::Unreplayable {
+                        name: self.name.clone(),
+                        seq: stored.seq,
+                        problem: e.to_string(),
+                    })?;
                 self.meta.push(JobMeta {
                     worker: worker.clone(),
                     issued_at: stored.at,
@@ -156,6 +170,13 @@ impl Replica {
             }
             Event::JobLost { job, .. } => {
                 self.tell(*job, Outcome::Lost, stored.at, None)?;
+            }
+            Event::LimitsSet {
+                limits,
+                max_seconds,
+            } => {
+                self.study.set_limits(*limits);
+                self.deadline = max_seconds.map(|s| stored.at + s);
             }
         }
         self.cursor = stored.seq;
