@@ -158,6 +158,11 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
         "running": s.running,
         "budget_spent": s.budget_spent,
         "cost_model": spec.cost,
+        "limits": {
+            "max_total_budget": study.settings().limits.max_total_budget,
+            "max_trials": study.settings().limits.max_trials,
+            "deadline": replica.deadline(),
+        },
         "best": best_json(replica),
         "failures": failures,
     })

@@ -139,7 +139,10 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
 /// A fresh study; its limits come from the log's `LimitsSet` events as it replays, so
 /// that every replica of a stored study stops at the same criteria.
 fn build(spec: StudySpec) -> runner::StudyBuilder {
-    Arc::new(move || spec.build(Limits::default()).expect("validated before the run"))
+    Arc::new(move || {
+        spec.build(Limits::default())
+            .expect("validated before the run")
+    })
 }
 
 fn describe_limits(stored: &StoredLimits) -> String {

@@ -140,3 +140,80 @@ max_brackets = 4
         }
     }
 }
+
+/// Workers given only the URL and the study's name work within the limits `run` stored
+/// (issue 15: they used none): three of them finish a trial-limited study at exactly its
+/// limit.
+#[test]
+fn workers_without_the_study_file_honour_the_stored_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("stored-limits-{}-{nanos}", std::process::id());
+    let study = dir.path().join("study.toml");
+    std::fs::write(
+        &study,
+        format!(
+            r#"name = "{name}"
+seed = 4
+storage = "{}"
+
+[objective]
+command = ["sh", "-c", 'sleep 0.05; echo "$1"', "sh", "{{x}}"]
+
+[space]
+x = {{ type = "float", low = 0.0, high = 1.0 }}
+
+[algorithm]
+scheduler = "hyperband"
+min_budget = 1
+max_budget = 9
+eta = 3
+
+[run]
+max_trials = 14
+"#,
+            url()
+        ),
+    )
+    .unwrap();
+    let s = study.to_str().unwrap();
+    let status = || -> Value {
+        let out = hyperband().args(["status", s, "--json"]).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+    let mut first = spawn(&["run", s, "--json"]);
+    let start = std::time::Instant::now();
+    while status()["finished"].as_u64().unwrap_or(0) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let url = url();
+    let workers: Vec<Child> = (0..3)
+        .map(|_| spawn(&["worker", "--storage", &url, "--study", &name]))
+        .collect();
+    for mut w in workers {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while w.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                w.kill().ok();
+                panic!(
+                    "a worker without the study file never stopped: {}",
+                    status()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let status = status();
+    assert_eq!(status["trials"], 14, "{status}");
+    assert_eq!(status["running"], 0, "{status}");
+    assert_eq!(status["limits"]["max_trials"], 14, "{status}");
+}

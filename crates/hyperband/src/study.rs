@@ -84,6 +84,8 @@ pub enum JobState {
 pub struct JobRecord {
     pub assignment: Assignment,
     pub attempt: u32,
+    /// Earlier attempts of this assignment that failed (lost ones do not count).
+    pub failures: u32,
     pub state: JobState,
     /// Budget charged for this job (0 while running and for lost jobs).
     pub cost: f64,
@@ -140,7 +142,8 @@ pub struct Study {
     settings: Settings,
     history: History,
     jobs: Vec<JobRecord>,
-    retries: VecDeque<(Assignment, u32)>,
+    /// Assignments to issue again, with the attempt number and failures so far.
+    retries: VecDeque<(Assignment, u32, u32)>,
     running: u64,
     /// Budget expected to be charged for the running jobs.
     committed: f64,
@@ -303,7 +306,7 @@ impl Study {
     }
 
     fn decide(&mut self, source: Source) -> Decision<Job> {
-        let (assignment, attempt) = match self.retries.pop_front() {
+        let (assignment, attempt, failures) = match self.retries.pop_front() {
             Some(retry) => retry,
             None => {
                 let mut trials = Trials {
@@ -314,7 +317,7 @@ impl Study {
                     source,
                 };
                 match self.scheduler.ask(&mut trials) {
-                    Decision::Run(a) => (a, 0),
+                    Decision::Run(a) => (a, 0, 0),
                     Decision::Wait => return Decision::Wait,
                     // A running job may still fail and need a retry.
                     Decision::Done if self.running > 0 => return Decision::Wait,
@@ -322,14 +325,15 @@ impl Study {
                 }
             }
         };
-        Decision::Run(self.issue(assignment, attempt))
+        Decision::Run(self.issue(assignment, attempt, failures))
     }
 
-    fn issue(&mut self, assignment: Assignment, attempt: u32) -> Job {
+    fn issue(&mut self, assignment: Assignment, attempt: u32, failures: u32) -> Job {
         let id = JobId(self.jobs.len() as u64);
         self.jobs.push(JobRecord {
             assignment,
             attempt,
+            failures,
             state: JobState::Running,
             cost: 0.0,
             loss: None,
@@ -371,7 +375,7 @@ impl Study {
             state => return Err(TellError::AlreadyReported(id, state)),
         }
         let assignment = record.assignment;
-        let attempt = record.attempt;
+        let (attempt, failures) = (record.attempt, record.failures);
         let expected = self.expected_cost(&assignment);
         self.running -= 1;
         self.committed -= expected;
@@ -394,8 +398,10 @@ impl Study {
                 record.failure = Some(reason);
                 self.stats.failed += 1;
                 self.stats.budget_spent += expected;
-                if attempt < self.settings.max_retries {
-                    self.retries.push_back((assignment, attempt + 1));
+                // Failures, not attempts: a re-issue after a lost worker is no retry.
+                if failures < self.settings.max_retries {
+                    self.retries
+                        .push_back((assignment, attempt + 1, failures + 1));
                     Told::Requeued
                 } else {
                     self.scheduler.tell(&assignment, None);
@@ -408,7 +414,7 @@ impl Study {
                 let lost_so_far = self.lost_attempts(&assignment);
                 if lost_so_far <= self.settings.max_lost {
                     // First in line: the job was already due.
-                    self.retries.push_front((assignment, attempt + 1));
+                    self.retries.push_front((assignment, attempt + 1, failures));
                     Told::Requeued
                 } else {
                     self.jobs[id.0 as usize].failure = Some(format!("lost {lost_so_far} times"));

@@ -298,5 +298,10 @@ fn a_replica_refuses_a_log_from_another_algorithm() {
     );
     let mut replica = Replica::new("demo", other);
     let err = replica.sync(&mut store, id).unwrap_err().to_string();
-    assert!(err.contains("another algorithm"), "{err}");
+    assert!(err.contains("cannot be replayed"), "{err}");
+    assert!(
+        !err.contains("corrupt"),
+        "a well-formed log is not corrupt: {err}"
+    );
+    assert!(err.contains("--fork"), "the message says what to do: {err}");
 }

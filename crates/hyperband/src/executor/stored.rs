@@ -415,6 +415,9 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let mut backoff = Duration::from_millis(10);
         // The last job's result, stored with the next ask (one round trip for both).
         let mut pending: Option<Event> = None;
+        // The log's limits before the first decision: a worker joining after the study's
+        // time limit takes nothing.
+        with_retries(self.retry_window, || self.sync())?;
         loop {
             // The study's own time limit (a run's `max_time`, which a worker given no study
             // file learns from the log) as well as this worker's.

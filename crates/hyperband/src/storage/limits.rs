@@ -47,8 +47,8 @@ pub fn set_limits<S: EventStore>(
     limits: StoredLimits,
 ) -> Result<bool, StorageError> {
     store.locked(study, 0, &mut |log, events| {
-        let unchanged = limits.max_seconds.is_none()
-            && last_limits(&events).unwrap_or_default() == limits;
+        let unchanged =
+            limits.max_seconds.is_none() && last_limits(&events).unwrap_or_default() == limits;
         if unchanged {
             return Ok(false);
         }
