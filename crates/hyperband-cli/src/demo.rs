@@ -244,7 +244,7 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
             ""
         }
     );
-    let run_dir = crate::objectives::run_dir(&storage, &name, &cwd);
+    let run_dir = storage.run_dir(&name, &cwd);
     let objective = Arc::new(crate::mnist::MnistObjective::new(
         Arc::new(data),
         &run_dir.join("checkpoints"),

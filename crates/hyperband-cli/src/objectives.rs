@@ -5,41 +5,10 @@ use crate::cli_error::bad_input;
 use crate::runner::Objective;
 use crate::synthetic;
 use hyperband::objective::CommandObjective;
-use hyperband::storage::StorageUrl;
 use hyperband::StudySpec;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Where a study's job logs and checkpoints go: beside its SQLite file, or under the
-/// current folder for a server store.
-pub fn run_dir(storage: &StorageUrl, study: &str, fallback: &Path) -> PathBuf {
-    let base = match storage {
-        StorageUrl::Sqlite(path) => {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "hyperband".into());
-            path.parent()
-                .unwrap_or(Path::new("."))
-                .join(format!("{stem}-runs"))
-        }
-        StorageUrl::Postgres(_) => fallback.join("hyperband-runs"),
-    };
-    base.join(sanitize(study))
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
 
 /// Whether a built-in workload continues promoted jobs from checkpoints (the MNIST MLP
 /// does; the synthetic functions are charged their full budget, as PROBLEMS.md counts).

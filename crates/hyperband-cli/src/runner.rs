@@ -66,7 +66,7 @@ pub fn open_study(
 ) -> anyhow::Result<i64> {
     let (id, stored) = store.open_study(name, spec)?;
     if stored != *spec {
-        let changed = changed_keys(&stored, spec).join(", ");
+        let changed = hyperband::spec::changed_keys(&stored, spec).join(", ");
         return Err(bad_input(anyhow::anyhow!(
             "study `{name}` in {} was created with a different definition (changed: {changed}); \
              its stored results would not mean the same thing. Give the study a new name, or \
@@ -75,29 +75,6 @@ pub fn open_study(
         )));
     }
     Ok(id)
-}
-
-/// Top-level and second-level keys whose values differ, for the refusal message.
-fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
-    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
-        return vec!["everything".to_string()];
-    };
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let mut out = Vec::new();
-    for k in keys {
-        match (a.get(k), b.get(k)) {
-            (Some(x), Some(y)) if x == y => {}
-            (Some(x), Some(y)) if x.is_object() && y.is_object() => {
-                for sub in changed_keys(x, y) {
-                    out.push(format!("{k}.{sub}"));
-                }
-            }
-            _ => out.push(k.clone()),
-        }
-    }
-    out
 }
 
 /// The first `NAME-fork-N` not yet in the store.

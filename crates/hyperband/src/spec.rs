@@ -155,6 +155,30 @@ impl StudySpec {
     }
 }
 
+/// Keys (nested ones as `a.b`) whose values differ between two stored definitions, for
+/// the message that refuses to resume a study under a changed definition.
+pub fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return vec!["everything".to_string()];
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for k in keys {
+        match (a.get(k), b.get(k)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) if x.is_object() && y.is_object() => {
+                for sub in changed_keys(x, y) {
+                    out.push(format!("{k}.{sub}"));
+                }
+            }
+            _ => out.push(k.clone()),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
