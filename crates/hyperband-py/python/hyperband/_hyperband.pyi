@@ -1,0 +1,108 @@
+"""Type stubs of the compiled core (see the docstrings in the module for details)."""
+
+import builtins
+from typing import Any, Callable, Dict, List, Optional, Union
+
+Value = Union[int, float, str]
+Metric = Union[int, float, str, bool, None]
+Result = Union[float, int, Dict[str, Metric], "Failed"]
+
+class StorageError(Exception):
+    """The study's database refused an operation (unreadable, another definition, not replayable)."""
+
+class Failed:
+    """A result that is a failure; the study records the reason and goes on."""
+
+    reason: str
+    def __init__(self, reason: str) -> None: ...
+
+class Space:
+    """A search space; each method returns a new space with one more parameter."""
+
+    def __init__(self) -> None: ...
+    def float(
+        self, name: str, low: builtins.float, high: builtins.float, *, log: bool = False
+    ) -> Space:
+        """A real parameter in [low, high], uniform or log-uniform."""
+    def int(self, name: str, low: builtins.int, high: builtins.int, *, log: bool = False) -> Space:
+        """An integer parameter in [low, high], both included."""
+    def categorical(self, name: str, choices: List[str]) -> Space:
+        """One of a list of labels."""
+    def names(self) -> List[str]:
+        """The parameters' names, in order."""
+    def __len__(self) -> builtins.int: ...
+
+class Job:
+    """One evaluation: train `config` up to `budget`, continuing from `resume_from`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def trial(self) -> int: ...
+    @property
+    def config(self) -> Dict[str, Value]: ...
+    @property
+    def budget(self) -> float: ...
+    @property
+    def resume_from(self) -> float: ...
+    @property
+    def bracket(self) -> int: ...
+    @property
+    def rung(self) -> int: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def checkpoint_dir(self) -> str:
+        """The trial's checkpoint folder (created on first access)."""
+
+class Study:
+    """An ask/tell study in memory or in a SQLite / PostgreSQL store."""
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        scheduler: str = "hyperband",
+        sampler: str = "random",
+        min_budget: float = 1.0,
+        max_budget: float = 81.0,
+        eta: int = 3,
+        seed: int = 0,
+        storage: Optional[str] = None,
+        name: Optional[str] = None,
+        n_configs: Optional[int] = None,
+        max_brackets: Optional[int] = None,
+        bracket_sizes: str = "algorithm",
+        resumable: bool = False,
+        max_retries: int = 0,
+    ) -> None: ...
+    @staticmethod
+    def load(name: str, storage: str) -> Study:
+        """Opens a stored study by name, whatever created it."""
+    def ask(self) -> Optional[Job]:
+        """The next job, or None when the study is done or waits for untold jobs."""
+    def tell(self, job: Job, result: Result, *, resumed: Optional[bool] = None) -> None:
+        """Records a job's result: a loss, a dict with `loss`, or Failed(reason)."""
+    def optimize(
+        self,
+        func: Callable[[Job], Result],
+        *,
+        n_workers: int = 1,
+        max_total_budget: Optional[float] = None,
+        max_trials: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Runs func on n_workers threads until the study is done or a limit is reached."""
+    @property
+    def best(self) -> Optional[Dict[str, Any]]:
+        """trial, config, budget and loss of the best result at the largest budget."""
+    def trials(self) -> List[Dict[str, Any]]:
+        """One dict per trial."""
+    @property
+    def stats(self) -> Dict[str, float]: ...
+    @property
+    def is_done(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def storage(self) -> Optional[str]: ...

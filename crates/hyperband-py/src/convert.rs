@@ -1,0 +1,96 @@
+//! Configurations and results between Python objects and the core's types.
+
+use crate::job::Failed;
+use hyperband::{Config, Evaluation, Outcome, Value};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+
+pub fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Int(i) => i.into_pyobject(py)?.into_any(),
+        Value::Float(f) => f.into_pyobject(py)?.into_any(),
+        Value::Categorical(s) => s.into_pyobject(py)?.into_any(),
+    })
+}
+
+pub fn config_to_dict<'py>(py: Python<'py>, config: &Config) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in config.iter() {
+        dict.set_item(name, value_to_py(py, value)?)?;
+    }
+    Ok(dict)
+}
+
+/// A metric as JSON, for the event log: numbers, strings, booleans and None.
+fn metric(value: &Bound<'_, PyAny>, key: &str) -> PyResult<serde_json::Value> {
+    if value.is_none() {
+        return Ok(serde_json::Value::Null);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(serde_json::Value::Bool(b.is_true()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        if let Ok(i) = value.extract::<i64>() {
+            return Ok(i.into());
+        }
+    }
+    if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>() {
+        let f: f64 = value.extract()?;
+        return Ok(serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(s.to_cow()?.into_owned().into());
+    }
+    Err(PyTypeError::new_err(format!(
+        "metric `{key}` is a {}; metrics are numbers, strings, booleans or None",
+        value.get_type().name()?
+    )))
+}
+
+/// What a Python objective or `tell` reported: a number (the loss), a dict with a `loss`
+/// key and other metrics, or `Failed(reason)`. A non-finite loss becomes a failure in the
+/// core, not here.
+pub fn outcome(result: &Bound<'_, PyAny>, resumed: Option<bool>) -> PyResult<Outcome> {
+    if let Ok(failed) = result.cast::<Failed>() {
+        return Ok(Outcome::failed(failed.get().reason.clone()));
+    }
+    let mut evaluation = if let Ok(dict) = result.cast::<PyDict>() {
+        let loss = dict
+            .get_item("loss")?
+            .ok_or_else(|| PyTypeError::new_err("a result dict needs a `loss` key"))?;
+        let mut evaluation = Evaluation::new(loss_of(&loss)?);
+        for (key, value) in dict.iter() {
+            let key: String = key
+                .extract()
+                .map_err(|_| PyTypeError::new_err("the keys of a result dict must be strings"))?;
+            if key == "loss" {
+                continue;
+            }
+            if key == "resumed" {
+                evaluation.resumed = Some(value.is_truthy()?);
+                continue;
+            }
+            let json = metric(&value, &key)?;
+            evaluation.metrics.insert(key, json);
+        }
+        evaluation
+    } else {
+        Evaluation::new(loss_of(result)?)
+    };
+    if resumed.is_some() {
+        evaluation.resumed = resumed;
+    }
+    Ok(Outcome::Finished(evaluation))
+}
+
+fn loss_of(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if value.is_instance_of::<PyBool>() || value.extract::<f64>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "a result is a number (the loss), a dict with a `loss` key, or hyperband.Failed; \
+             got {}",
+            value.get_type().name()?
+        )));
+    }
+    value.extract()
+}

@@ -1,0 +1,510 @@
+//! `hyperband.Study`: an ask/tell study in memory or in a SQLite / PostgreSQL store.
+
+use crate::errors;
+use crate::job::PyJob;
+use crate::leases::Leases;
+use crate::space::PySpace;
+use hyperband::executor::StoreWorker;
+use hyperband::spec::changed_keys;
+use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
+use hyperband::{
+    AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, SamplerKind,
+    SchedulerKind, Study, StudySpec,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Where the study lives.
+pub enum Backend {
+    Memory {
+        study: Study,
+        /// Jobs that `optimize`'s threads are running: when the study must wait and none
+        /// is, only jobs asked by hand are out, and waiting for them would never end.
+        in_optimize: usize,
+    },
+    Stored {
+        /// This object's own worker (connection and replica) for ask/tell; `optimize`
+        /// starts one per thread.
+        worker: Box<StoreWorker<AnyStore>>,
+        url: StorageUrl,
+        id: i64,
+        leases: Leases,
+    },
+}
+
+/// A study: its space, sampler and scheduler decide which job comes next; you evaluate
+/// it and tell the result.
+#[pyclass(name = "Study", module = "hyperband")]
+pub struct PyStudy {
+    pub backend: Mutex<Backend>,
+    /// Signalled when a result is told, for `optimize` threads waiting on a rung.
+    pub told: Condvar,
+    pub name: String,
+    pub spec: StudySpec,
+    pub checkpoints: PathBuf,
+    /// The last decision was that the study is done.
+    pub done: std::sync::atomic::AtomicBool,
+}
+
+/// What the Python objective is charged under: in-process training keeps its own
+/// checkpoints, so `resumable=True` says that promoted jobs pay only their new budget.
+fn cost(resumable: bool) -> CostModel {
+    if resumable {
+        CostModel::Resume
+    } else {
+        CostModel::Scratch
+    }
+}
+
+fn by_name<T: serde::de::DeserializeOwned>(what: &str, name: &str, names: &str) -> PyResult<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|_| errors::value(format!("unknown {what} `{name}`; expected one of: {names}")))
+}
+
+fn open_store(url: &StorageUrl) -> PyResult<AnyStore> {
+    if let StorageUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                errors::storage(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+        }
+    }
+    AnyStore::open(url).map_err(errors::storage)
+}
+
+fn parse_url(storage: &str) -> PyResult<StorageUrl> {
+    let cwd = std::env::current_dir().map_err(errors::storage)?;
+    StorageUrl::parse(storage, &cwd).map_err(errors::value)
+}
+
+/// Its limits come from the log, as every replica's do.
+fn fresh_replica(name: &str, spec: &StudySpec) -> Box<dyn Fn() -> Replica + Send> {
+    let (name, spec) = (name.to_string(), spec.clone());
+    Box::new(move || {
+        Replica::new(
+            &name,
+            spec.build(Limits::default()).expect("validated on open"),
+        )
+    })
+}
+
+impl PyStudy {
+    pub fn lock(&self) -> MutexGuard<'_, Backend> {
+        self.backend.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An empty replica of the study, for store workers to rebuild from the log.
+    pub fn fresh_replica(&self) -> Box<dyn Fn() -> Replica + Send> {
+        fresh_replica(&self.name, &self.spec)
+    }
+
+    fn open(name: String, spec: StudySpec, url: Option<StorageUrl>) -> PyResult<Self> {
+        let study = spec.build(Limits::default()).map_err(errors::value)?;
+        let cwd = std::env::current_dir().map_err(errors::storage)?;
+        let (backend, checkpoints) = match url {
+            None => (
+                Backend::Memory {
+                    study,
+                    in_optimize: 0,
+                },
+                cwd.join("hyperband-runs").join(&name).join("checkpoints"),
+            ),
+            Some(url) => {
+                let mut store = open_store(&url)?;
+                let wanted = spec.to_json();
+                let (id, stored) = store.open_study(&name, &wanted).map_err(errors::storage)?;
+                if stored != wanted {
+                    return Err(errors::storage(format!(
+                        "study `{name}` in {} was created with a different definition \
+                         (changed: {}); give this study a new name, or open the stored one \
+                         with Study.load(name, storage)",
+                        url.redacted(),
+                        changed_keys(&stored, &wanted).join(", ")
+                    )));
+                }
+                let checkpoints = url.run_dir(&name, &cwd).join("checkpoints");
+                let mut worker = Box::new(StoreWorker::new(store, id, fresh_replica(&name, &spec)));
+                worker.sync().map_err(errors::storage)?;
+                let leases = Leases::start(url.clone(), id, worker.name().to_string());
+                (
+                    Backend::Stored {
+                        worker,
+                        url,
+                        id,
+                        leases,
+                    },
+                    checkpoints,
+                )
+            }
+        };
+        Ok(Self {
+            backend: Mutex::new(backend),
+            told: Condvar::new(),
+            name,
+            spec,
+            checkpoints,
+            done: Default::default(),
+        })
+    }
+
+    /// The next job, or `None` when the study is done or waits for jobs this object holds.
+    /// A stored study waiting only on other workers' jobs is polled, with the interpreter
+    /// released and Ctrl-C honoured.
+    fn decide(&self) -> PyResult<Option<Job>> {
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let decision = match &mut *self.lock() {
+                Backend::Memory { study, .. } => study.ask(),
+                Backend::Stored { worker, leases, .. } => {
+                    let decision = worker.next_job().map_err(errors::storage)?;
+                    match &decision {
+                        Decision::Run(job) => leases.hold(job.id),
+                        Decision::Wait if leases.count() > 0 => return Ok(None),
+                        _ => {}
+                    }
+                    decision
+                }
+            };
+            match decision {
+                Decision::Run(job) => return Ok(Some(job)),
+                Decision::Done => {
+                    self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(None);
+                }
+                Decision::Wait => {
+                    if matches!(&*self.lock(), Backend::Memory { .. }) {
+                        return Ok(None);
+                    }
+                    Python::attach(|py| py.check_signals())?;
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+            }
+        }
+    }
+
+    /// The core's study, brought up to date with the store first.
+    pub fn with_study<T>(&self, f: impl FnOnce(&Study) -> T) -> PyResult<T> {
+        let mut backend = self.lock();
+        Ok(match &mut *backend {
+            Backend::Memory { study, .. } => f(study),
+            Backend::Stored { worker, .. } => {
+                worker.sync().map_err(errors::storage)?;
+                f(worker.replica().study())
+            }
+        })
+    }
+}
+
+/// Per-trial summary for `trials()`.
+struct TrialRow {
+    jobs: u64,
+    running: bool,
+    best_budget: Option<(f64, f64)>,
+    failure: Option<String>,
+}
+
+#[pymethods]
+impl PyStudy {
+    /// A new study, or the stored one of the same name and definition (it resumes).
+    ///
+    /// `storage`: `None` (in memory), `"sqlite:PATH"` or `"postgres://USER@HOST/DB"`.
+    #[new]
+    #[pyo3(signature = (
+        space, *, scheduler = "hyperband", sampler = "random", min_budget = 1.0,
+        max_budget = 81.0, eta = 3, seed = 0, storage = None, name = None, n_configs = None,
+        max_brackets = None, bracket_sizes = "algorithm", resumable = false, max_retries = 0
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        space: &Bound<'_, PySpace>,
+        scheduler: &str,
+        sampler: &str,
+        min_budget: f64,
+        max_budget: f64,
+        eta: u32,
+        seed: u64,
+        storage: Option<&str>,
+        name: Option<String>,
+        n_configs: Option<u64>,
+        max_brackets: Option<u64>,
+        bracket_sizes: &str,
+        resumable: bool,
+        max_retries: u32,
+    ) -> PyResult<Self> {
+        let params = space.get().space()?.params().to_vec();
+        let spec = StudySpec {
+            seed,
+            space: params,
+            algorithm: AlgorithmSpec {
+                scheduler: by_name("scheduler", scheduler, SchedulerKind::NAMES)?,
+                sampler: by_name("sampler", sampler, SamplerKind::NAMES)?,
+                min_budget,
+                max_budget,
+                eta,
+                bracket_sizes: by_name::<BracketSizes>(
+                    "bracket_sizes",
+                    bracket_sizes,
+                    "algorithm, table",
+                )?,
+                n_configs,
+                max_brackets,
+            },
+            cost: cost(resumable),
+            max_retries,
+            objective: serde_json::json!({ "python": "in-process" }),
+        };
+        spec.validate().map_err(errors::value)?;
+        let url = storage.map(parse_url).transpose()?;
+        let name = match (name, &url) {
+            (Some(name), _) => name,
+            (None, None) => "study".to_string(),
+            (None, Some(_)) => {
+                return Err(errors::value(
+                    "a stored study needs a name (name=...), to be found again",
+                ))
+            }
+        };
+        if name.is_empty() {
+            return Err(errors::value("the study name is empty"));
+        }
+        Self::open(name, spec, url)
+    }
+
+    /// Opens a stored study by name, whatever created it (a study file, another program):
+    /// its definition comes from the store.
+    #[staticmethod]
+    fn load(py: Python<'_>, name: String, storage: &str) -> PyResult<Self> {
+        let url = parse_url(storage)?;
+        py.detach(|| {
+            let mut store = open_store(&url)?;
+            let (_, stored) = store.find_study(&name).map_err(errors::storage)?;
+            let spec: StudySpec = serde_json::from_value(stored).map_err(|e| {
+                errors::storage(format!(
+                    "study `{name}` in {}: the stored definition is unreadable: {e}",
+                    url.redacted()
+                ))
+            })?;
+            drop(store);
+            Self::open(name, spec, Some(url))
+        })
+    }
+
+    /// The next job to evaluate, or `None`: the study is done (`is_done`), or it must wait
+    /// for results of jobs this object handed out and that are not told yet.
+    fn ask(&self, py: Python<'_>) -> PyResult<Option<PyJob>> {
+        match py.detach(|| self.decide())? {
+            Some(job) => Ok(Some(PyJob::new(py, job, self.checkpoints.clone())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records a job's result: a number (the loss, lower is better), a dict with a `loss`
+    /// key and other metrics, or `Failed(reason)`. A NaN or infinite loss counts as a
+    /// failure. `resumed=False` says a job asked to resume trained from scratch, so it is
+    /// charged its whole budget.
+    #[pyo3(signature = (job, result, *, resumed = None))]
+    fn tell(
+        &self,
+        py: Python<'_>,
+        job: &Bound<'_, PyJob>,
+        result: &Bound<'_, PyAny>,
+        resumed: Option<bool>,
+    ) -> PyResult<()> {
+        let outcome = crate::convert::outcome(result, resumed)?;
+        let job = job.get();
+        let seconds = job.issued.elapsed().as_secs_f64();
+        py.detach(|| {
+            let mut backend = self.lock();
+            match &mut *backend {
+                Backend::Memory { study, .. } => {
+                    study.tell(job.job.id, outcome).map_err(errors::value)?;
+                }
+                Backend::Stored { worker, leases, .. } => {
+                    if !leases.release(job.job.id) {
+                        return Err(errors::value(format!(
+                            "job {} was not asked from this Study object, or was told already",
+                            job.job.id
+                        )));
+                    }
+                    if let Err(e) = worker.report(&job.job, outcome, seconds) {
+                        leases.hold(job.job.id);
+                        return Err(errors::storage(e));
+                    }
+                }
+            }
+            self.told.notify_all();
+            Ok(())
+        })
+    }
+
+    /// Runs `func(job)` on `n_workers` threads until the study is done or a limit is
+    /// reached. `func` returns what `tell` takes; an exception fails that job (its
+    /// traceback is the reason) and the study goes on. The limits are the study's own
+    /// (stored with a stored study, so every worker honours them): at most `max_trials`
+    /// trials, no new job once `max_total_budget` is spent, none after `timeout` seconds.
+    /// Ctrl-C lets the running jobs finish, records them, and raises KeyboardInterrupt.
+    #[pyo3(signature = (func, *, n_workers = 1, max_total_budget = None, max_trials = None, timeout = None))]
+    fn optimize(
+        &self,
+        py: Python<'_>,
+        func: Py<PyAny>,
+        n_workers: usize,
+        max_total_budget: Option<f64>,
+        max_trials: Option<u64>,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        if n_workers == 0 {
+            return Err(errors::value("n_workers must be at least 1"));
+        }
+        if timeout.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
+            return Err(errors::value("timeout must be a number of seconds >= 0"));
+        }
+        let limits = Limits {
+            max_total_budget,
+            max_trials,
+        };
+        crate::optimize::run(py, self, func, n_workers, limits, timeout)
+    }
+
+    /// The best result at the largest budget reached so far: a dict with `trial`,
+    /// `config`, `budget` and `loss`, or `None` before the first result.
+    #[getter]
+    fn best<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let best = py.detach(|| {
+            self.with_study(|s| {
+                s.incumbent()
+                    .map(|o| (o, s.history().trial(o.trial).config.clone()))
+            })
+        })?;
+        let Some((obs, config)) = best else {
+            return Ok(None);
+        };
+        let dict = PyDict::new(py);
+        dict.set_item("trial", obs.trial.0)?;
+        dict.set_item("config", crate::convert::config_to_dict(py, &config)?)?;
+        dict.set_item("budget", obs.budget)?;
+        dict.set_item("loss", obs.loss)?;
+        Ok(Some(dict))
+    }
+
+    /// One dict per trial: `trial`, its parameters, `state` (running, finished, failed),
+    /// `budget` and `loss` of its result at the largest budget it reached, `jobs`, and
+    /// `failure` (the last failure's reason). A parameter named like one of those keys is
+    /// given as `param_NAME`.
+    fn trials<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (configs, rows) = py.detach(|| {
+            self.with_study(|s| {
+                let mut rows: Vec<TrialRow> = (0..s.history().trials().len())
+                    .map(|_| TrialRow {
+                        jobs: 0,
+                        running: false,
+                        best_budget: None,
+                        failure: None,
+                    })
+                    .collect();
+                for job in s.jobs() {
+                    let row = &mut rows[job.assignment.trial.0 as usize];
+                    row.jobs += 1;
+                    match (job.state, job.loss) {
+                        (JobState::Running, _) => row.running = true,
+                        (JobState::Finished, Some(loss)) => {
+                            let budget = job.assignment.budget;
+                            if row.best_budget.is_none_or(|(b, _)| budget >= b) {
+                                row.best_budget = Some((budget, loss));
+                            }
+                        }
+                        (JobState::Failed, _) => row.failure = job.failure.clone(),
+                        _ => {}
+                    }
+                }
+                let configs: Vec<_> = s
+                    .history()
+                    .trials()
+                    .iter()
+                    .map(|t| t.config.clone())
+                    .collect();
+                (configs, rows)
+            })
+        })?;
+        const KEYS: [&str; 6] = ["trial", "state", "budget", "loss", "jobs", "failure"];
+        let list = PyList::empty(py);
+        for (i, (config, row)) in configs.iter().zip(rows).enumerate() {
+            let dict = PyDict::new(py);
+            dict.set_item("trial", i)?;
+            for (name, value) in config.iter() {
+                let key = if KEYS.contains(&name.as_str()) {
+                    format!("param_{name}")
+                } else {
+                    name.clone()
+                };
+                dict.set_item(key, crate::convert::value_to_py(py, value)?)?;
+            }
+            let state = if row.running {
+                "running"
+            } else if row.best_budget.is_some() {
+                "finished"
+            } else {
+                "failed"
+            };
+            dict.set_item("state", state)?;
+            dict.set_item("budget", row.best_budget.map(|(b, _)| b))?;
+            dict.set_item("loss", row.best_budget.map(|(_, l)| l))?;
+            dict.set_item("jobs", row.jobs)?;
+            dict.set_item("failure", row.failure)?;
+            list.append(dict)?;
+        }
+        Ok(list)
+    }
+
+    /// Counts: trials, jobs, running, finished, failed, lost, budget_spent.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = py.detach(|| self.with_study(|s| s.stats()))?;
+        let dict = PyDict::new(py);
+        dict.set_item("trials", s.trials)?;
+        dict.set_item("jobs", s.jobs)?;
+        dict.set_item("running", s.running)?;
+        dict.set_item("finished", s.finished)?;
+        dict.set_item("failed", s.failed)?;
+        dict.set_item("lost", s.lost)?;
+        dict.set_item("budget_spent", s.budget_spent)?;
+        Ok(dict)
+    }
+
+    /// True once `ask` (or `optimize`) found that the study has nothing more to run.
+    #[getter]
+    fn is_done(&self) -> bool {
+        self.done.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The storage URL (password hidden), or `None` for a study in memory.
+    #[getter]
+    fn storage(&self) -> Option<String> {
+        match &*self.lock() {
+            Backend::Memory { .. } => None,
+            Backend::Stored { url, .. } => Some(url.redacted()),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let a = &self.spec.algorithm;
+        format!(
+            "Study(name={:?}, scheduler={:?}, sampler={:?}, budgets={}..{}, eta={})",
+            self.name,
+            serde_json::to_value(a.scheduler).unwrap_or_default(),
+            serde_json::to_value(a.sampler).unwrap_or_default(),
+            a.min_budget,
+            a.max_budget,
+            a.eta
+        )
+    }
+}
