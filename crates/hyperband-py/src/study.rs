@@ -17,7 +17,8 @@ use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// Where the study lives.
+/// Where the study lives. One per study object, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     Memory {
         study: Study,
@@ -28,7 +29,7 @@ pub enum Backend {
     Stored {
         /// This object's own worker (connection and replica) for ask/tell; `optimize`
         /// starts one per thread.
-        worker: Box<StoreWorker<AnyStore>>,
+        worker: StoreWorker<AnyStore>,
         url: StorageUrl,
         id: i64,
         leases: Leases,
@@ -126,7 +127,7 @@ impl PyStudy {
                     )));
                 }
                 let checkpoints = url.run_dir(&name, &cwd).join("checkpoints");
-                let mut worker = Box::new(StoreWorker::new(store, id, fresh_replica(&name, &spec)));
+                let mut worker = StoreWorker::new(store, id, fresh_replica(&name, &spec));
                 worker.sync().map_err(errors::storage)?;
                 let leases = Leases::start(url.clone(), id, worker.name().to_string());
                 (
