@@ -461,6 +461,37 @@ impl PyStudy {
         Ok(list)
     }
 
+    /// One dict per job, in the order they were issued: `id`, `trial`, `budget`,
+    /// `resume_from`, `bracket`, `rung`, `attempt`, `state` (running, finished, failed,
+    /// lost), `loss`, `cost` (budget charged) and `failure`: the learning curves.
+    fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let jobs = py.detach(|| self.with_study(|s| s.jobs().to_vec()))?;
+        let list = PyList::empty(py);
+        for (id, job) in jobs.into_iter().enumerate() {
+            let a = &job.assignment;
+            let dict = PyDict::new(py);
+            dict.set_item("id", id)?;
+            dict.set_item("trial", a.trial.0)?;
+            dict.set_item("budget", a.budget)?;
+            dict.set_item("resume_from", a.resume_from)?;
+            dict.set_item("bracket", a.bracket)?;
+            dict.set_item("rung", a.rung)?;
+            dict.set_item("attempt", job.attempt)?;
+            let state = match job.state {
+                JobState::Running => "running",
+                JobState::Finished => "finished",
+                JobState::Failed => "failed",
+                JobState::Lost => "lost",
+            };
+            dict.set_item("state", state)?;
+            dict.set_item("loss", job.loss)?;
+            dict.set_item("cost", job.cost)?;
+            dict.set_item("failure", job.failure)?;
+            list.append(dict)?;
+        }
+        Ok(list)
+    }
+
     /// Counts: trials, jobs, running, finished, failed, lost, budget_spent.
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

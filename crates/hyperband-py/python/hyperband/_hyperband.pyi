@@ -98,6 +98,8 @@ class Study:
         """trial, config, budget and loss of the best result at the largest budget."""
     def trials(self) -> List[Dict[str, Any]]:
         """One dict per trial."""
+    def jobs(self) -> List[Dict[str, Any]]:
+        """One dict per job, in the order they were issued."""
     @property
     def stats(self) -> Dict[str, float]: ...
     @property

@@ -1,0 +1,117 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import hyperband
+
+
+def space():
+    return hyperband.Space().float("x", 0.0, 1.0).float("y", -1.0, 1.0)
+
+
+def loss(job):
+    return (job.config["x"] - 0.3) ** 2 + job.config["y"] ** 2 + 1.0 / job.budget
+
+
+def test_a_sqlite_study_resumes_in_a_new_object(tmp_path):
+    url = f"sqlite:{tmp_path}/s.db"
+    study = hyperband.Study(space(), storage=url, name="s", max_budget=9, seed=5)
+    for _ in range(7):
+        job = study.ask()
+        study.tell(job, loss(job))
+    del study
+    again = hyperband.Study(space(), storage=url, name="s", max_budget=9, seed=5)
+    assert again.stats["finished"] == 7
+    job = again.ask()
+    assert job.id == 7
+    again.tell(job, loss(job))
+    loaded = hyperband.Study.load("s", url)
+    assert loaded.stats["finished"] == 8
+    assert loaded.best == again.best
+
+
+def test_another_definition_under_the_same_name_is_refused(tmp_path):
+    url = f"sqlite:{tmp_path}/s.db"
+    hyperband.Study(space(), storage=url, name="s", max_budget=9)
+    with pytest.raises(hyperband.StorageError) as info:
+        hyperband.Study(space(), storage=url, name="s", max_budget=27)
+    assert "algorithm.max_budget" in str(info.value)
+    assert "new name" in str(info.value)
+
+
+def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(hyperband.StorageError):
+        hyperband.Study(space(), storage=f"sqlite:{path}", name="s")
+    with pytest.raises(hyperband.StorageError, match="nope"):
+        hyperband.Study.load("nope", f"sqlite:{tmp_path}/empty.db")
+
+
+def test_telling_a_job_of_another_object_is_refused(tmp_path):
+    url = f"sqlite:{tmp_path}/s.db"
+    a = hyperband.Study(space(), storage=url, name="s", scheduler="asha", max_budget=9)
+    b = hyperband.Study(space(), storage=url, name="s", scheduler="asha", max_budget=9)
+    job = a.ask()
+    with pytest.raises(ValueError, match="not asked from this Study"):
+        b.tell(job, 1.0)
+    a.tell(job, 1.0)
+    assert b.stats["finished"] == 1
+
+
+RUNNER = textwrap.dedent(
+    """
+    import sys, time, hyperband
+    url, marker = sys.argv[1], sys.argv[2]
+    space = hyperband.Space().float("x", 0.0, 1.0).float("y", -1.0, 1.0)
+    study = hyperband.Study(space, storage=url, name="k", max_budget=9, max_brackets=3, seed=9)
+    def objective(job):
+        time.sleep(float(sys.argv[3]))
+        open(marker, "a").write(f"{job.id}\\n")
+        return (job.config["x"] - 0.3) ** 2 + job.config["y"] ** 2 + 1.0 / job.budget
+    study.optimize(objective, n_workers=1)
+    """
+)
+
+
+def finished(url):
+    study = hyperband.Study.load("k", url)
+    configs = {t["trial"]: t["x"] for t in study.trials()}
+    return sorted(
+        (j["trial"], configs[j["trial"]], j["budget"], j["loss"]) for j in study.jobs() if j["state"] == "finished"
+    ), study
+
+
+def test_sigkill_mid_study_loses_no_result_and_resumes_to_the_same_end(tmp_path):
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER)
+    killed_url = f"sqlite:{tmp_path}/killed.db"
+    marker = tmp_path / "done.txt"
+    proc = subprocess.Popen([sys.executable, str(script), killed_url, str(marker), "0.02"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if marker.exists() and len(marker.read_text().split()) >= 8:
+            break
+        time.sleep(0.01)
+    else:
+        proc.kill()
+        pytest.fail("the runner produced no results")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before, _ = finished(killed_url)
+    assert len(before) >= 7
+    subprocess.run([sys.executable, str(script), killed_url, str(marker), "0"], check=True)
+    after, resumed = finished(killed_url)
+    assert resumed.ask() is None and resumed.is_done
+    # Every result stored before the kill is still there.
+    assert set(before) <= set(after)
+
+    clean_url = f"sqlite:{tmp_path}/clean.db"
+    subprocess.run([sys.executable, str(script), clean_url, str(tmp_path / "clean.txt"), "0"], check=True)
+    uninterrupted, _ = finished(clean_url)
+    assert after == uninterrupted
