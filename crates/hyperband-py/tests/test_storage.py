@@ -115,3 +115,44 @@ def test_sigkill_mid_study_loses_no_result_and_resumes_to_the_same_end(tmp_path)
     subprocess.run([sys.executable, str(script), clean_url, str(tmp_path / "clean.txt"), "0"], check=True)
     uninterrupted, _ = finished(clean_url)
     assert after == uninterrupted
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import sys, time, hyperband
+    url, marker = sys.argv[1], sys.argv[2]
+    space = hyperband.Space().float("x", 0.0, 1.0)
+    study = hyperband.Study(space, storage=url, name="c", scheduler="asha", max_budget=9, seed=1)
+    def objective(job):
+        open(marker, "a").write("started\\n")
+        time.sleep(0.3)
+        return job.config["x"]
+    try:
+        study.optimize(objective, n_workers=2)
+    except KeyboardInterrupt:
+        print("interrupted", study.stats["finished"], study.stats["running"], flush=True)
+        sys.exit(130)
+    """
+)
+
+
+def test_ctrl_c_lets_running_jobs_finish_and_records_them(tmp_path):
+    script = tmp_path / "interrupted.py"
+    script.write_text(INTERRUPTED)
+    url = f"sqlite:{tmp_path}/c.db"
+    marker = tmp_path / "started.txt"
+    proc = subprocess.Popen([sys.executable, str(script), url, str(marker)], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (marker.exists() and len(marker.read_text().split()) >= 3):
+        assert time.monotonic() < deadline, "no job started"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out
+    words = out.split()
+    assert words[0] == "interrupted"
+    finished, running = int(words[1]), int(words[2])
+    # The jobs running at Ctrl-C finished and were stored; none was left running.
+    assert running == 0 and finished >= 3
+    study = hyperband.Study.load("c", url)
+    assert study.stats["finished"] == finished and study.stats["lost"] == 0
