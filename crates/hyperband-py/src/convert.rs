@@ -22,6 +22,34 @@ pub fn config_to_dict<'py>(py: Python<'py>, config: &Config) -> PyResult<Bound<'
     Ok(dict)
 }
 
+/// A configuration from a dict of parameter name to value, checked against `space`.
+pub fn dict_to_config(dict: &Bound<'_, PyDict>, space: &hyperband::Space) -> PyResult<Config> {
+    let mut pairs = Vec::with_capacity(dict.len());
+    for (key, value) in dict.iter() {
+        let name: String = key
+            .extract()
+            .map_err(|_| PyTypeError::new_err("configuration keys must be parameter names"))?;
+        let value = if value.is_instance_of::<PyBool>() {
+            return Err(PyTypeError::new_err(format!(
+                "parameter `{name}`: a boolean is not a parameter value; use a categorical"
+            )));
+        } else if value.is_instance_of::<PyInt>() {
+            Value::Int(value.extract()?)
+        } else if value.is_instance_of::<PyFloat>() {
+            Value::Float(value.extract()?)
+        } else if let Ok(s) = value.cast::<PyString>() {
+            Value::Categorical(s.to_cow()?.into_owned())
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "parameter `{name}`: a {} is not a parameter value",
+                value.get_type().name()?
+            )));
+        };
+        pairs.push((name, value));
+    }
+    space.config(pairs).map_err(crate::errors::value)
+}
+
 /// A metric as JSON, for the event log: numbers, strings, booleans and None.
 fn metric(value: &Bound<'_, PyAny>, key: &str) -> PyResult<serde_json::Value> {
     if value.is_none() {

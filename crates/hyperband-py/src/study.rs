@@ -303,6 +303,25 @@ impl PyStudy {
         }
     }
 
+    /// Evaluates `config` (a dict with every parameter) as the next new trial, before
+    /// the sampler's; checked against the space (ValueError naming the parameter). In a
+    /// stored study the configuration goes into the log, so that any worker starts it,
+    /// and a configuration already enqueued there is not enqueued again (a script that
+    /// enqueues on every start evaluates it once).
+    fn enqueue(&self, py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<()> {
+        let space = self.spec.space().map_err(errors::value)?;
+        let config = crate::convert::dict_to_config(config, &space)?;
+        py.detach(|| match &mut *self.lock() {
+            Backend::Memory { study, .. } => study.enqueue(config).map_err(errors::value),
+            Backend::Stored { url, id, .. } => {
+                let mut store = open_store(url)?;
+                hyperband::storage::enqueue(&mut store, *id, &[config])
+                    .map(|_| ())
+                    .map_err(errors::storage)
+            }
+        })
+    }
+
     /// Records a job's result: a number (the loss, lower is better), a dict with a `loss`
     /// key and other metrics, or `Failed(reason)`. A NaN or infinite loss counts as a
     /// failure. `resumed=False` says a job asked to resume trained from scratch, so it is

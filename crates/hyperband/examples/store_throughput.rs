@@ -110,7 +110,7 @@ fn audit(events: &[hyperband::storage::StoredEvent]) -> (u64, u64, u64) {
                     finished.insert(pair);
                 }
             }
-            Event::StudyCreated { .. } | Event::LimitsSet { .. } => {}
+            Event::StudyCreated { .. } | Event::LimitsSet { .. } | Event::Enqueued { .. } => {}
         }
     }
     let issued: HashSet<_> = pair_of.values().collect();

@@ -11,7 +11,7 @@ use crate::job::{Evaluation, Job, JobId, Outcome, TrialId};
 use crate::rng;
 use crate::sampler::Sampler;
 use crate::scheduler::{Assignment, Decision, Scheduler, TrialSource};
-use crate::space::Space;
+use crate::space::{Space, SpaceError};
 use std::collections::VecDeque;
 
 /// When the study stops handing out work. Neither limit is part of the decision sequence
@@ -149,6 +149,9 @@ pub struct Study {
     committed: f64,
     stats: Stats,
     incumbent: Option<Observation>,
+    /// Configurations the user asked for, taken by the next new trials before the sampler
+    /// is asked.
+    enqueued: VecDeque<Config>,
 }
 
 impl std::fmt::Debug for Study {
@@ -180,6 +183,7 @@ struct Trials<'a> {
     space: &'a Space,
     sampler: &'a dyn Sampler,
     history: &'a mut History,
+    enqueued: &'a mut VecDeque<Config>,
     seed: u64,
     source: Source,
 }
@@ -188,12 +192,21 @@ impl TrialSource for Trials<'_> {
     fn new_trial(&mut self) -> Option<TrialId> {
         let next = self.history.trials().len() as u64;
         let config = match &mut self.source {
-            Source::Logged(config) => config.take()?,
-            Source::Live { max_trials } if max_trials.is_some_and(|m| next >= m) => return None,
-            Source::Live { .. } => {
-                let mut rng = rng::stream(self.seed, next);
-                self.sampler.propose(self.space, self.history, &mut rng)
+            Source::Logged(config) => {
+                // The deciding replica had the same queue (it is built from the log), so
+                // the logged trial used its front.
+                let logged = config.take()?;
+                self.enqueued.pop_front();
+                logged
             }
+            Source::Live { max_trials } if max_trials.is_some_and(|m| next >= m) => return None,
+            Source::Live { .. } => match self.enqueued.pop_front() {
+                Some(config) => config,
+                None => {
+                    let mut rng = rng::stream(self.seed, next);
+                    self.sampler.propose(self.space, self.history, &mut rng)
+                }
+            },
         };
         let unit = self
             .space
@@ -222,7 +235,22 @@ impl Study {
             committed: 0.0,
             stats: Stats::default(),
             incumbent: None,
+            enqueued: VecDeque::new(),
         }
+    }
+
+    /// Asks for `config` to be evaluated as the next new trial (after those enqueued
+    /// before it), ahead of the sampler: configurations the user already knows are good.
+    /// The sampler then learns from its results like any other trial's.
+    pub fn enqueue(&mut self, config: Config) -> Result<(), SpaceError> {
+        self.space.check(&config)?;
+        self.enqueued.push_back(config);
+        Ok(())
+    }
+
+    /// Configurations enqueued and not yet started.
+    pub fn enqueued(&self) -> impl Iterator<Item = &Config> {
+        self.enqueued.iter()
     }
 
     pub fn space(&self) -> &Space {
@@ -313,6 +341,7 @@ impl Study {
                     space: &self.space,
                     sampler: self.sampler.as_ref(),
                     history: &mut self.history,
+                    enqueued: &mut self.enqueued,
                     seed: self.settings.seed,
                     source,
                 };

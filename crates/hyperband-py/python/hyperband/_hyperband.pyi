@@ -79,6 +79,8 @@ class Study:
     @staticmethod
     def load(name: str, storage: str) -> Study:
         """Opens a stored study by name, whatever created it."""
+    def enqueue(self, config: Dict[str, Value]) -> None:
+        """Evaluates config as the next new trial, before the sampler's."""
     def ask(self) -> Optional[Job]:
         """The next job, or None when the study is done or waits for untold jobs."""
     def tell(self, job: Job, result: Result, *, resumed: Optional[bool] = None) -> None:

@@ -1,7 +1,7 @@
 //! The events a study's log is made of. The log is the truth: a study's state is what
 //! replaying its events in order produces.
 
-use crate::config::Value;
+use crate::config::{Config, Value};
 use crate::job::{Evaluation, Job, JobId, TrialId};
 use crate::space::Space;
 use crate::study::Limits;
@@ -21,17 +21,36 @@ pub struct IssuedJob {
     pub attempt: u32,
 }
 
+/// A configuration as the log records it: parameter name to value.
+pub fn config_json(config: &Config) -> serde_json::Map<String, serde_json::Value> {
+    config
+        .iter()
+        .map(|(n, v)| (n.clone(), serde_json::to_value(v).expect("values are JSON")))
+        .collect()
+}
+
+/// A logged configuration, checked against `space`.
+pub fn config_from_json(
+    config: &serde_json::Map<String, serde_json::Value>,
+    space: &Space,
+) -> Result<Config, String> {
+    let pairs = config
+        .iter()
+        .map(|(n, v)| {
+            serde_json::from_value::<Value>(v.clone())
+                .map(|v| (n.clone(), v))
+                .map_err(|e| format!("parameter `{n}`: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    space.config(pairs).map_err(|e| e.to_string())
+}
+
 impl IssuedJob {
     pub fn from_job(job: &Job) -> Self {
-        let config = job
-            .config
-            .iter()
-            .map(|(n, v)| (n.clone(), serde_json::to_value(v).expect("values are JSON")))
-            .collect();
         Self {
             id: job.id,
             trial: job.trial,
-            config,
+            config: config_json(&job.config),
             budget: job.budget,
             resume_from: job.resume_from,
             bracket: job.bracket,
@@ -42,18 +61,8 @@ impl IssuedJob {
 
     /// The job, its configuration checked against `space`.
     pub fn to_job(&self, space: &Space) -> Result<Job, String> {
-        let pairs = self
-            .config
-            .iter()
-            .map(|(n, v)| {
-                serde_json::from_value::<Value>(v.clone())
-                    .map(|v| (n.clone(), v))
-                    .map_err(|e| format!("job {}: parameter `{n}`: {e}", self.id))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let config = space
-            .config(pairs)
-            .map_err(|e| format!("job {}: {e}", self.id))?;
+        let config =
+            config_from_json(&self.config, space).map_err(|e| format!("job {}: {e}", self.id))?;
         Ok(Job {
             id: self.id,
             trial: self.trial,
@@ -106,6 +115,13 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_seconds: Option<f64>,
     },
+    /// A configuration to evaluate as the next new trial, before the sampler's (the study
+    /// file's `[[enqueue]]`, the library's `enqueue`). In the log so that whichever
+    /// replica decides next starts it, and replay knows the queue.
+    Enqueued {
+        /// Parameter name to value.
+        config: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 /// An event with its place in the log and the time it was written.
@@ -127,6 +143,7 @@ impl Event {
             Event::JobFailed { .. } => "job_failed",
             Event::JobLost { .. } => "job_lost",
             Event::LimitsSet { .. } => "limits_set",
+            Event::Enqueued { .. } => "enqueued",
         }
     }
 

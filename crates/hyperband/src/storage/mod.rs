@@ -16,6 +16,7 @@
 //! ([`Replica::orphans`]).
 
 mod any;
+mod enqueue;
 mod event;
 mod limits;
 mod postgres;
@@ -24,7 +25,8 @@ mod sqlite;
 mod url;
 
 pub use any::AnyStore;
-pub use event::{Event, IssuedJob, StoredEvent};
+pub use enqueue::enqueue;
+pub use event::{config_from_json, config_json, Event, IssuedJob, StoredEvent};
 pub use limits::{last_limits, set_limits, StoredLimits};
 pub use postgres::PgStore;
 pub use replica::Replica;

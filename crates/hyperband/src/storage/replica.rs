@@ -178,6 +178,13 @@ impl Replica {
                 self.study.set_limits(*limits);
                 self.deadline = max_seconds.map(|s| stored.at + s);
             }
+            Event::Enqueued { config } => {
+                let config = super::event::config_from_json(config, self.study.space())
+                    .map_err(|e| corrupt(format!("an enqueued configuration: {e}")))?;
+                self.study
+                    .enqueue(config)
+                    .map_err(|e| corrupt(format!("an enqueued configuration: {e}")))?;
+            }
         }
         self.cursor = stored.seq;
         self.cursor_at = stored.at;
