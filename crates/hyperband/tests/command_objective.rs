@@ -459,3 +459,60 @@ fn placeholders_are_listed_and_braces_escaped() {
     );
     assert!(CommandObjective::new(vec!["echo".into(), "{a".into()]).is_err());
 }
+
+#[test]
+fn a_metric_regex_reads_a_script_that_prints_its_own_format() {
+    use hyperband::objective::command::{MetricRule, MetricSource};
+    let fx = Fixture::new();
+    let s = fx.script(
+        "train.sh",
+        "for e in 1 2 3; do echo \"Epoch $e/3 - loss: 0.$((9 - e)) - val_loss: 0.$((8 - e))\"; done\n\
+         echo 'Accuracy on test: 97.5%' >&2\necho done\n",
+    );
+    let rule = MetricRule::new(r"val_loss: ([0-9.]+)", MetricSource::Stdout, false)
+        .unwrap()
+        .with_budget_regex(r"Epoch (\d+)/")
+        .unwrap();
+    let e = fx
+        .objective(&["sh", &s])
+        .with_metric(rule)
+        .run(&job())
+        .unwrap();
+    assert_eq!(e.loss, 0.5);
+    assert_eq!(
+        e.metrics["curve"],
+        serde_json::json!([[1.0, 0.7], [2.0, 0.6], [3.0, 0.5]])
+    );
+    // An accuracy on stderr, maximized: the loss is its negative.
+    let rule =
+        MetricRule::new(r"Accuracy on test: ([0-9.]+)%", MetricSource::Stderr, true).unwrap();
+    let e = fx
+        .objective(&["sh", &s])
+        .with_metric(rule)
+        .run(&job())
+        .unwrap();
+    assert_eq!(e.loss, -97.5);
+    // No match: the job fails, saying so, with the end of the output it read.
+    let rule = MetricRule::new(r"val_acc: ([0-9.]+)", MetricSource::Stdout, false).unwrap();
+    let err = fx
+        .objective(&["sh", &s])
+        .with_metric(rule)
+        .run(&job())
+        .unwrap_err();
+    assert!(err.contains("no line of stdout matched"), "{err}");
+    assert!(err.contains("done"), "{err}");
+    // A file the script writes, relative to its working directory.
+    let w = fx.script("writes.sh", "echo 'score 0.25' > metrics.txt\n");
+    let rule = MetricRule::new(
+        r"score ([0-9.]+)",
+        MetricSource::parse("file:metrics.txt").unwrap(),
+        false,
+    )
+    .unwrap();
+    let e = fx
+        .objective(&["sh", &w])
+        .with_metric(rule)
+        .run(&job())
+        .unwrap();
+    assert_eq!(e.loss, 0.25);
+}

@@ -6,7 +6,10 @@
 //! `torchrun` children), and stragglers are killed when it exits, so that nothing keeps
 //! writing to a trial's checkpoint while the trial's next job runs.
 
+mod metric;
 mod output;
+
+pub use metric::{CurvePoint, MetricRule, MetricSource};
 
 use crate::config::Config;
 use crate::job::{Evaluation, Job};
@@ -119,6 +122,8 @@ pub struct CommandObjective {
     log_dir: PathBuf,
     checkpoint_root: PathBuf,
     extra_env: Vec<(String, String)>,
+    /// Where the loss is read when the script does not print it as its last line.
+    metric: Option<MetricRule>,
 }
 
 impl CommandObjective {
@@ -141,6 +146,7 @@ impl CommandObjective {
             log_dir: PathBuf::from("logs"),
             checkpoint_root: PathBuf::from("checkpoints"),
             extra_env: Vec::new(),
+            metric: None,
         })
     }
 
@@ -170,6 +176,12 @@ impl CommandObjective {
     /// Sets an environment variable for every run (the `HYPERBAND_*` ones take precedence).
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_env.push((name.into(), value.into()));
+        self
+    }
+
+    /// Reads the loss from the lines `rule` matches instead of the last line of stdout.
+    pub fn with_metric(mut self, rule: MetricRule) -> Self {
+        self.metric = Some(rule);
         self
     }
 
@@ -279,6 +291,18 @@ impl CommandObjective {
         };
         if !status.success() {
             return fail(describe_status(status));
+        }
+        if let Some(rule) = &self.metric {
+            let path = rule.path(&stdout_path, &stderr_path, &workdir);
+            return rule.evaluate(&path).or_else(|e| {
+                let tail = output::tail_lines(&path, 5);
+                let what = if tail.is_empty() {
+                    e
+                } else {
+                    format!("{e}; its last lines:\n{}", tail.join("\n"))
+                };
+                fail(what)
+            });
         }
         let line = match output::last_line(&stdout_path) {
             Ok(Some(line)) => line,
