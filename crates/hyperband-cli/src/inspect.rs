@@ -121,7 +121,7 @@ pub fn best_json(replica: &Replica) -> Option<Value> {
 }
 
 /// The most frequent failure reasons (first line of each), most frequent first.
-fn failure_summary(replica: &Replica) -> Vec<(String, usize)> {
+pub(crate) fn failure_summary(replica: &Replica) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for job in replica.study().jobs() {
         if let Some(reason) = &job.failure {

@@ -12,6 +12,7 @@ mod mnist;
 mod objectives;
 mod plot;
 mod progress;
+mod report;
 mod run;
 mod runner;
 mod schedule;
@@ -38,6 +39,8 @@ enum Command {
     Best(inspect::BestArgs),
     /// Every job as CSV or JSON.
     Export(inspect::ExportArgs),
+    /// A self-contained HTML report: progress, brackets and rungs, curves, parameters.
+    Report(report::ReportArgs),
     /// Print the bracket plan of Hyperband for a budget range.
     Schedule(schedule::ScheduleArgs),
     /// Built-in benchmarks.
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Status(args) => inspect::status(args),
         Command::Best(args) => inspect::best(args),
         Command::Export(args) => inspect::export(args),
+        Command::Report(args) => report::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),

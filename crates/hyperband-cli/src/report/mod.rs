@@ -1,0 +1,64 @@
+//! `hyperband report`: one self-contained HTML file (no network needed to open it) with
+//! the study's progress, its brackets and rungs, learning curves and the parameters'
+//! effect. Rust serialises the data (data.rs); the page (assets/report.html) draws it with
+//! Apache ECharts, vendored in assets/echarts and inlined.
+
+mod data;
+
+use crate::inspect::StudyRef;
+use anyhow::Context;
+use hyperband::storage::{Replica, StorageUrl};
+use hyperband::StudySpec;
+use std::path::{Path, PathBuf};
+
+const TEMPLATE: &str = include_str!("../../assets/report.html");
+/// Apache ECharts 5.6.0 (npm `echarts`, dist/echarts.min.js; Apache-2.0, see assets/echarts).
+const ECHARTS: &str = include_str!("../../assets/echarts/echarts.min.js");
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub study: StudyRef,
+    /// Where to write the report (default: STUDY-report.html in the current folder).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
+    let (replica, spec, url) = args.study.open()?;
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}-report.html", replica.name())));
+    write(&replica, &spec, &url, &path)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// The page for a study as it stands.
+pub fn html(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> String {
+    let data = data::report_json(replica, spec, url).to_string();
+    // Inside a <script> element only `</` can end it early; JSON allows `<\/`.
+    let data = data.replace("</", "<\\/");
+    let (head, rest) = TEMPLATE
+        .split_once("/*ECHARTS*/")
+        .expect("the template has the library's place");
+    let (middle, tail) = rest
+        .split_once("/*DATA*/")
+        .expect("the template has the data's place");
+    [head, ECHARTS, middle, &data, tail].concat()
+}
+
+pub fn write(
+    replica: &Replica,
+    spec: &StudySpec,
+    url: &StorageUrl,
+    path: &Path,
+) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    }
+    std::fs::write(path, html(replica, spec, url))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
