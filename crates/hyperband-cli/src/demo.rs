@@ -45,6 +45,9 @@ pub struct MnistDemoArgs {
     /// The plot of best validation loss against budget spent.
     #[arg(long, default_value = "out/demo/mnist-best-loss.svg")]
     pub plot: std::path::PathBuf,
+    /// The study's HTML report (`hyperband report`), written when the run ends.
+    #[arg(long, default_value = "out/demo/report.html")]
+    pub report: std::path::PathBuf,
     #[arg(long)]
     pub plain: bool,
     #[arg(long)]
@@ -314,6 +317,7 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
         }],
         true,
     )?;
+    crate::report::write(replica, &spec, &plan.storage, &args.report)?;
     let stats = study.stats();
     let cfg = |c: &hyperband::Config| {
         json!({
@@ -339,6 +343,7 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
                 "budget_spent": stats.budget_spent,
                 "seconds": outcome.elapsed.as_secs_f64(),
                 "plot": args.plot,
+                "report": args.report,
                 "storage": plan.storage.redacted(),
             })
         );
@@ -380,5 +385,6 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
         100.0 * test_error
     );
     println!("plot: {}", args.plot.display());
+    println!("report: {}", args.report.display());
     Ok(())
 }

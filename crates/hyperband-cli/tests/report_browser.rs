@@ -1,0 +1,172 @@
+//! `hyperband report` in a real browser: headless Chromium loads the file with no network,
+//! runs its script, and the DOM shows what `hyperband best --json` says and one row per
+//! bracket of the plan. A screenshot is kept in target/tmp. A machine without Chromium
+//! fails this test (`.ci/run` installs Debian's `chromium`).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hyperband");
+
+fn chromium() -> PathBuf {
+    let candidates = [
+        std::env::var("CHROMIUM").unwrap_or_default(),
+        "/usr/bin/chromium".into(),
+    ];
+    candidates
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect(
+            "Chromium is needed for the report tests: apt-get install chromium (or set CHROMIUM)",
+        )
+}
+
+fn headless(page: &Path, extra: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("Chromium starts");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn hyperband(args: &[&str], dir: &Path) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const STUDY: &str = r#"
+name = "browser"
+seed = 3
+[objective]
+command = ["python3", "-c", "import sys; x, c, b = float(sys.argv[1]), sys.argv[2], float(sys.argv[3]); print((x - 0.01) ** 2 * 1e4 + (c == 'b') + 1 / b)", "{x}", "{c}", "{budget}"]
+[space]
+x = { type = "float", low = 1e-4, high = 1.0, log = true }
+c = { type = "categorical", choices = ["a", "b"] }
+[algorithm]
+scheduler = "hyperband"
+sampler = "random"
+min_budget = 1
+max_budget = 9
+eta = 3
+max_brackets = 3
+[run]
+workers = 2
+"#;
+
+#[test]
+fn the_report_shows_the_best_configuration_and_every_bracket_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("study.toml"), STUDY).unwrap();
+    hyperband(&["run", "study.toml", "--plain"], dir.path());
+    let best: Value =
+        serde_json::from_str(&hyperband(&["best", "study.toml", "--json"], dir.path())).unwrap();
+    let plan: Value = serde_json::from_str(&hyperband(
+        &[
+            "schedule",
+            "--min-budget",
+            "1",
+            "--max-budget",
+            "9",
+            "--eta",
+            "3",
+            "--json",
+        ],
+        dir.path(),
+    ))
+    .unwrap();
+    let page = dir.path().join("out").join("report.html");
+    let printed = hyperband(
+        &["report", "study.toml", "-o", "out/report.html"],
+        dir.path(),
+    );
+    assert!(printed.contains("report.html"), "{printed}");
+
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("<script src"),
+        "the report must not load scripts"
+    );
+    assert!(
+        !html.contains("<link"),
+        "the report must not load stylesheets"
+    );
+
+    let dom = String::from_utf8(headless(&page, &["--dump-dom"]).stdout).unwrap();
+    assert!(
+        dom.contains(r#"data-rendered="true""#),
+        "the page's script did not finish"
+    );
+    for (name, value) in best["config"].as_object().unwrap() {
+        let marker = format!(
+            r#"data-param="{name}" class="best-param"><td>{name}</td><td class="value" data-value=""#
+        );
+        let at = dom
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no best row for `{name}`"));
+        let shown: String = dom[at + marker.len()..]
+            .chars()
+            .take_while(|&c| c != '"')
+            .collect();
+        match value {
+            Value::String(s) => assert_eq!(&shown, s),
+            v => assert_eq!(
+                shown.parse::<f64>().unwrap(),
+                v.as_f64().unwrap(),
+                "`{name}`"
+            ),
+        }
+    }
+    let loss_marker = r#"<tr id="best-loss"><td>loss</td><td class="value" data-value=""#;
+    let at = dom.find(loss_marker).expect("the best loss is shown");
+    let shown: String = dom[at + loss_marker.len()..]
+        .chars()
+        .take_while(|&c| c != '"')
+        .collect();
+    assert_eq!(
+        shown.parse::<f64>().unwrap(),
+        best["loss"].as_f64().unwrap()
+    );
+    let rows = dom.matches(r#"<tr class="bracket""#).count();
+    assert_eq!(rows, plan["brackets"].as_array().unwrap().len());
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let shot = shots.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(
+        &page,
+        &[
+            "--window-size=1280,3000",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "the screenshot is empty"
+    );
+}
