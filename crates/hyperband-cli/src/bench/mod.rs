@@ -2,6 +2,7 @@
 
 mod mnist;
 mod overhead;
+mod report;
 mod simulate;
 mod stats;
 mod storage;
@@ -19,6 +20,8 @@ pub enum BenchCommand {
     Overhead(overhead::OverheadArgs),
     /// Random search, GP-BO, Hyperband and BOHB tuning the MNIST MLP on equal budget.
     Mnist(mnist::MnistBenchArgs),
+    /// A large study's HTML report: its size and the time Chromium takes to draw it.
+    Report(report::ReportBenchArgs),
     /// Schedulers on a simulated cluster: regret against simulated time, worker utilisation.
     Simulate(simulate::SimulateArgs),
     /// Jobs per second through a store with N worker processes and a near-free objective.
@@ -34,5 +37,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Storage(a) => storage::run(a),
         BenchCommand::Mnist(a) => mnist::run(a),
         BenchCommand::Simulate(a) => simulate::run(a),
+        BenchCommand::Report(a) => report::run(a),
     }
 }
