@@ -1,0 +1,406 @@
+//! The second pass: what the values mean (names, budgets, placeholders, limits), with the
+//! spans the first pass kept.
+//!
+//! Every check records its mistake and carries on, so that one run lists them all. A
+//! check that depends on a value found wrong is skipped instead (the budgets of an
+//! unknown scheduler, the placeholders of a space that is not a table): its complaint
+//! would only repeat the first.
+
+use super::errors::{at, Ctx, StudyFileError, StudyFileErrors};
+use super::raw::{RawAlgorithm, RawFile, RawObjective, RawRun};
+use super::{parse_duration, Objective, ObjectiveKind, RunSpec, StudyFile, DEFAULT_STORAGE};
+use hyperband::objective::command::{placeholders, JOB_PLACEHOLDERS};
+use hyperband::storage::{StorageError, StorageUrl};
+use hyperband::{AlgorithmSpec, BracketSizes, Budgets, PlanError, SamplerKind, SchedulerKind};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The mistakes found so far, and the warnings, while the file is checked.
+pub(super) struct Checker<'a> {
+    pub ctx: &'a Ctx<'a>,
+    errors: Vec<StudyFileError>,
+    /// From the first pass: the second stays quiet about these being absent.
+    refused: HashSet<String>,
+    warnings: Vec<String>,
+}
+
+impl Checker<'_> {
+    /// Records a mistake, unless it is about a key the first pass refused (and reported).
+    pub fn report(&mut self, e: StudyFileError) {
+        if !self.refused.contains(&e.key) {
+            self.errors.push(e);
+        }
+    }
+
+    /// Records a mistake and gives up on the part being checked.
+    pub fn fail<T>(&mut self, e: StudyFileError) -> Option<T> {
+        self.report(e);
+        None
+    }
+}
+
+pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileErrors> {
+    let mut c = Checker {
+        ctx,
+        errors: raw.errors,
+        refused: raw.refused,
+        warnings: Vec::new(),
+    };
+    let name = raw.name.as_ref().and_then(|n| c.name(n));
+    let dir = std::path::absolute(ctx.path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let storage = c.storage(raw.storage.as_ref(), &dir);
+    let space = raw.space.as_ref().and_then(|s| c.space(s));
+    // Placeholders are checked against every name in `[space]`, good or not.
+    let names: Option<Vec<String>> = raw
+        .space
+        .as_ref()
+        .map(|s| s.params.iter().map(|(n, _)| n.get_ref().clone()).collect());
+    let objective = raw
+        .objective
+        .as_ref()
+        .and_then(|o| c.objective(o, names.as_deref()));
+    let algorithm = raw.algorithm.as_ref().and_then(|a| c.algorithm(a));
+    let run = c.run(raw.run.as_ref());
+    if !c.errors.is_empty() {
+        // Stable: mistakes on one line keep the order in which they were found.
+        c.errors.sort_by_key(|e| e.line);
+        return Err(StudyFileErrors(c.errors));
+    }
+    let (Some(name), Some(storage), Some(space), Some(objective), Some(algorithm), Some(run)) =
+        (name, storage, space, objective, algorithm, run)
+    else {
+        unreachable!("a part of the study file failed its check without saying why")
+    };
+    Ok(StudyFile {
+        path: ctx.path.to_path_buf(),
+        name,
+        seed: raw.seed.map_or(0, |s| s.into_inner()),
+        storage,
+        objective,
+        space,
+        algorithm,
+        run,
+        warnings: c.warnings,
+        dir,
+    })
+}
+
+impl Checker<'_> {
+    fn name(&mut self, raw: &Spanned<String>) -> Option<String> {
+        let name = raw.get_ref().trim();
+        if name.is_empty() {
+            return self.fail(
+                self.ctx
+                    .error(at(&["name"], raw.span()), "must not be empty"),
+            );
+        }
+        Some(name.to_string())
+    }
+
+    fn storage(&mut self, raw: Option<&Spanned<String>>, dir: &Path) -> Option<StorageUrl> {
+        let Some(s) = raw else {
+            return Some(StorageUrl::parse(DEFAULT_STORAGE, dir).expect("the default parses"));
+        };
+        match StorageUrl::parse(s.get_ref(), dir) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                let message = match e {
+                    StorageError::BadUrl { url, problem } => format!("{problem}, got `{url}`"),
+                    other => other.to_string(),
+                };
+                self.fail(self.ctx.error(at(&["storage"], s.span()), message))
+            }
+        }
+    }
+
+    /// `names` are the parameters' names, `None` when `[space]` could not be read.
+    fn objective(
+        &mut self,
+        raw: &Spanned<RawObjective>,
+        names: Option<&[String]>,
+    ) -> Option<Objective> {
+        let o = raw.get_ref();
+        let kind = match (&o.command, &o.builtin) {
+            (Some(_), Some(b)) => self.fail(self.ctx.error_naming_key(
+                at(&["objective", "builtin"], b.span()),
+                "give either `command` or `builtin`, not both",
+            )),
+            // A refused `builtin` is not a missing one.
+            (None, None) if self.refused.contains("objective.builtin") => None,
+            (None, None) => self.fail(self.ctx.error_naming_key(
+                at(&["objective", "command"], raw.span()),
+                "missing key `command` (the program to run, as a list of arguments) or `builtin` (a built-in workload)",
+            )),
+            (Some(command), None) => self.command(command, names).map(ObjectiveKind::Command),
+            (None, Some(b)) if b.get_ref().trim().is_empty() => self.fail(self.ctx.error(
+                at(&["objective", "builtin"], b.span()),
+                "must name a built-in workload",
+            )),
+            (None, Some(b)) => Some(ObjectiveKind::Builtin(b.get_ref().clone())),
+        };
+        let timeout = match &o.timeout {
+            Some(t) => match parse_duration(t.get_ref()) {
+                Ok(d) => Some(Some(d)),
+                Err(m) => self.fail(self.ctx.error(at(&["objective", "timeout"], t.span()), m)),
+            },
+            None => Some(None),
+        };
+        let resumable = o.resumable.as_ref().is_some_and(|r| *r.get_ref());
+        if let (true, Some(ObjectiveKind::Builtin(_))) = (resumable, &kind) {
+            // Built-in workloads know themselves whether they resume.
+            let span = o.resumable.as_ref().map(|r| r.span()).unwrap_or_default();
+            self.warnings.push(self.ctx.warning(
+                at(&["objective", "resumable"], span),
+                "applies to commands; a built-in workload resumes on its own terms",
+            ));
+        }
+        Some(Objective {
+            kind: kind?,
+            timeout: timeout?,
+            resumable,
+            retries: o.retries.as_ref().map_or(0, |r| *r.get_ref()),
+        })
+    }
+
+    /// Every argument is checked, so that each bad placeholder is reported.
+    fn command(
+        &mut self,
+        command: &Spanned<Vec<Spanned<String>>>,
+        names: Option<&[String]>,
+    ) -> Option<Vec<String>> {
+        let keys = ["objective", "command"];
+        let args = command.get_ref();
+        if args.is_empty() || args[0].get_ref().is_empty() {
+            return self.fail(self.ctx.error(
+                at(&keys, command.span()),
+                "must name a program, e.g. [\"python3\", \"train.py\", \"--lr\", \"{lr}\"]",
+            ));
+        }
+        let mut uses_budget = false;
+        let mut all_good = true;
+        for arg in args {
+            let found = match placeholders(arg.get_ref()) {
+                Ok(found) => found,
+                Err(m) => {
+                    all_good = false;
+                    self.report(self.ctx.error(at(&keys, arg.span()), m));
+                    continue;
+                }
+            };
+            for name in found {
+                uses_budget |= name == "budget";
+                let Some(names) = names else { continue };
+                if !names.contains(&name) && !JOB_PLACEHOLDERS.contains(&name.as_str()) {
+                    all_good = false;
+                    self.report(self.ctx.error(
+                        at(&keys, arg.span()),
+                        format!(
+                            "placeholder `{{{name}}}` names no parameter (parameters: {}; job placeholders: {})",
+                            names.join(", "),
+                            JOB_PLACEHOLDERS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        if !all_good {
+            return None;
+        }
+        if !uses_budget {
+            self.warnings.push(self.ctx.warning(
+                at(&keys, command.span()),
+                "no `{budget}` placeholder: the program must read its budget from HYPERBAND_BUDGET",
+            ));
+        }
+        Some(args.iter().map(|a| a.get_ref().clone()).collect())
+    }
+
+    fn algorithm(&mut self, raw: &Spanned<RawAlgorithm>) -> Option<AlgorithmSpec> {
+        let a = raw.get_ref();
+        let scheduler = match parse_kind::<SchedulerKind>(a.scheduler.get_ref()) {
+            Some(s) => Some(s),
+            None => self.fail(self.ctx.error(
+                at(&["algorithm", "scheduler"], a.scheduler.span()),
+                format!(
+                    "unknown scheduler `{}` (expected one of {})",
+                    a.scheduler.get_ref(),
+                    SchedulerKind::NAMES
+                ),
+            )),
+        };
+        let sampler = match &a.sampler {
+            Some(s) => match parse_kind::<SamplerKind>(s.get_ref()) {
+                Some(kind) => Some(kind),
+                None => self.fail(self.ctx.error(
+                    at(&["algorithm", "sampler"], s.span()),
+                    format!(
+                        "unknown sampler `{}` (expected one of {})",
+                        s.get_ref(),
+                        SamplerKind::NAMES
+                    ),
+                )),
+            },
+            None => Some(SamplerKind::Random),
+        };
+        let scheduler_name = a.scheduler.get_ref();
+        let max_budget = *a.max_budget.get_ref();
+        let min_budget = match (&a.min_budget, scheduler) {
+            (Some(m), _) => Some(*m.get_ref()),
+            // Everything runs at the maximum: there is no minimum to choose.
+            (None, Some(SchedulerKind::FullBudget)) => Some(max_budget),
+            (None, Some(_)) => self.fail(self.ctx.error_naming_key(
+                at(&["algorithm", "min_budget"], raw.span()),
+                format!("missing key `min_budget` (scheduler `{scheduler_name}` needs it)"),
+            )),
+            // Whether it is needed depends on the scheduler, which is wrong.
+            (None, None) => None,
+        };
+        let eta = a.eta.as_ref().map_or(3, |e| *e.get_ref());
+        let budgets = match min_budget.map(|min| Budgets::new(min, max_budget, eta)) {
+            Some(Err(e)) => {
+                let (key, span) = match e {
+                    PlanError::MinBudget(_) => {
+                        ("min_budget", a.min_budget.as_ref().map(|m| m.span()))
+                    }
+                    PlanError::Eta(_) => ("eta", a.eta.as_ref().map(|e| e.span())),
+                    _ => ("max_budget", Some(a.max_budget.span())),
+                };
+                let keys = ["algorithm", key];
+                let span = span.unwrap_or(a.max_budget.span());
+                self.fail(self.ctx.error_naming_key(at(&keys, span), e))
+            }
+            Some(Ok(b)) => Some(b),
+            None => None,
+        };
+        let bracket_sizes = match &a.bracket_sizes {
+            Some(b) => match b.get_ref().parse::<BracketSizes>() {
+                Ok(sizes) => Some(sizes),
+                Err(m) => self.fail(
+                    self.ctx
+                        .error(at(&["algorithm", "bracket_sizes"], b.span()), m),
+                ),
+            },
+            None => Some(BracketSizes::default()),
+        };
+        let max_brackets = match &a.max_brackets {
+            Some(m) if *m.get_ref() == 0 => self.fail(self.ctx.error(
+                at(&["algorithm", "max_brackets"], m.span()),
+                "must be at least 1",
+            )),
+            Some(m) => Some(Some(*m.get_ref())),
+            None => Some(None),
+        };
+        // The rest is about what the scheduler uses: nothing to say of an unknown one.
+        let scheduler = scheduler?;
+        let brackets = matches!(
+            scheduler,
+            SchedulerKind::Hyperband | SchedulerKind::AsyncHyperband
+        );
+        if let (Some(b), false) = (&a.bracket_sizes, brackets) {
+            self.warnings.push(self.ctx.warning(
+                at(&["algorithm", "bracket_sizes"], b.span()),
+                format!("ignored: scheduler `{scheduler_name}` has no Hyperband brackets"),
+            ));
+        }
+        if let (Some(m), false) = (&a.max_brackets, scheduler == SchedulerKind::Hyperband) {
+            self.warnings.push(self.ctx.warning(
+                at(&["algorithm", "max_brackets"], m.span()),
+                format!(
+                    "ignored: only scheduler `hyperband` runs a bounded number of brackets, not `{scheduler_name}`"
+                ),
+            ));
+        }
+        let n_configs = match (&a.n_configs, scheduler) {
+            (Some(n), SchedulerKind::Sha) if *n.get_ref() == 0 => self.fail(self.ctx.error(
+                at(&["algorithm", "n_configs"], n.span()),
+                "must be at least 1",
+            )),
+            (Some(n), SchedulerKind::Sha) => Some(Some(*n.get_ref())),
+            (Some(n), _) => self.fail(self.ctx.error(
+                at(&["algorithm", "n_configs"], n.span()),
+                format!("applies to scheduler `sha` only, not `{scheduler_name}`"),
+            )),
+            (None, SchedulerKind::Sha) => self.fail(self.ctx.error_naming_key(
+                at(&["algorithm", "n_configs"], raw.span()),
+                "missing key `n_configs` (scheduler `sha` starts that many configurations)",
+            )),
+            (None, _) => Some(None),
+        };
+        let budgets = budgets?;
+        Some(AlgorithmSpec {
+            scheduler,
+            sampler: sampler?,
+            min_budget: budgets.min,
+            max_budget: budgets.max,
+            eta,
+            bracket_sizes: bracket_sizes?,
+            n_configs: n_configs?,
+            max_brackets: max_brackets?,
+        })
+    }
+
+    /// Each limit is checked on its own; a missing `[run]` is all defaults.
+    fn run(&mut self, raw: Option<&Spanned<RawRun>>) -> Option<RunSpec> {
+        let mut run = RunSpec {
+            workers: 1,
+            max_total_budget: None,
+            max_trials: None,
+            max_time: None,
+        };
+        let Some(raw) = raw else {
+            return Some(run);
+        };
+        let r = raw.get_ref();
+        let mut all_good = true;
+        if let Some(w) = &r.workers {
+            if *w.get_ref() == 0 {
+                all_good = false;
+                self.report(
+                    self.ctx
+                        .error(at(&["run", "workers"], w.span()), "must be at least 1"),
+                );
+            }
+            run.workers = *w.get_ref() as usize;
+        }
+        if let Some(b) = &r.max_total_budget {
+            let x = *b.get_ref();
+            if !(x.is_finite() && x > 0.0) {
+                all_good = false;
+                self.report(self.ctx.error(
+                    at(&["run", "max_total_budget"], b.span()),
+                    format!("must be a positive number, got {x}"),
+                ));
+            }
+            run.max_total_budget = Some(x);
+        }
+        if let Some(t) = &r.max_trials {
+            if *t.get_ref() == 0 {
+                all_good = false;
+                self.report(
+                    self.ctx
+                        .error(at(&["run", "max_trials"], t.span()), "must be at least 1"),
+                );
+            }
+            run.max_trials = Some(*t.get_ref());
+        }
+        if let Some(t) = &r.max_time {
+            match parse_duration(t.get_ref()) {
+                Ok(d) => run.max_time = Some(d),
+                Err(m) => {
+                    all_good = false;
+                    self.report(self.ctx.error(at(&["run", "max_time"], t.span()), m));
+                }
+            }
+        }
+        all_good.then_some(run)
+    }
+}
+
+/// A kind by its kebab-case name, through the same serde names the stored spec uses.
+fn parse_kind<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}

@@ -1,0 +1,191 @@
+//! Study files: the TOML contract of DESIGN.md, checked before anything runs.
+//!
+//! Every mistake is reported as `FILE:LINE: [table] key ...` ([`errors`]), and all of
+//! them at once, so that a file with three mistakes takes one run to fix, not three.
+//! Checking happens in two passes: serde with `deny_unknown_fields` and spanned values
+//! refuses unknown keys and wrong types, one table at a time ([`raw`]), and a second pass
+//! checks meanings (ranges, names, budgets) with the spans it kept ([`check`], [`space`]).
+
+mod check;
+mod duration;
+mod errors;
+#[cfg(test)]
+mod many_mistakes;
+mod raw;
+mod space;
+#[cfg(test)]
+mod tests;
+
+pub use duration::parse_duration;
+pub use errors::{StudyFileError, StudyFileErrors};
+
+use errors::Ctx;
+use hyperband::objective::CommandObjective;
+use hyperband::storage::StorageUrl;
+use hyperband::{AlgorithmSpec, CostModel, Limits, Space, StudySpec};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where a study keeps its event log unless its file says otherwise (beside the file).
+pub const DEFAULT_STORAGE: &str = "sqlite:hyperband.db";
+
+/// A study file, parsed and checked: building its parts cannot fail (except samplers that
+/// are not written yet).
+#[derive(Debug, Clone)]
+pub struct StudyFile {
+    /// The file as it was named, for messages.
+    pub path: PathBuf,
+    pub name: String,
+    pub seed: u64,
+    pub storage: StorageUrl,
+    pub objective: Objective,
+    space: Space,
+    pub algorithm: AlgorithmSpec,
+    pub run: RunSpec,
+    /// Things that are allowed but probably not meant, formatted like errors.
+    pub warnings: Vec<String>,
+    dir: PathBuf,
+}
+
+/// What evaluates a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjectiveKind {
+    /// A program and its arguments, with `{placeholders}`.
+    Command(Vec<String>),
+    /// A workload built into the binary, by name (the caller checks the name).
+    Builtin(String),
+}
+
+/// The `[objective]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    pub kind: ObjectiveKind,
+    pub timeout: Option<Duration>,
+    /// The command continues from `HYPERBAND_CHECKPOINT_DIR`, so a promotion costs only
+    /// the budget it adds.
+    pub resumable: bool,
+    pub retries: u32,
+}
+
+/// The `[run]` table: how to run, and when to stop; none of it is part of the study's
+/// identity, so it may change between resumes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    pub workers: usize,
+    pub max_total_budget: Option<f64>,
+    pub max_trials: Option<u64>,
+    pub max_time: Option<Duration>,
+}
+
+impl StudyFile {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, StudyFileErrors> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| StudyFileError {
+            file: path.to_path_buf(),
+            line: 0,
+            key: String::new(),
+            message: format!("cannot read the study file: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text` as if read from `path` (which places relative storage paths and the
+    /// command's working directory).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, StudyFileErrors> {
+        let ctx = Ctx { text, path };
+        let raw = raw::read(&ctx)?;
+        check::check(&ctx, raw)
+    }
+
+    /// The folder of the study file: where a relative command runs and relative storage
+    /// paths point.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_total_budget: self.run.max_total_budget,
+            max_trials: self.run.max_trials,
+        }
+    }
+
+    /// A command resumes when its file says so; a built-in workload decides for itself.
+    fn cost_model(&self) -> CostModel {
+        let resumes = match &self.objective.kind {
+            ObjectiveKind::Command(_) => self.objective.resumable,
+            ObjectiveKind::Builtin(name) => crate::objectives::builtin_resumes(name),
+        };
+        if resumes {
+            CostModel::Resume
+        } else {
+            CostModel::Scratch
+        }
+    }
+
+    /// The study's definition as the store keeps it.
+    pub fn spec(&self) -> StudySpec {
+        let objective = match &self.objective.kind {
+            ObjectiveKind::Command(argv) => serde_json::json!({ "command": argv }),
+            ObjectiveKind::Builtin(name) => serde_json::json!({ "builtin": name }),
+        };
+        StudySpec {
+            seed: self.seed,
+            space: self.space.params().to_vec(),
+            algorithm: self.algorithm.clone(),
+            cost: self.cost_model(),
+            max_retries: self.objective.retries,
+            objective,
+        }
+    }
+
+    /// Everything that shapes the study's decisions (seed, space in file order, algorithm,
+    /// cost model, retries, objective), and nothing that may change on resume (`[run]`,
+    /// the timeout, the storage): equal fingerprints mean a stored study may be continued.
+    pub fn fingerprint(&self) -> serde_json::Value {
+        self.spec().to_json()
+    }
+
+    /// The command objective of a command study: runs in the study file's folder, with
+    /// logs and checkpoints under `run_dir`.
+    pub fn command_objective(&self, run_dir: &Path) -> Option<CommandObjective> {
+        let ObjectiveKind::Command(argv) = &self.objective.kind else {
+            return None;
+        };
+        let objective = CommandObjective::new(argv.clone())
+            .expect("placeholders were checked when the file was parsed")
+            .with_timeout(self.objective.timeout)
+            .with_workdir(&self.dir)
+            .with_log_dir(run_dir.join("logs"))
+            .with_checkpoint_root(run_dir.join("checkpoints"));
+        Some(objective)
+    }
+}
+
+/// Conveniences the tests use to look at a parsed file.
+#[cfg(test)]
+impl StudyFile {
+    pub fn space(&self) -> Space {
+        self.space.clone()
+    }
+
+    pub fn scheduler(&self) -> Box<dyn hyperband::Scheduler> {
+        self.spec()
+            .scheduler()
+            .expect("the algorithm was checked when the file was parsed")
+    }
+
+    pub fn sampler(&self) -> Result<Box<dyn hyperband::Sampler>, hyperband::SpecError> {
+        self.spec().sampler()
+    }
+
+    pub fn settings(&self) -> hyperband::Settings {
+        hyperband::Settings {
+            seed: self.seed,
+            limits: self.limits(),
+            cost: self.cost_model(),
+            max_retries: self.objective.retries,
+            ..hyperband::Settings::default()
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The first pass: the file as serde sees it, with unknown keys and wrong types refused.
+//!
+//! serde stops at the first refusal, so each table (and each parameter of `[space]`) is
+//! read on its own, and an entry serde refuses is reported, taken out and the rest read
+//! again. One wrong key therefore costs neither its neighbours' checks nor the other
+//! tables'. The refused keys are kept, so that the second pass does not also complain
+//! that they are missing.
+
+use super::errors::{at, Ctx, StudyFileError};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::Spanned;
+
+/// The top-level keys, in the order the unknown-key message lists them.
+const KEYS: &[&str] = &[
+    "name",
+    "seed",
+    "storage",
+    "objective",
+    "space",
+    "algorithm",
+    "run",
+];
+const REQUIRED: &[&str] = &["name", "objective", "space", "algorithm"];
+
+/// What the first pass could read: a part is `None` when it is absent or was refused
+/// (and then `errors` says why, or it is optional).
+#[derive(Default)]
+pub(super) struct RawFile {
+    pub name: Option<Spanned<String>>,
+    pub seed: Option<Spanned<u64>>,
+    pub storage: Option<Spanned<String>>,
+    pub objective: Option<Spanned<RawObjective>>,
+    pub space: Option<RawSpace>,
+    pub algorithm: Option<Spanned<RawAlgorithm>>,
+    pub run: Option<Spanned<RawRun>>,
+    pub errors: Vec<StudyFileError>,
+    /// Dotted paths of the entries refused here (`run.max_trials`).
+    pub refused: HashSet<String>,
+}
+
+/// `[space]`: its parameters in file order, since parameter order decides how samplers
+/// map the unit cube; a parameter is `None` when its own table was refused, and still
+/// listed, so that placeholders naming it are not reported as well.
+pub(super) struct RawSpace {
+    pub span: Range<usize>,
+    pub params: Vec<(Spanned<String>, Option<RawParam>)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawObjective {
+    pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    pub builtin: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub resumable: Option<Spanned<bool>>,
+    pub retries: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawParam {
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    pub low: Option<Spanned<toml::Value>>,
+    pub high: Option<Spanned<toml::Value>>,
+    pub log: Option<Spanned<bool>>,
+    pub choices: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlgorithm {
+    pub scheduler: Spanned<String>,
+    pub sampler: Option<Spanned<String>>,
+    pub min_budget: Option<Spanned<f64>>,
+    pub max_budget: Spanned<f64>,
+    pub eta: Option<Spanned<u32>>,
+    pub bracket_sizes: Option<Spanned<String>>,
+    pub n_configs: Option<Spanned<u64>>,
+    pub max_brackets: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRun {
+    pub workers: Option<Spanned<u64>>,
+    pub max_total_budget: Option<Spanned<f64>>,
+    pub max_trials: Option<Spanned<u64>>,
+    pub max_time: Option<Spanned<String>>,
+}
+
+/// Reads `ctx.text`; `Err` only when it is not TOML at all (then nothing else can be said).
+pub(super) fn read(ctx: &Ctx) -> Result<RawFile, StudyFileError> {
+    let doc = DeTable::parse(ctx.text).map_err(|e| ctx.syntax_error(&e))?;
+    let mut file = RawFile::default();
+    let mut present = HashSet::new();
+    for (key, value) in doc.into_inner() {
+        let k = key.get_ref().to_string();
+        match k.as_str() {
+            "name" => file.name = file.read(ctx, value, &[]),
+            "seed" => file.seed = file.read(ctx, value, &[]),
+            "storage" => file.storage = file.read(ctx, value, &[]),
+            "objective" => file.objective = file.read(ctx, value, &["objective"]),
+            "space" => file.space = file.space(ctx, value),
+            "algorithm" => file.algorithm = file.read(ctx, value, &["algorithm"]),
+            "run" => file.run = file.read(ctx, value, &["run"]),
+            other => {
+                let expected: Vec<String> = KEYS.iter().map(|k| format!("`{k}`")).collect();
+                file.errors.push(ctx.error_naming_key(
+                    at(&[other], key.span()),
+                    format!(
+                        "unknown key `{other}`, expected one of {}",
+                        expected.join(", ")
+                    ),
+                ));
+            }
+        }
+        present.insert(k);
+    }
+    for key in REQUIRED {
+        if !present.contains(*key) {
+            file.errors
+                .push(ctx.error_naming_key(at(&[key], 0..0), format!("missing key `{key}`")));
+        }
+    }
+    Ok(file)
+}
+
+impl RawFile {
+    /// `value` as a `T` (a table's struct, whose path is `table`, or a scalar): every entry
+    /// serde refuses is reported and dropped, and the rest is read again. `None` when a
+    /// required entry is refused or missing, or the value is not even a table.
+    fn read<T: DeserializeOwned>(
+        &mut self,
+        ctx: &Ctx,
+        mut value: Spanned<DeValue<'_>>,
+        table: &[&str],
+    ) -> Option<Spanned<T>> {
+        loop {
+            let e = match Spanned::<T>::deserialize(ValueDeserializer::from(value.clone())) {
+                Ok(v) => return Some(v),
+                Err(e) => e,
+            };
+            let error = ctx.serde_error(&e);
+            // Missing because it was refused: its refusal said it already.
+            if self.refused.contains(&error.key) {
+                return None;
+            }
+            self.errors.push(error);
+            let pos = e.span()?.start;
+            let DeValue::Table(entries) = value.get_mut() else {
+                return None;
+            };
+            let culprit = entries
+                .iter()
+                .find(|(k, v)| k.span().contains(&pos) || v.span().contains(&pos))
+                .map(|(k, _)| k.get_ref().to_string())?;
+            entries.remove(culprit.as_str());
+            let mut path: Vec<&str> = table.to_vec();
+            path.push(&culprit);
+            self.refused.insert(path.join("."));
+        }
+    }
+
+    /// `[space]`, one parameter at a time.
+    fn space(&mut self, ctx: &Ctx, value: Spanned<DeValue<'_>>) -> Option<RawSpace> {
+        let span = value.span();
+        let kind = value.get_ref().type_str();
+        let DeValue::Table(entries) = value.into_inner() else {
+            self.errors.push(ctx.error(
+                at(&["space"], span),
+                format!("expected a table of parameters, got {kind}"),
+            ));
+            return None;
+        };
+        let mut params = Vec::new();
+        for (name, p) in entries {
+            let n = name.get_ref().to_string();
+            let param = self.read(ctx, p, &["space", &n]).map(Spanned::into_inner);
+            params.push((Spanned::new(name.span(), n), param));
+        }
+        Some(RawSpace { span, params })
+    }
+}

@@ -1,0 +1,226 @@
+//! The second pass over `[space]`: each parameter's type, bounds and choices, and the
+//! names they are passed by.
+
+use super::check::Checker;
+use super::errors::at;
+use super::raw::{RawParam, RawSpace};
+use hyperband::objective::command::{param_env_var, JOB_PLACEHOLDERS};
+use hyperband::{Domain, Param, Space, SpaceError};
+use std::collections::HashMap;
+use std::ops::Range;
+use toml::Spanned;
+
+/// A bound as written: integers stay exact for int parameters.
+#[derive(Clone, Copy)]
+enum Bound {
+    Int(i64),
+    Float(f64),
+}
+
+impl Bound {
+    fn as_f64(self) -> f64 {
+        match self {
+            Bound::Int(i) => i as f64,
+            Bound::Float(x) => x,
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Every parameter is checked, and its name apart from its table, so that one bad
+    /// parameter hides nothing about the others.
+    pub(super) fn space(&mut self, raw: &RawSpace) -> Option<Space> {
+        if raw.params.is_empty() {
+            return self.fail(self.ctx.error_naming_key(
+                at(&["space", ""], raw.span.clone()),
+                "the study needs at least one parameter",
+            ));
+        }
+        let mut params = Vec::new();
+        let mut all_good = true;
+        let mut env_vars: HashMap<String, &str> = HashMap::new();
+        for (name, p) in &raw.params {
+            let n = name.get_ref().as_str();
+            if JOB_PLACEHOLDERS.contains(&n) {
+                all_good = false;
+                self.report(self.ctx.error(
+                    at(&["space", n], name.span()),
+                    format!(
+                        "`{n}` is reserved for the job's own placeholder `{{{n}}}`; rename the parameter"
+                    ),
+                ));
+            } else if let Some(other) = env_vars.insert(param_env_var(n), n) {
+                all_good = false;
+                self.report(self.ctx.error(
+                    at(&["space", n], name.span()),
+                    format!(
+                        "parameters `{other}` and `{n}` would both be passed as {}; rename one",
+                        param_env_var(n)
+                    ),
+                ));
+            }
+            match p.as_ref().and_then(|p| self.param(name, p)) {
+                Some(param) => params.push(param),
+                None => all_good = false,
+            }
+        }
+        all_good.then(|| {
+            Space::new(params).expect("each parameter was checked, and TOML keys are unique")
+        })
+    }
+
+    fn param(&mut self, name: &Spanned<String>, p: &RawParam) -> Option<Param> {
+        let n = name.get_ref().as_str();
+        let key = |k: &'static str| -> [&str; 3] { ["space", n, k] };
+        let kind = p.kind.get_ref().as_str();
+        let domain = match kind {
+            "float" | "int" => {
+                if let Some(c) = &p.choices {
+                    let k = key("choices");
+                    return self.fail(self.ctx.error_naming_key(
+                        at(&k, c.span()),
+                        format!("`choices` is for categorical parameters; a {kind} parameter has low, high and log"),
+                    ));
+                }
+                // Both bounds are checked before giving up on either.
+                let low = self.bound(&p.low, n, "low", kind, name.span());
+                let high = self.bound(&p.high, n, "high", kind, name.span());
+                let (low, high) = (low?, high?);
+                let log = p.log.as_ref().is_some_and(|l| *l.get_ref());
+                match (low, high) {
+                    (Bound::Int(low), Bound::Int(high)) if kind == "int" => {
+                        Domain::Int { low, high, log }
+                    }
+                    _ => Domain::Float {
+                        low: low.as_f64(),
+                        high: high.as_f64(),
+                        log,
+                    },
+                }
+            }
+            "categorical" => {
+                for (k, v) in [("low", &p.low), ("high", &p.high)] {
+                    if let Some(v) = v {
+                        let keys = key(k);
+                        return self.fail(self.ctx.error_naming_key(
+                            at(&keys, v.span()),
+                            format!("`{k}` is for float and int parameters; a categorical parameter has choices"),
+                        ));
+                    }
+                }
+                if let Some(l) = &p.log {
+                    let keys = key("log");
+                    return self.fail(self.ctx.error_naming_key(
+                        at(&keys, l.span()),
+                        "`log` is for float and int parameters; a categorical parameter has choices",
+                    ));
+                }
+                let Some(choices) = &p.choices else {
+                    let keys = key("choices");
+                    return self.fail(
+                        self.ctx
+                            .error_naming_key(at(&keys, name.span()), "missing key `choices`"),
+                    );
+                };
+                let mut labels = Vec::new();
+                for c in choices.get_ref() {
+                    let Some(s) = c.get_ref().as_str() else {
+                        let keys = key("choices");
+                        return self.fail(self.ctx.error(
+                            at(&keys, c.span()),
+                            format!(
+                                "choices must be strings, got {} (write \"{}\", or use type = \"int\" or \"float\")",
+                                c.get_ref(),
+                                c.get_ref()
+                            ),
+                        ));
+                    };
+                    labels.push(s.to_string());
+                }
+                Domain::Categorical { choices: labels }
+            }
+            other => {
+                let keys = key("type");
+                return self.fail(self.ctx.error(
+                    at(&keys, p.kind.span()),
+                    format!(
+                        "unknown parameter type `{other}` (expected float, int or categorical)"
+                    ),
+                ));
+            }
+        };
+        let param = Param::new(n, domain);
+        if let Err(e) = Space::new(vec![param.clone()]) {
+            let error = self.space_error(&e, name, p);
+            return self.fail(error);
+        }
+        Some(param)
+    }
+
+    /// A `low` or `high`: present, a number, and an integer for int parameters.
+    fn bound(
+        &mut self,
+        v: &Option<Spanned<toml::Value>>,
+        name: &str,
+        which: &'static str,
+        kind: &str,
+        name_span: Range<usize>,
+    ) -> Option<Bound> {
+        let keys = ["space", name, which];
+        let Some(v) = v else {
+            return self.fail(
+                self.ctx
+                    .error_naming_key(at(&keys, name_span), format!("missing key `{which}`")),
+            );
+        };
+        match (kind, v.get_ref()) {
+            (_, toml::Value::Integer(i)) => Some(Bound::Int(*i)),
+            ("float", toml::Value::Float(x)) => Some(Bound::Float(*x)),
+            ("int", other) => self.fail(self.ctx.error(
+                at(&keys, v.span()),
+                format!("an int parameter needs an integer, got {other}"),
+            )),
+            (_, other) => self.fail(self.ctx.error(
+                at(&keys, v.span()),
+                format!("expected a number, got {other}"),
+            )),
+        }
+    }
+
+    /// The library's own check of a parameter, pointed at the key it is about.
+    fn space_error(
+        &self,
+        e: &SpaceError,
+        name: &Spanned<String>,
+        p: &RawParam,
+    ) -> super::StudyFileError {
+        let n = name.get_ref().as_str();
+        let span_of = |v: &Option<Spanned<toml::Value>>| v.as_ref().map(|v| v.span());
+        let (key, span) = match e {
+            SpaceError::EmptyRange { .. } | SpaceError::NotFinite { .. } => {
+                ("low", span_of(&p.low))
+            }
+            SpaceError::LogNeedsPositive { .. } => {
+                ("log", p.log.as_ref().map(|l| l.span()).or(span_of(&p.low)))
+            }
+            SpaceError::NoChoices { .. } => ("choices", p.choices.as_ref().map(|c| c.span())),
+            SpaceError::DuplicateChoice { choice, .. } => (
+                "choices",
+                p.choices.as_ref().map(|c| {
+                    c.get_ref()
+                        .iter()
+                        .filter(|x| x.get_ref().as_str() == Some(choice))
+                        .nth(1)
+                        .map_or(c.span(), |x| x.span())
+                }),
+            ),
+            _ => ("", None),
+        };
+        let message = e.to_string();
+        let prefix = format!("parameter `{n}`: ");
+        let message = message.strip_prefix(&prefix).unwrap_or(&message);
+        let keys = ["space", n, key];
+        self.ctx
+            .error_naming_key(at(&keys, span.unwrap_or(name.span())), message)
+    }
+}

@@ -1,0 +1,604 @@
+//! One mistake at a time: each is refused with its line, its table and its key, and
+//! nothing else is reported with it.
+
+use super::*;
+use hyperband::{BracketSizes, Param, SamplerKind, SchedulerKind};
+
+/// DESIGN.md's example, verbatim.
+pub(super) const EXAMPLE: &str = r#"name = "mnist-mlp"
+seed = 7
+storage = "sqlite:hyperband.db"   # optional; relative paths are relative to this file
+
+[objective]
+command = ["python3", "train.py", "--lr", "{lr}", "--hidden", "{hidden}", "--epochs", "{budget}"]
+timeout = "10m"                   # optional, per job
+resumable = false                 # true: the command continues from HYPERBAND_CHECKPOINT_DIR
+# builtin = "mnist-mlp"           # instead of command
+
+[space]
+lr     = { type = "float", low = 1e-3, high = 1e-1, log = true }
+hidden = { type = "int", low = 10, high = 1000, log = true }
+act    = { type = "categorical", choices = ["relu", "tanh"] }
+
+[algorithm]
+scheduler = "hyperband"   # full-budget | sha | hyperband | asha | async-hyperband
+sampler = "random"        # random | tpe | gp
+min_budget = 1
+max_budget = 81
+eta = 3
+
+[run]
+workers = 2
+max_total_budget = 2000   # stop at the first of: max_total_budget, max_trials, max_time
+"#;
+
+pub(super) fn parse(text: &str) -> Result<StudyFile, StudyFileErrors> {
+    StudyFile::parse(text, Path::new("study.toml"))
+}
+
+/// The example with `old` replaced by `new` (which must be there, or the test would
+/// silently test the example).
+pub(super) fn edit(old: &str, new: &str) -> String {
+    assert!(EXAMPLE.contains(old), "the example has no {old:?}");
+    EXAMPLE.replacen(old, new, 1)
+}
+
+/// The error for `text`, checked to be the only one and to cite `key`.
+fn error(text: &str, key: &str) -> String {
+    let errors = parse(text).expect_err("the file should be refused");
+    let [e] = errors.0.as_slice() else {
+        panic!("one mistake, several errors:\n{errors}");
+    };
+    assert_eq!(e.key, key, "{e}");
+    e.to_string()
+}
+
+#[test]
+fn the_design_example_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.toml");
+    std::fs::write(&path, EXAMPLE).unwrap();
+    let f = StudyFile::load(&path).unwrap();
+    assert_eq!(f.name, "mnist-mlp");
+    assert_eq!(f.seed, 7);
+    assert_eq!(
+        f.storage,
+        StorageUrl::Sqlite(dir.path().join("hyperband.db"))
+    );
+    assert_eq!(f.dir(), dir.path());
+    assert_eq!(
+        f.objective,
+        Objective {
+            kind: ObjectiveKind::Command(
+                ["python3", "train.py", "--lr", "{lr}", "--hidden", "{hidden}"]
+                    .iter()
+                    .chain(&["--epochs", "{budget}"])
+                    .map(|s| s.to_string())
+                    .collect()
+            ),
+            timeout: Some(Duration::from_secs(600)),
+            resumable: false,
+            retries: 0,
+        }
+    );
+    let space = f.space();
+    assert_eq!(space.names().to_vec(), ["lr", "hidden", "act"]);
+    assert_eq!(space.params()[0], Param::log_float("lr", 1e-3, 1e-1));
+    assert_eq!(space.params()[1], Param::log_int("hidden", 10, 1000));
+    assert_eq!(
+        space.params()[2],
+        Param::categorical("act", &["relu", "tanh"])
+    );
+    assert_eq!(f.algorithm.scheduler, SchedulerKind::Hyperband);
+    assert_eq!(f.algorithm.sampler, SamplerKind::Random);
+    assert_eq!(
+        (
+            f.algorithm.min_budget,
+            f.algorithm.max_budget,
+            f.algorithm.eta
+        ),
+        (1.0, 81.0, 3)
+    );
+    assert_eq!(f.algorithm.bracket_sizes, BracketSizes::Algorithm);
+    assert_eq!(
+        f.run,
+        RunSpec {
+            workers: 2,
+            max_total_budget: Some(2000.0),
+            max_trials: None,
+            max_time: None,
+        }
+    );
+    assert_eq!(f.scheduler().name(), "hyperband");
+    assert_eq!(f.sampler().unwrap().name(), "random");
+    let s = f.settings();
+    assert_eq!((s.seed, s.cost, s.max_retries), (7, CostModel::Scratch, 0));
+    assert_eq!(s.limits.max_total_budget, Some(2000.0));
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    let command = f.command_objective(Path::new("/runs/x")).unwrap();
+    assert_eq!(command.timeout(), Some(Duration::from_secs(600)));
+    assert_eq!(command.argv()[3], "{lr}");
+}
+
+#[test]
+fn defaults_fill_what_the_file_leaves_out() {
+    let f = parse(
+        "name = \"b\"\n[objective]\nbuiltin = \"branin\"\n[space]\n\
+         x = { type = \"float\", low = -5, high = 10 }\n\
+         [algorithm]\nscheduler = \"full-budget\"\nmax_budget = 10\n",
+    )
+    .unwrap();
+    assert_eq!(f.seed, 0);
+    let StorageUrl::Sqlite(db) = &f.storage else {
+        panic!("{:?}", f.storage)
+    };
+    assert!(db.is_absolute() && db.ends_with("hyperband.db"), "{db:?}");
+    assert_eq!(f.objective.kind, ObjectiveKind::Builtin("branin".into()));
+    assert_eq!(f.objective.timeout, None);
+    assert_eq!(f.algorithm.sampler, SamplerKind::Random);
+    assert_eq!((f.algorithm.min_budget, f.algorithm.eta), (10.0, 3));
+    assert_eq!(f.run.workers, 1);
+    assert_eq!(f.space().params()[0], Param::float("x", -5.0, 10.0));
+    assert!(f.command_objective(Path::new("/tmp")).is_none());
+    assert_eq!(f.scheduler().name(), "full-budget");
+}
+
+#[test]
+fn settings_follow_resumable_retries_and_limits() {
+    let text = edit("resumable = false", "resumable = true\nretries = 2").replace(
+        "workers = 2",
+        "workers = 4\nmax_trials = 50\nmax_time = \"1h30m\"",
+    );
+    let f = parse(&text).unwrap();
+    let s = f.settings();
+    assert_eq!(s.cost, CostModel::Resume);
+    assert_eq!(s.max_retries, 2);
+    assert_eq!(s.limits.max_trials, Some(50));
+    assert_eq!(f.run.workers, 4);
+    assert_eq!(f.run.max_time, Some(Duration::from_secs(5400)));
+    assert_eq!(f.spec().cost, CostModel::Resume);
+}
+
+#[test]
+fn storage_paths_are_relative_to_the_file() {
+    let text = edit("sqlite:hyperband.db", "sqlite:db/studies.db");
+    let f = StudyFile::parse(&text, Path::new("/home/me/proj/study.toml")).unwrap();
+    assert_eq!(
+        f.storage,
+        StorageUrl::Sqlite(PathBuf::from("/home/me/proj/db/studies.db"))
+    );
+    let text = edit("sqlite:hyperband.db", "sqlite:///var/db/h.db");
+    let f = StudyFile::parse(&text, Path::new("/home/me/proj/study.toml")).unwrap();
+    assert_eq!(f.storage, StorageUrl::Sqlite(PathBuf::from("/var/db/h.db")));
+}
+
+#[test]
+fn the_fingerprint_covers_decisions_not_run_limits() {
+    let base = parse(EXAMPLE).unwrap().fingerprint();
+    assert_eq!(base["seed"], 7);
+    assert_eq!(base["algorithm"]["scheduler"], "hyperband");
+    assert_eq!(base["space"][0]["name"], "lr");
+    assert_eq!(base["objective"]["command"][3], "{lr}");
+    let same = [
+        edit("workers = 2", "workers = 8"),
+        edit("max_total_budget = 2000", "max_total_budget = 9000"),
+        edit("timeout = \"10m\"", "timeout = \"20m\""),
+        edit("sqlite:hyperband.db", "sqlite:other.db"),
+        edit("seed = 7", "seed = 7 # a comment\n"),
+    ];
+    for text in same {
+        assert_eq!(parse(&text).unwrap().fingerprint(), base, "{text}");
+    }
+    let different = [
+        edit("seed = 7", "seed = 8"),
+        edit("high = 1e-1", "high = 0.2"),
+        edit("\"relu\", \"tanh\"", "\"tanh\", \"relu\""),
+        edit("eta = 3", "eta = 2"),
+        edit("scheduler = \"hyperband\"", "scheduler = \"asha\""),
+        edit("sampler = \"random\"", "sampler = \"tpe\""),
+        edit("resumable = false", "resumable = true"),
+        edit("\"--epochs\"", "\"--iters\""),
+        edit("eta = 3", "eta = 3\nbracket_sizes = \"table\""),
+    ];
+    for text in different {
+        assert_ne!(parse(&text).unwrap().fingerprint(), base, "{text}");
+    }
+}
+
+#[test]
+fn every_sampler_parses_and_builds_or_says_it_is_not_available() {
+    for name in ["random", "tpe", "gp"] {
+        let f = parse(&edit(
+            "sampler = \"random\"",
+            &format!("sampler = \"{name}\""),
+        ))
+        .unwrap();
+        match f.sampler() {
+            Ok(sampler) => assert_eq!(sampler.name(), name),
+            Err(e) => assert!(
+                e.to_string()
+                    .contains(&format!("sampler `{name}` is not available")),
+                "{e}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn a_command_without_budget_is_allowed_with_a_warning() {
+    let f = parse(&edit(", \"--epochs\", \"{budget}\"", "")).unwrap();
+    assert_eq!(
+        f.warnings,
+        ["study.toml:6: [objective] command: no `{budget}` placeholder: the program must read its budget from HYPERBAND_BUDGET"]
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused_where_they_are() {
+    assert_eq!(
+        error(&edit("seed = 7", "seed = 7\nseeds = 8"), "seeds"),
+        "study.toml:3: unknown key `seeds`, expected one of `name`, `seed`, `storage`, \
+         `objective`, `space`, `algorithm`, `run`"
+    );
+    assert_eq!(
+        error(
+            &edit("eta = 3", "eta = 3\nschedular = \"x\""),
+            "algorithm.schedular"
+        ),
+        "study.toml:22: [algorithm] unknown key `schedular`, expected one of `scheduler`, \
+         `sampler`, `min_budget`, `max_budget`, `eta`, `bracket_sizes`, `n_configs`, \
+         `max_brackets`"
+    );
+    assert_eq!(
+        error(
+            &edit("log = true }\nhidden", "lg = true }\nhidden"),
+            "space.lr.lg"
+        ),
+        "study.toml:12: [space.lr] unknown key `lg`, expected one of `type`, `low`, \
+         `high`, `log`, `choices`"
+    );
+    assert_eq!(
+        error(&edit("workers = 2", "worker = 2"), "run.worker"),
+        "study.toml:24: [run] unknown key `worker`, expected one of `workers`, \
+         `max_total_budget`, `max_trials`, `max_time`"
+    );
+    assert_eq!(
+        error(&edit("[run]", "[runn]"), "runn"),
+        "study.toml:23: unknown key `runn`, expected one of `name`, `seed`, `storage`, \
+         `objective`, `space`, `algorithm`, `run`"
+    );
+}
+
+#[test]
+fn wrong_types_name_the_key() {
+    assert_eq!(
+        error(&edit("seed = 7", "seed = \"seven\""), "seed"),
+        "study.toml:2: seed: invalid type: string \"seven\", expected a non-negative integer"
+    );
+    assert_eq!(
+        error(&edit("seed = 7", "seed = -1"), "seed"),
+        "study.toml:2: seed: invalid value: integer `-1`, expected a non-negative integer"
+    );
+    assert_eq!(
+        error(&edit("\"--lr\"", "3"), "objective.command"),
+        "study.toml:6: [objective] command: invalid type: integer `3`, expected a string"
+    );
+    assert_eq!(
+        error(
+            &edit("timeout = \"10m\"", "timeout = 600"),
+            "objective.timeout"
+        ),
+        "study.toml:7: [objective] timeout: invalid type: integer `600`, expected a string"
+    );
+    assert_eq!(
+        error(
+            &edit("log = true }\nhidden", "log = \"yes\" }\nhidden"),
+            "space.lr.log"
+        ),
+        "study.toml:12: [space.lr] log: invalid type: string \"yes\", expected a boolean"
+    );
+    assert_eq!(
+        error(
+            &edit("max_budget = 81", "max_budget = \"81\""),
+            "algorithm.max_budget"
+        ),
+        "study.toml:20: [algorithm] max_budget: invalid type: string \"81\", expected a number"
+    );
+    assert_eq!(
+        error(&edit("low = 10,", "low = 10.5,"), "space.hidden.low"),
+        "study.toml:13: [space.hidden] low: an int parameter needs an integer, got 10.5"
+    );
+    assert_eq!(
+        error(&edit("low = 1e-3", "low = \"small\""), "space.lr.low"),
+        "study.toml:12: [space.lr] low: expected a number, got \"small\""
+    );
+    assert_eq!(
+        error(
+            &edit("\"relu\", \"tanh\"", "\"relu\", 3"),
+            "space.act.choices"
+        ),
+        "study.toml:14: [space.act] choices: choices must be strings, got 3 \
+         (write \"3\", or use type = \"int\" or \"float\")"
+    );
+    assert_eq!(
+        error(
+            &edit("type = \"int\"", "type = \"integer\""),
+            "space.hidden.type"
+        ),
+        "study.toml:13: [space.hidden] type: unknown parameter type `integer` \
+         (expected float, int or categorical)"
+    );
+}
+
+#[test]
+fn missing_keys_name_their_table() {
+    assert_eq!(
+        error(&edit("name = \"mnist-mlp\"\n", ""), "name"),
+        "study.toml:1: missing key `name`"
+    );
+    assert_eq!(
+        error(&edit("max_budget = 81\n", ""), "algorithm.max_budget"),
+        "study.toml:16: [algorithm] missing key `max_budget`"
+    );
+    assert_eq!(
+        error(&edit("min_budget = 1\n", ""), "algorithm.min_budget"),
+        "study.toml:16: [algorithm] missing key `min_budget` (scheduler `hyperband` needs it)"
+    );
+    assert_eq!(
+        error(&edit(", high = 1000", ""), "space.hidden.high"),
+        "study.toml:13: [space.hidden] missing key `high`"
+    );
+    assert_eq!(
+        error(
+            &edit(", choices = [\"relu\", \"tanh\"]", ""),
+            "space.act.choices"
+        ),
+        "study.toml:14: [space.act] missing key `choices`"
+    );
+    assert_eq!(
+        error(&edit("{ type = \"float\", ", "{ "), "space.lr.type"),
+        "study.toml:12: [space.lr] missing key `type`"
+    );
+}
+
+#[test]
+fn impossible_ranges_cite_the_parameter() {
+    assert_eq!(
+        error(
+            &edit("low = 1e-3, high = 1e-1", "low = 0.1, high = 0.01"),
+            "space.lr.low"
+        ),
+        "study.toml:12: [space.lr] low (0.1) must be below high (0.01)"
+    );
+    assert_eq!(
+        error(
+            &edit("low = 10, high = 1000", "low = 10, high = 10"),
+            "space.hidden.low"
+        ),
+        "study.toml:13: [space.hidden] low (10) must be below high (10)"
+    );
+    assert_eq!(
+        error(&edit("low = 10,", "low = 0,"), "space.hidden.log"),
+        "study.toml:13: [space.hidden] a log scale needs low > 0, got low = 0"
+    );
+    assert_eq!(
+        error(&edit("low = 1e-3", "low = nan"), "space.lr.low"),
+        "study.toml:12: [space.lr] bounds must be finite numbers, got [NaN, 0.1]"
+    );
+    assert_eq!(
+        error(&edit("[\"relu\", \"tanh\"]", "[]"), "space.act.choices"),
+        "study.toml:14: [space.act] a categorical parameter needs at least one choice"
+    );
+    assert_eq!(
+        error(
+            &edit("[\"relu\", \"tanh\"]", "[\"relu\",\n  \"relu\"]"),
+            "space.act.choices"
+        ),
+        "study.toml:15: [space.act] choice `relu` is listed twice"
+    );
+    assert_eq!(
+        error(
+            &edit("choices = [", "low = 1, choices = ["),
+            "space.act.low"
+        ),
+        "study.toml:14: [space.act] `low` is for float and int parameters; a categorical \
+         parameter has choices"
+    );
+    assert_eq!(
+        error(
+            &edit(
+                "log = true }\nhidden",
+                "log = true, choices = [\"a\"] }\nhidden"
+            ),
+            "space.lr.choices"
+        ),
+        "study.toml:12: [space.lr] `choices` is for categorical parameters; a float \
+         parameter has low, high and log"
+    );
+    let no_params = edit(
+        "lr     = { type = \"float\", low = 1e-3, high = 1e-1, log = true }\n",
+        "",
+    )
+    .replace(
+        "hidden = { type = \"int\", low = 10, high = 1000, log = true }\n",
+        "",
+    )
+    .replace(
+        "act    = { type = \"categorical\", choices = [\"relu\", \"tanh\"] }\n",
+        "",
+    )
+    .replace(", \"--lr\", \"{lr}\", \"--hidden\", \"{hidden}\"", "");
+    assert_eq!(
+        error(&no_params, "space"),
+        "study.toml:11: [space] the study needs at least one parameter"
+    );
+}
+
+#[test]
+fn parameter_names_must_not_shadow_job_placeholders_or_each_other() {
+    assert_eq!(
+        error(&edit("act    =", "budget ="), "space.budget"),
+        "study.toml:14: [space] budget: `budget` is reserved for the job's own placeholder \
+         `{budget}`; rename the parameter"
+    );
+    assert_eq!(
+        error(&edit("act    =", "\"LR\" ="), "space.LR"),
+        "study.toml:14: [space] LR: parameters `lr` and `LR` would both be passed as \
+         HYPERBAND_PARAM_LR; rename one"
+    );
+}
+
+#[test]
+fn unknown_algorithms_list_the_valid_names() {
+    assert_eq!(
+        error(
+            &edit("\"hyperband\"", "\"hyper-band\""),
+            "algorithm.scheduler"
+        ),
+        "study.toml:17: [algorithm] scheduler: unknown scheduler `hyper-band` (expected one \
+         of full-budget, sha, hyperband, asha, async-hyperband)"
+    );
+    assert_eq!(
+        error(&edit("\"random\"", "\"bohb\""), "algorithm.sampler"),
+        "study.toml:18: [algorithm] sampler: unknown sampler `bohb` (expected one of \
+         random, tpe, gp)"
+    );
+    assert_eq!(
+        error(
+            &edit("eta = 3", "eta = 3\nbracket_sizes = \"paper\""),
+            "algorithm.bracket_sizes"
+        ),
+        "study.toml:22: [algorithm] bracket_sizes: unknown bracket sizes `paper` \
+         (expected `algorithm` or `table`)"
+    );
+}
+
+#[test]
+fn budget_problems_cite_the_budget_key() {
+    assert_eq!(
+        error(
+            &edit("min_budget = 1", "min_budget = 0"),
+            "algorithm.min_budget"
+        ),
+        "study.toml:19: [algorithm] min_budget must be a positive finite number, got 0"
+    );
+    assert_eq!(
+        error(
+            &edit("max_budget = 81", "max_budget = 0.5"),
+            "algorithm.max_budget"
+        ),
+        "study.toml:20: [algorithm] max_budget (0.5) must be a finite number at least \
+         min_budget (1)"
+    );
+    assert_eq!(
+        error(&edit("eta = 3", "eta = 1"), "algorithm.eta"),
+        "study.toml:21: [algorithm] eta must be at least 2, got 1"
+    );
+    assert_eq!(
+        error(
+            &edit("scheduler = \"hyperband\"", "scheduler = \"sha\""),
+            "algorithm.n_configs"
+        ),
+        "study.toml:16: [algorithm] missing key `n_configs` (scheduler `sha` starts that \
+         many configurations)"
+    );
+    assert_eq!(
+        error(
+            &edit("eta = 3", "eta = 3\nn_configs = 27"),
+            "algorithm.n_configs"
+        ),
+        "study.toml:22: [algorithm] n_configs: applies to scheduler `sha` only, not `hyperband`"
+    );
+    let sha = edit("scheduler = \"hyperband\"", "scheduler = \"sha\"")
+        .replace("eta = 3", "eta = 3\nn_configs = 27");
+    assert_eq!(parse(&sha).unwrap().scheduler().name(), "sha");
+}
+
+#[test]
+fn placeholders_must_name_parameters() {
+    assert_eq!(
+        error(&edit("\"{hidden}\"", "\"{hiden}\""), "objective.command"),
+        "study.toml:6: [objective] command: placeholder `{hiden}` names no parameter \
+         (parameters: lr, hidden, act; job placeholders: budget, resume_from, trial, job, \
+         checkpoint_dir)"
+    );
+    let multiline = edit(
+        "\"--epochs\", \"{budget}\"]",
+        "\n  \"--epochs\",\n  \"{epochs}\",\n]",
+    );
+    assert_eq!(
+        error(&multiline, "objective.command"),
+        "study.toml:8: [objective] command: placeholder `{epochs}` names no parameter \
+         (parameters: lr, hidden, act; job placeholders: budget, resume_from, trial, job, \
+         checkpoint_dir)"
+    );
+    assert_eq!(
+        error(&edit("\"{lr}\"", "\"{lr\""), "objective.command"),
+        "study.toml:6: [objective] command: unclosed `{` in argument \"{lr\" (write `{{` \
+         for a literal brace)"
+    );
+    assert_eq!(
+        error(&edit("[\"python3\",", "[\"\","), "objective.command"),
+        "study.toml:6: [objective] command: must name a program, e.g. [\"python3\", \
+         \"train.py\", \"--lr\", \"{lr}\"]"
+    );
+}
+
+#[test]
+fn command_and_builtin_exclude_each_other() {
+    assert_eq!(
+        error(&edit("# builtin", "builtin"), "objective.builtin"),
+        "study.toml:9: [objective] give either `command` or `builtin`, not both"
+    );
+    let neither = edit(
+        "command = [\"python3\", \"train.py\", \"--lr\", \"{lr}\", \"--hidden\", \"{hidden}\", \"--epochs\", \"{budget}\"]\n",
+        "",
+    );
+    assert_eq!(
+        error(&neither, "objective.command"),
+        "study.toml:5: [objective] missing key `command` (the program to run, as a list \
+         of arguments) or `builtin` (a built-in workload)"
+    );
+}
+
+#[test]
+fn durations_and_run_limits_are_checked() {
+    assert_eq!(
+        error(&edit("\"10m\"", "\"10 minutes\""), "objective.timeout"),
+        "study.toml:7: [objective] timeout: expected a duration like \"90s\", \"10m\", \"2h\" \
+         or \"1h30m\", got \"10 minutes\""
+    );
+    assert_eq!(
+        error(&edit("workers = 2", "workers = 0"), "run.workers"),
+        "study.toml:24: [run] workers: must be at least 1"
+    );
+    assert_eq!(
+        error(&edit("workers = 2", "max_time = \"0s\""), "run.max_time"),
+        "study.toml:24: [run] max_time: a duration must be positive, got \"0s\""
+    );
+    assert_eq!(
+        error(&edit("= 2000", "= -5"), "run.max_total_budget"),
+        "study.toml:25: [run] max_total_budget: must be a positive number, got -5"
+    );
+}
+
+#[test]
+fn storage_syntax_and_reading_errors_are_located() {
+    assert_eq!(
+        error(&edit("sqlite:hyperband.db", "mysql://db"), "storage"),
+        "study.toml:3: storage: expected `sqlite:PATH` or `postgres://USER@HOST/DATABASE`, \
+         got `mysql://db`"
+    );
+    assert_eq!(
+        error(&edit("eta = 3", "eta = 3\nmin_budget = 2"), ""),
+        "study.toml:22: duplicate key `min_budget`"
+    );
+    let e = parse(&edit("seed = 7", "seed = 7 7")).unwrap_err();
+    assert!(e.to_string().starts_with("study.toml:2: "), "{e}");
+    let e = StudyFile::load("/nonexistent/study.toml").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "/nonexistent/study.toml: cannot read the study file: No such file or directory \
+         (os error 2)"
+    );
+}
