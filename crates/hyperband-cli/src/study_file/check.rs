@@ -23,6 +23,8 @@ pub(super) struct Checker<'a> {
     /// From the first pass: the second stays quiet about these being absent.
     refused: HashSet<String>,
     warnings: Vec<String>,
+    /// Where the command is, when it has no `{budget}`: worth a warning only if budgets vary.
+    command_without_budget: Option<std::ops::Range<usize>>,
 }
 
 impl Checker<'_> {
@@ -46,6 +48,7 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         errors: raw.errors,
         refused: raw.refused,
         warnings: Vec::new(),
+        command_without_budget: None,
     };
     let name = raw.name.as_ref().and_then(|n| c.name(n));
     let dir = std::path::absolute(ctx.path)
@@ -65,6 +68,17 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         .and_then(|o| c.objective(o, names.as_deref()));
     let algorithm = raw.algorithm.as_ref().and_then(|a| c.algorithm(a));
     let run = c.run(raw.run.as_ref());
+    let varies = |a: &AlgorithmSpec| a.min_budget < a.max_budget;
+    if let (Some(span), true) = (
+        c.command_without_budget.clone(),
+        algorithm.as_ref().is_some_and(varies),
+    ) {
+        // Every job of a study whose budget never varies runs alike: nothing to read.
+        c.warnings.push(ctx.warning(
+            at(&["objective", "command"], span),
+            "no `{budget}` placeholder: the program must read its budget from HYPERBAND_BUDGET",
+        ));
+    }
     if !c.errors.is_empty() {
         // Stable: mistakes on one line keep the order in which they were found.
         c.errors.sort_by_key(|e| e.line);
@@ -211,10 +225,7 @@ impl Checker<'_> {
             return None;
         }
         if !uses_budget {
-            self.warnings.push(self.ctx.warning(
-                at(&keys, command.span()),
-                "no `{budget}` placeholder: the program must read its budget from HYPERBAND_BUDGET",
-            ));
+            self.command_without_budget = Some(command.span());
         }
         Some(args.iter().map(|a| a.get_ref().clone()).collect())
     }

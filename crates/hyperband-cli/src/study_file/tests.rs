@@ -231,6 +231,11 @@ fn a_command_without_budget_is_allowed_with_a_warning() {
         f.warnings,
         ["study.toml:6: [objective] command: no `{budget}` placeholder: the program must read its budget from HYPERBAND_BUDGET"]
     );
+    // Where every job runs at the same budget, there is nothing to read.
+    let same_budget = edit(", \"--epochs\", \"{budget}\"", "")
+        .replace("scheduler = \"hyperband\"", "scheduler = \"full-budget\"")
+        .replace("min_budget = 1\n", "");
+    assert!(parse(&same_budget).unwrap().warnings.is_empty());
 }
 
 #[test]
