@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod bench;
 mod cli_error;
 mod demo;
+mod init;
 mod inspect;
 mod lab;
 mod mnist;
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a commented study file for a training command: `init -- python3 train.py --lr 0.01`.
+    Init(init::InitArgs),
     /// Create or resume a study from its file and run it.
     Run(run::RunArgs),
     /// Join a stored study as a worker (from this or any other machine).
@@ -54,6 +57,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Init(args) => init::run(args),
         Command::Run(args) => run::run(args),
         Command::Worker(args) => run::worker(args),
         Command::Status(args) => inspect::status(args),
