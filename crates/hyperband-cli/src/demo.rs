@@ -213,23 +213,8 @@ fn pow10(x: f64) -> String {
 }
 
 fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
-    let spec = StudySpec {
-        seed: args.seed,
-        space: crate::mnist::space().params().to_vec(),
-        algorithm: AlgorithmSpec {
-            scheduler: SchedulerKind::Hyperband,
-            sampler: SamplerKind::Random,
-            min_budget: 1.0,
-            max_budget: 81.0,
-            eta: 3,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: Some(5 * args.passes.max(1)),
-        },
-        cost: CostModel::Resume,
-        max_retries: 0,
-        objective: json!({ "builtin": crate::mnist::NAME }),
-    };
+    let mut spec = crate::mnist::spec(args.seed, SchedulerKind::Hyperband, SamplerKind::Random);
+    spec.algorithm.max_brackets = Some(5 * args.passes.max(1));
     spec.validate().map_err(bad_input)?;
     let data = match &args.mnist_dir {
         Some(dir) => workloads::mnist::splits_from_dir(dir, args.seed),

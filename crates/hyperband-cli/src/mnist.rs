@@ -1,7 +1,10 @@
 //! The built-in `mnist-mlp` workload: the talk's network and search space, trained with
 //! checkpoints so that a promoted configuration pays only for its new iterations.
 
-use hyperband::{Config, Evaluation, Job, Param, Space};
+use hyperband::{
+    AlgorithmSpec, BracketSizes, Config, CostModel, Evaluation, Job, Param, SamplerKind,
+    SchedulerKind, Space, StudySpec,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use workloads::mnist::{MlpParams, MnistSplits, TrainSettings, Trainer};
@@ -16,6 +19,28 @@ pub fn space() -> Space {
         Param::log_int("hidden", 10, 1000),
     ])
     .expect("the talk's space is valid")
+}
+
+/// The talk's study: its space, R = 81, eta = 3, charged as continued from checkpoints.
+/// The demo and the benchmarks change only the algorithm's choices and the seed.
+pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
+    StudySpec {
+        seed,
+        space: space().params().to_vec(),
+        algorithm: AlgorithmSpec {
+            scheduler,
+            sampler,
+            min_budget: 1.0,
+            max_budget: 81.0,
+            eta: 3,
+            bracket_sizes: BracketSizes::Algorithm,
+            n_configs: None,
+            max_brackets: None,
+        },
+        cost: CostModel::Resume,
+        max_retries: 0,
+        objective: serde_json::json!({ "builtin": NAME }),
+    }
 }
 
 /// Trains jobs on `data`, keeping one checkpoint per trial and budget under `dir`.

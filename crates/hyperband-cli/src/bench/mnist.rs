@@ -8,9 +8,7 @@ use crate::cli_error::bad_input;
 use crate::mnist::{self, MnistObjective};
 use crate::plot::{self, Series};
 use hyperband::executor::ThreadExecutor;
-use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
-};
+use hyperband::{Limits, SamplerKind, SchedulerKind};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -56,23 +54,7 @@ fn algorithm(method: &str) -> anyhow::Result<(SchedulerKind, SamplerKind)> {
 /// (budget spent, best validation loss so far) after each finished job.
 fn run_one(method: &str, seed: u64, args: &MnistBenchArgs) -> anyhow::Result<Vec<(f64, f64)>> {
     let (scheduler, sampler) = algorithm(method)?;
-    let spec = StudySpec {
-        seed,
-        space: mnist::space().params().to_vec(),
-        algorithm: AlgorithmSpec {
-            scheduler,
-            sampler,
-            min_budget: 1.0,
-            max_budget: 81.0,
-            eta: 3,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-        },
-        cost: CostModel::Resume,
-        max_retries: 0,
-        objective: json!({ "builtin": mnist::NAME }),
-    };
+    let spec = mnist::spec(seed, scheduler, sampler);
     let limits = Limits {
         max_total_budget: Some(args.budget * 81.0),
         max_trials: None,

@@ -4,10 +4,7 @@
 
 use hyperband::executor::StoreWorker;
 use hyperband::storage::{EventStore, Replica, SqliteStore, StorageUrl};
-use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Limits, Outcome, SamplerKind, SchedulerKind,
-    StudySpec,
-};
+use hyperband::{Decision, Limits, Outcome, SamplerKind, SchedulerKind};
 use std::process::Command;
 use std::time::Instant;
 
@@ -29,23 +26,7 @@ pub struct ReportBenchArgs {
 pub fn run(args: &ReportBenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("report-bench.db");
-    let spec = StudySpec {
-        seed: 1,
-        space: crate::mnist::space().params().to_vec(),
-        algorithm: AlgorithmSpec {
-            scheduler: SchedulerKind::Hyperband,
-            sampler: SamplerKind::Random,
-            min_budget: 1.0,
-            max_budget: 81.0,
-            eta: 3,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-        },
-        cost: CostModel::Resume,
-        max_retries: 0,
-        objective: serde_json::json!({ "bench": "report" }),
-    };
+    let spec = crate::mnist::spec(1, SchedulerKind::Hyperband, SamplerKind::Random);
     let mut store = SqliteStore::open(&path)?;
     let (id, _) = store.open_study("report-bench", &spec.to_json())?;
     let build = spec.clone();
