@@ -152,6 +152,10 @@ fn the_report_shows_the_best_configuration_and_every_bracket_in_chromium() {
         shown.parse::<f64>().unwrap(),
         best["loss"].as_f64().unwrap()
     );
+    let status: Value =
+        serde_json::from_str(&hyperband(&["status", "study.toml", "--json"], dir.path())).unwrap();
+    let counts = format!(": {} trials, {} jobs,", status["trials"], status["jobs"]);
+    assert!(dom.contains(&counts), "the summary should say {counts:?}");
     let rows = dom.matches(r#"<tr class="bracket""#).count();
     assert_eq!(rows, plan["brackets"].as_array().unwrap().len());
 

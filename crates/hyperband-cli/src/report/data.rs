@@ -113,38 +113,30 @@ pub fn report_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
         }
     }
 
-    json!({
-        "study": replica.name(),
-        "storage": url.redacted(),
-        "scheduler": study.scheduler_name(),
-        "sampler": study.sampler_name(),
-        "min_budget": spec.algorithm.min_budget,
-        "max_budget": spec.algorithm.max_budget,
-        "eta": spec.algorithm.eta,
+    // What `status --json` says, and what only the page needs.
+    let mut report = crate::inspect::status_json(replica, spec, url);
+    let extra = json!({
         "params": spec.space.iter().map(|p| match &p.domain {
             Domain::Float { log, .. } => json!({"name": p.name, "kind": "float", "log": log}),
             Domain::Int { log, .. } => json!({"name": p.name, "kind": "int", "log": log}),
             Domain::Categorical { choices } => json!({"name": p.name, "kind": "categorical", "choices": choices}),
         }).collect::<Vec<_>>(),
-        "stats": {
-            "trials": study.stats().trials,
-            "jobs": study.stats().jobs,
-            "finished": study.stats().finished,
-            "failed": study.stats().failed,
-            "running": study.stats().running,
-            "budget_spent": study.stats().budget_spent,
-        },
-        "best": crate::inspect::best_json(replica),
         "best_curve": {"budget": curve_budget, "time": curve_time, "loss": curve_loss, "at_budget": curve_at},
         "brackets": brackets(replica),
         "curves": curves,
         "top": top,
-        "trials": {"trial": col_trial, "budget": col_budget, "loss": col_loss, "params": columns},
+        "trial_columns": {"trial": col_trial, "budget": col_budget, "loss": col_loss, "params": columns},
+        // Every group, where status lists the most frequent few.
         "failures": crate::inspect::failure_summary(replica)
             .into_iter()
-            .map(|(reason, n)| json!([reason, n]))
+            .map(|(reason, jobs)| json!({"reason": reason, "jobs": jobs}))
             .collect::<Vec<_>>(),
-    })
+    });
+    let fields = report.as_object_mut().expect("status is an object");
+    for (key, value) in extra.as_object().expect("an object").clone() {
+        fields.insert(key, value);
+    }
+    report
 }
 
 /// Each bracket's rungs: jobs, results, promotions out of the rung, the best loss, and
