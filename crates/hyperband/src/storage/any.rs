@@ -1,7 +1,10 @@
 //! One type for "whichever store the URL names", so that workers, runners and readers are
 //! written once for the embedded and the server store.
 
-use super::{EventStore, PgStore, SqliteStore, StorageError, StorageUrl, StoredEvent, UnderLock};
+use super::{
+    EventStore, PeekedEvents, PgStore, SqliteStore, StorageError, StorageUrl, StoredEvent,
+    UnderLock,
+};
 use crate::job::JobId;
 
 #[derive(Debug)]
@@ -17,6 +20,27 @@ impl AnyStore {
             StorageUrl::Sqlite(path) => Self::Sqlite(SqliteStore::open(path)?),
             StorageUrl::Postgres(url) => Self::Postgres(Box::new(PgStore::connect(url)?)),
         })
+    }
+
+    /// Opens an existing store to read only (see [`SqliteStore::open_read_only`] and
+    /// [`PgStore::connect_read_only`]): nothing is created, written or locked.
+    pub fn open_read_only(url: &StorageUrl) -> Result<Self, StorageError> {
+        Ok(match url {
+            StorageUrl::Sqlite(path) => Self::Sqlite(SqliteStore::open_read_only(path)?),
+            StorageUrl::Postgres(url) => Self::Postgres(Box::new(PgStore::connect_read_only(url)?)),
+        })
+    }
+
+    /// The log after `seq`, and the results stored but not in the log yet, without
+    /// moving anything (SQLite writes results straight into the log: none pending).
+    pub fn peek_events(&mut self, study: i64, seq: u64) -> Result<PeekedEvents, StorageError> {
+        match self {
+            AnyStore::Sqlite(s) => Ok(PeekedEvents {
+                log: s.events_after(study, seq)?,
+                pending: Vec::new(),
+            }),
+            AnyStore::Postgres(s) => s.peek_events(study, seq),
+        }
     }
 }
 

@@ -80,6 +80,17 @@ pub enum StorageError {
     },
 }
 
+/// What a read-only reader sees of a study's log ([`AnyStore::peek_events`]).
+#[derive(Debug, Clone, Default)]
+pub struct PeekedEvents {
+    /// The log's events after the sequence number asked for.
+    pub log: Vec<StoredEvent>,
+    /// Results stored but not in the log yet (PostgreSQL's inbox), numbered after the
+    /// log's last event as they will be: for a view of the study as it stands, not to be
+    /// counted as read, since the log will hold them later.
+    pub pending: Vec<StoredEvent>,
+}
+
 /// A job's lease: the worker that runs it must renew it before `expires_at`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lease {

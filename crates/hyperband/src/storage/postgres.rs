@@ -45,7 +45,8 @@
 //! messages: they name the URL with `***` in its place.
 
 use super::{
-    Asked, Event, EventStore, Lease, LockedLog, StorageError, StorageUrl, StoredEvent, UnderLock,
+    Asked, Event, EventStore, Lease, LockedLog, PeekedEvents, StorageError, StorageUrl,
+    StoredEvent, UnderLock,
 };
 use crate::job::JobId;
 use postgres::error::SqlState;
@@ -249,6 +250,9 @@ pub struct PgStore {
     schema: String,
     conn: Option<Conn>,
     retry_window: Duration,
+    /// Opened by [`connect_read_only`](PgStore::connect_read_only): the server refuses
+    /// this session's writes, and reads leave the results inbox as it is.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -407,6 +411,89 @@ impl PgStore {
 
     /// Like [`connect`](Self::connect), with the tables in `schema` (letters, digits, `_`).
     pub fn connect_in(url: &str, schema: &str) -> Result<Self, StorageError> {
+        let mut store = Self::unconnected(url, schema)?;
+        let client = store.open_client(Instant::now() + Duration::from_secs(5), false)?;
+        store.check_and_init(client)?;
+        Ok(store)
+    }
+
+    /// Connects to an existing store to read it only (the dashboard): the session is
+    /// read-only on the server (`default_transaction_read_only`), the schema is neither
+    /// created nor upgraded, the study lock is never taken, and
+    /// [`events_after`](EventStore::events_after) leaves the results inbox alone (see
+    /// [`peek_events`](Self::peek_events) for the results still there).
+    pub fn connect_read_only(url: &str) -> Result<Self, StorageError> {
+        let (url, schema) = split_schema(url);
+        let mut store = Self::unconnected(&url, schema.as_deref().unwrap_or(DEFAULT_SCHEMA))?;
+        store.read_only = true;
+        let mut client = store.open_client(Instant::now() + Duration::from_secs(5), false)?;
+        let foreign = |problem: String| StorageError::Foreign {
+            path: store.shown.clone(),
+            problem,
+        };
+        match store.schema_state(&mut client)? {
+            None => {
+                return Err(foreign(format!(
+                    "no hyperband schema `{}` here (no study was run in it)",
+                    store.schema
+                )))
+            }
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(StorageError::NewerSchema {
+                    path: store.shown.clone(),
+                    found: v,
+                    known: SCHEMA_VERSION,
+                })
+            }
+            Some(v) if v < SCHEMA_VERSION => {
+                return Err(foreign(format!(
+                    "schema version {v} of an older hyperband; a read-only reader does not upgrade it (`hyperband status` does)"
+                )))
+            }
+            Some(_) => {}
+        }
+        let conn = store
+            .prepare(client)
+            .map_err(|e| pg_err(&store.shown, "cannot prepare statements", &e))?;
+        store.conn = Some(conn);
+        Ok(store)
+    }
+
+    /// The log after `seq` and, apart, the results still waiting in the inbox, from one
+    /// consistent snapshot, without moving them (a read, unlike
+    /// [`events_after`](EventStore::events_after) on a writable store). The waiting
+    /// results are numbered after the log's last event, as the next drain would number
+    /// them: the log holds them in that order once drained.
+    pub fn peek_events(&mut self, study: i64, seq: u64) -> Result<PeekedEvents, StorageError> {
+        let s = self.quoted.clone();
+        let pending_sql = format!(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM {s}.events WHERE study = $1)
+                    + row_number() OVER (ORDER BY id), at, payload
+             FROM {s}.inbox WHERE study = $1 ORDER BY id"
+        );
+        let (log, pending) = self.run("cannot read events", |c| {
+            let mut tx = c
+                .client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let log = tx.query(
+                &c.read_events,
+                &[&study, &(seq.min(i64::MAX as u64) as i64)],
+            )?;
+            let pending = tx.query(&pending_sql, &[&study])?;
+            tx.commit()?;
+            Ok((log, pending))
+        })?;
+        Ok(PeekedEvents {
+            log: parse_events(study, log)?,
+            pending: parse_events(study, pending)?,
+        })
+    }
+
+    /// The store, checked and named, not connected yet.
+    fn unconnected(url: &str, schema: &str) -> Result<Self, StorageError> {
         let (url, _) = split_schema(url);
         let redacted = redact(&url);
         let shown = format!(
@@ -432,17 +519,15 @@ impl PgStore {
                 problem: "expected `postgres://USER@HOST/DATABASE`".into(),
             });
         }
-        let mut store = Self {
+        Ok(Self {
             url,
             shown,
             quoted: format!("\"{schema}\""),
             schema: schema.to_string(),
             conn: None,
             retry_window: DEFAULT_RETRY_WINDOW,
-        };
-        let client = store.open_client(Instant::now() + Duration::from_secs(5), false)?;
-        store.check_and_init(client)?;
-        Ok(store)
+            read_only: false,
+        })
     }
 
     /// How long a call keeps reconnecting after the connection was lost.
@@ -506,6 +591,9 @@ impl PgStore {
         // Decisions travel as text (simple queries, one round trip each way): floats must
         // print exactly, and literals are written for standard-conforming strings.
         client.batch_execute("SET extra_float_digits = 3; SET standard_conforming_strings = on")?;
+        if self.read_only {
+            client.batch_execute("SET default_transaction_read_only = on")?;
+        }
         let s = &self.quoted;
         let read_events = client.prepare(&format!(
             "SELECT seq, at, payload FROM {s}.events WHERE study = $1 AND seq > $2 ORDER BY seq"
@@ -1247,9 +1335,13 @@ impl EventStore for PgStore {
     }
 
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        // Results still in the inbox are part of what a reader must see.
+        // Results still in the inbox are part of what a reader must see; a read-only
+        // reader cannot move them (they are in `peek_events`).
+        let read_only = self.read_only;
         let rows = self.run("cannot read events", |c| {
-            c.client.execute(&c.drain_inbox, &[&study])?;
+            if !read_only {
+                c.client.execute(&c.drain_inbox, &[&study])?;
+            }
             Ok(c.client.query(&c.read_events, &[&study, &(seq as i64)])?)
         })?;
         parse_events(study, rows)

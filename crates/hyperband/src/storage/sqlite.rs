@@ -6,7 +6,7 @@
 
 use super::{Event, EventStore, Lease, LockedLog, StorageError, StoredEvent, UnderLock};
 use crate::job::JobId;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -62,6 +62,35 @@ impl SqliteStore {
             path: path.to_path_buf(),
         };
         store.check_and_init()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database for reading only (the dashboard): SQLite refuses every
+    /// write through this connection, nothing is created, and a study being run is read
+    /// through its WAL as it commits, without taking its write lock.
+    pub fn open_read_only(path: &Path) -> Result<Self, StorageError> {
+        let shown = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql(&shown, "cannot open", e))?;
+        conn.busy_timeout(Duration::from_secs(60))
+            .map_err(|e| sql(&shown, "cannot set busy timeout", e))?;
+        let app_id: i64 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| sql(&shown, "cannot read the database header", e))?;
+        if app_id != APPLICATION_ID {
+            return Err(StorageError::Foreign {
+                path: shown,
+                problem: "not a hyperband database (or not one yet: no study was run in it)".into(),
+            });
+        }
+        let store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.check_version()?;
         Ok(store)
     }
 
@@ -124,6 +153,16 @@ impl SqliteStore {
                 ))
                 .map_err(|e| sql(&shown, "cannot create the schema", e))?;
         }
+        self.check_version()
+    }
+
+    /// Refuses a database that a newer hyperband wrote.
+    fn check_version(&self) -> Result<(), StorageError> {
+        let shown = self.shown();
+        let foreign = |problem: &str| StorageError::Foreign {
+            path: shown.clone(),
+            problem: problem.to_string(),
+        };
         let version: Option<String> = self
             .conn
             .query_row(
