@@ -99,6 +99,7 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
             bracket_sizes: BracketSizes::Algorithm,
             n_configs: None,
             max_brackets: None,
+            mode: hyperband::spec::Mode::Promote,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

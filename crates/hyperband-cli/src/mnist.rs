@@ -36,6 +36,7 @@ pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudyS
             bracket_sizes: BracketSizes::Algorithm,
             n_configs: None,
             max_brackets: None,
+            mode: hyperband::spec::Mode::Promote,
         },
         cost: CostModel::Resume,
         max_retries: 0,

@@ -253,6 +253,7 @@ impl PyStudy {
                 )?,
                 n_configs,
                 max_brackets,
+                mode: hyperband::spec::Mode::Promote,
             },
             cost: cost(resumable),
             max_retries,

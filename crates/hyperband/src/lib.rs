@@ -40,10 +40,10 @@ pub use job::{Evaluation, Job, JobId, Outcome, TrialId};
 pub use sampler::{Gp, GpConfig, Random, Sampler, Tpe, TpeConfig};
 pub use scheduler::{
     hyperband_brackets, Asha, BracketPlan, BracketSizes, Budgets, Decision, FullBudget, Hyperband,
-    PlanError, Scheduler, SuccessiveHalving,
+    PlanError, Scheduler, Stopping, SuccessiveHalving,
 };
 pub use space::{Domain, Param, Space, SpaceError};
-pub use spec::{AlgorithmSpec, SamplerKind, SchedulerKind, SpecError, StudySpec};
+pub use spec::{AlgorithmSpec, Mode, SamplerKind, SchedulerKind, SpecError, StudySpec};
 pub use study::{
     CostModel, JobRecord, JobState, Limits, ReplayError, Settings, Stats, Study, TellError, Told,
 };

@@ -4,7 +4,8 @@
 
 use crate::sampler::{Gp, Random, Sampler, Tpe};
 use crate::scheduler::{
-    Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, SuccessiveHalving,
+    Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, Stopping,
+    SuccessiveHalving,
 };
 use crate::space::{Param, Space, SpaceError};
 use crate::study::{CostModel, Limits, Settings, Study};
@@ -23,6 +24,16 @@ pub enum SchedulerKind {
 
 impl SchedulerKind {
     pub const NAMES: &'static str = "full-budget, sha, hyperband, asha, async-hyperband";
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::FullBudget => "full-budget",
+            Self::Sha => "sha",
+            Self::Hyperband => "hyperband",
+            Self::Asha => "asha",
+            Self::AsyncHyperband => "async-hyperband",
+        }
+    }
 }
 
 /// Samplers by name.
@@ -36,6 +47,25 @@ pub enum SamplerKind {
 
 impl SamplerKind {
     pub const NAMES: &'static str = "random, tpe, gp";
+}
+
+/// How a multi-fidelity scheduler moves a trial up its rungs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A promoted trial runs again at the next rung's budget (from its checkpoint, if the
+    /// objective resumes).
+    #[default]
+    Promote,
+    /// A trial runs once, to the largest budget, and is stopped at a rung it does not
+    /// pass: for programs that cannot resume (see [`crate::scheduler::Stopping`]).
+    Stop,
+}
+
+impl Mode {
+    pub fn is_promote(&self) -> bool {
+        *self == Mode::Promote
+    }
 }
 
 fn default_eta() -> u32 {
@@ -59,6 +89,9 @@ pub struct AlgorithmSpec {
     /// Stop Hyperband after this many brackets (unbounded by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_brackets: Option<u64>,
+    /// Absent from stored definitions written before stopping rules (they promote).
+    #[serde(default, skip_serializing_if = "Mode::is_promote")]
+    pub mode: Mode,
 }
 
 /// Everything that decides which jobs a study issues. Stop limits are not part of it: a
@@ -86,6 +119,8 @@ pub enum SpecError {
     Budgets(#[from] PlanError),
     #[error("scheduler `sha` needs `n_configs`, the number of configurations to start")]
     MissingNConfigs,
+    #[error("mode `stop` applies to schedulers `asha` and `hyperband`, not `{0}`")]
+    StopMode(&'static str),
 }
 
 impl StudySpec {
@@ -101,6 +136,19 @@ impl StudySpec {
     pub fn scheduler(&self) -> Result<Box<dyn Scheduler>, SpecError> {
         let a = &self.algorithm;
         let budgets = self.budgets()?;
+        if a.mode == Mode::Stop {
+            return Ok(match a.scheduler {
+                SchedulerKind::Asha => Box::new(Stopping::asha(budgets)),
+                SchedulerKind::Hyperband => {
+                    let hb = Stopping::hyperband(budgets, a.bracket_sizes);
+                    Box::new(match a.max_brackets {
+                        Some(n) => hb.with_max_brackets(n),
+                        None => hb,
+                    })
+                }
+                other => return Err(SpecError::StopMode(other.name())),
+            });
+        }
         Ok(match a.scheduler {
             SchedulerKind::FullBudget => Box::new(FullBudget::new(a.max_budget)),
             SchedulerKind::Sha => {
@@ -200,6 +248,7 @@ mod tests {
                 bracket_sizes: BracketSizes::Table,
                 n_configs: None,
                 max_brackets: None,
+                mode: Mode::Promote,
             },
             cost: CostModel::Resume,
             max_retries: 1,

@@ -307,7 +307,16 @@ impl Study {
     pub fn replay_issued(&mut self, logged: &Job) -> Result<(), ReplayError> {
         let expected_id = JobId(self.jobs.len() as u64);
         let is_new = logged.trial.0 == self.history.trials().len() as u64;
-        let decision = self.decide(Source::Logged(is_new.then(|| logged.config.clone())));
+        // A stopping rule's continuation is issued together with the result it follows
+        // ([`Study::continue_trial`]), so it is the next job in the log unless the
+        // deciding replica declined it (at the budget limit): then the trial stopped.
+        let continued = self.scheduler.continuation().filter(|next| {
+            (next.trial, next.bracket, next.rung) == (logged.trial, logged.bracket, logged.rung)
+        });
+        let decision = match continued {
+            Some(next) => Decision::Run(self.issue(next, 0, 0)),
+            None => self.decide(Source::Logged(is_new.then(|| logged.config.clone()))),
+        };
         match decision {
             Decision::Run(job) if job == *logged && job.id == expected_id => Ok(()),
             other => Err(ReplayError {
@@ -334,6 +343,8 @@ impl Study {
     }
 
     fn decide(&mut self, source: Source) -> Decision<Job> {
+        // A continuation not taken with its result: its trial stopped.
+        let _ = self.scheduler.continuation();
         let (assignment, attempt, failures) = match self.retries.pop_front() {
             Some(retry) => retry,
             None => {
@@ -390,6 +401,46 @@ impl Study {
             CostModel::Scratch => a.budget,
             CostModel::Resume => a.budget - a.resume_from,
         }
+    }
+
+    /// Whether the scheduler is a stopping rule (`mode = "stop"`): then a trial's program
+    /// runs once, to the largest budget, and its jobs are segments of that run, one per
+    /// rung, reported with [`tell_and_continue`](Self::tell_and_continue) as the program
+    /// reaches each rung's budget.
+    pub fn stops(&self) -> bool {
+        self.scheduler.stops()
+    }
+
+    /// Stopping rules: reports job `id` (the running program reached its budget) and
+    /// returns the trial's next segment if the trial goes on, or `None` if the program is
+    /// to be stopped. A plain [`tell`](Self::tell) stops the trial at this rung.
+    pub fn tell_and_continue(
+        &mut self,
+        id: JobId,
+        outcome: Outcome,
+    ) -> Result<(Told, Option<Job>), TellError> {
+        let told = self.tell(id, outcome)?;
+        let trial = self.jobs[id.0 as usize].assignment.trial;
+        let next = match told {
+            Told::Recorded => self.continue_trial(trial),
+            _ => None,
+        };
+        Ok((told, next))
+    }
+
+    /// The next segment of `trial`, just told, if the scheduler keeps it and the budget
+    /// limit allows; it is issued at once, for the program that is still running.
+    pub fn continue_trial(&mut self, trial: TrialId) -> Option<Job> {
+        let next = self.scheduler.continuation()?;
+        if next.trial != trial {
+            return None;
+        }
+        if let Some(max) = self.settings.limits.max_total_budget {
+            if self.stats.budget_spent + self.committed >= max {
+                return None;
+            }
+        }
+        Some(self.issue(next, 0, 0))
     }
 
     /// Reports what became of job `id`.

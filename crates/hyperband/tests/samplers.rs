@@ -143,6 +143,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
             bracket_sizes: BracketSizes::default(),
             n_configs: None,
             max_brackets: Some(4),
+            mode: hyperband::spec::Mode::Promote,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

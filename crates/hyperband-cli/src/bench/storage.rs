@@ -43,6 +43,7 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
             bracket_sizes: BracketSizes::Algorithm,
             n_configs: None,
             max_brackets: None,
+            mode: hyperband::spec::Mode::Promote,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

@@ -132,6 +132,7 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
             bracket_sizes: BracketSizes::Algorithm,
             n_configs: None,
             max_brackets: None,
+            mode: hyperband::spec::Mode::Promote,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

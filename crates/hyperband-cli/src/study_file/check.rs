@@ -351,6 +351,7 @@ impl Checker<'_> {
             bracket_sizes: bracket_sizes?,
             n_configs: n_configs?,
             max_brackets: max_brackets?,
+            mode: hyperband::spec::Mode::Promote,
         })
     }
 

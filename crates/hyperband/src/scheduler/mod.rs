@@ -13,12 +13,14 @@ mod full_budget;
 mod hyperband;
 mod plan;
 mod ranked_rung;
+mod stopping;
 mod successive_halving;
 
 pub use asha::Asha;
 pub use full_budget::FullBudget;
 pub use hyperband::Hyperband;
 pub use plan::{hyperband_brackets, BracketPlan, BracketSizes, Budgets, PlanError, RungPlan};
+pub use stopping::Stopping;
 pub use successive_halving::SuccessiveHalving;
 
 use crate::job::TrialId;
@@ -61,6 +63,19 @@ pub trait Scheduler: Send {
     /// The result of an assignment handed out by `ask`: `Some(loss)` (finite) or `None`
     /// for a failure, which ranks below every loss and is never promoted.
     fn tell(&mut self, assignment: &Assignment, loss: Option<f64>);
+
+    /// Stopping rules only: the next segment of the trial just told, when it goes on.
+    /// Asked right after [`tell`](Self::tell); a continuation not taken then is dropped
+    /// (the trial stops), since only the program still running that trial can take it.
+    fn continuation(&mut self) -> Option<Assignment> {
+        None
+    }
+
+    /// Whether this is a stopping rule: its trials run once, to the largest budget, and
+    /// are cut into one job per rung (see [`Stopping`]).
+    fn stops(&self) -> bool {
+        false
+    }
 }
 
 /// A loss ordered totally, with failures (`None`) after every number.
