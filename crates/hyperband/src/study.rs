@@ -408,7 +408,12 @@ impl Study {
     /// rung, reported with [`tell_and_continue`](Self::tell_and_continue) as the program
     /// reaches each rung's budget.
     pub fn stops(&self) -> bool {
-        self.scheduler.stops()
+        self.program_budget().is_some()
+    }
+
+    /// In stop mode, the budget a trial's program is started with (the largest).
+    pub fn program_budget(&self) -> Option<f64> {
+        self.scheduler.program_budget()
     }
 
     /// Stopping rules: reports job `id` (the running program reached its budget) and

@@ -7,9 +7,11 @@
 //! writing to a trial's checkpoint while the trial's next job runs.
 
 mod metric;
+mod monitored;
 mod output;
 
-pub use metric::{CurvePoint, MetricRule, MetricSource};
+pub use metric::{CurvePoint, MetricRule, MetricSource, MetricSpec, MetricSpecError};
+pub use monitored::STOP_GRACE;
 
 use crate::config::Config;
 use crate::job::{Evaluation, Job};
@@ -235,51 +237,12 @@ impl CommandObjective {
     /// Runs the program for `job`. `Err` carries what went wrong followed by the tail of
     /// the program's stderr, ready to be recorded as the job's failure reason.
     pub fn run(&self, job: &Job) -> Result<Evaluation, String> {
-        let workdir = absolute(&self.workdir)?;
-        let log_dir = absolute(&self.log_dir)?;
-        let checkpoint_dir = absolute(&self.checkpoint_dir(job))?;
-        for dir in [&log_dir, &checkpoint_dir] {
-            fs::create_dir_all(dir)
-                .map_err(|e| format!("could not create `{}`: {}", dir.display(), os_msg(&e)))?;
-        }
-        let argv = self.substitute(job, &checkpoint_dir)?;
-        let stdout_path = log_dir.join(format!("job-{}.stdout", job.id));
-        let stderr_path = log_dir.join(format!("job-{}.stderr", job.id));
-        let create = |p: &Path| {
-            File::create(p)
-                .map_err(|e| format!("could not create `{}`: {}", p.display(), os_msg(&e)))
-        };
-        let (stdout, stderr) = (create(&stdout_path)?, create(&stderr_path)?);
-
-        let mut program = PathBuf::from(&argv[0]);
-        if program.is_relative() && program.components().count() > 1 {
-            // `./train.py` means the one in the working directory, whatever ours is.
-            program = workdir.join(program);
-        }
-        let mut command = Command::new(&program);
-        command
-            .args(&argv[1..])
-            .current_dir(&workdir)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0);
-        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
-        for (name, value) in job.config.iter() {
-            command.env(param_env_var(name), value.to_string());
-        }
-        let config_json = serde_json::to_string(&job.config).map_err(|e| e.to_string())?;
-        command
-            .env("HYPERBAND_BUDGET", job.budget.to_string())
-            .env("HYPERBAND_RESUME_FROM", job.resume_from.to_string())
-            .env("HYPERBAND_CHECKPOINT_DIR", &checkpoint_dir)
-            .env("HYPERBAND_TRIAL", job.trial.to_string())
-            .env("HYPERBAND_JOB", job.id.to_string())
-            .env("HYPERBAND_CONFIG", config_json);
-
-        let child = command
-            .spawn()
-            .map_err(|e| format!("could not start `{}`: {}", argv[0], os_msg(&e)))?;
+        let Spawned {
+            child,
+            stdout_path,
+            stderr_path,
+            workdir,
+        } = self.spawn(job, &[])?;
         let fail = |what: String| Err(with_stderr_tail(what, &stderr_path));
         let status = match wait(child, self.timeout) {
             Waited::Exited(status) => status,
@@ -318,6 +281,72 @@ impl CommandObjective {
             }
         };
         output::parse_evaluation(&line).or_else(fail)
+    }
+
+    /// Starts the program for `job` in its own process group, its output going to the
+    /// job's log files.
+    fn spawn(&self, job: &Job, env: &[(&str, &str)]) -> Result<Spawned, String> {
+        let workdir = absolute(&self.workdir)?;
+        let log_dir = absolute(&self.log_dir)?;
+        let checkpoint_dir = absolute(&self.checkpoint_dir(job))?;
+        for dir in [&log_dir, &checkpoint_dir] {
+            fs::create_dir_all(dir)
+                .map_err(|e| format!("could not create `{}`: {}", dir.display(), os_msg(&e)))?;
+        }
+        let argv = self.substitute(job, &checkpoint_dir)?;
+        let stdout_path = log_dir.join(format!("job-{}.stdout", job.id));
+        let stderr_path = log_dir.join(format!("job-{}.stderr", job.id));
+        let create = |p: &Path| {
+            File::create(p)
+                .map_err(|e| format!("could not create `{}`: {}", p.display(), os_msg(&e)))
+        };
+        let (stdout, stderr) = (create(&stdout_path)?, create(&stderr_path)?);
+
+        let mut program = PathBuf::from(&argv[0]);
+        if program.is_relative() && program.components().count() > 1 {
+            // `./train.py` means the one in the working directory, whatever ours is.
+            program = workdir.join(program);
+        }
+        let mut command = Command::new(&program);
+        command
+            .args(&argv[1..])
+            .current_dir(&workdir)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe and touches no memory of ours. A runner killed
+        // with SIGKILL takes its programs with it (they are re-run when the study resumes),
+        // instead of leaving them to train on for nobody.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
+        for (name, value) in job.config.iter() {
+            command.env(param_env_var(name), value.to_string());
+        }
+        let config_json = serde_json::to_string(&job.config).map_err(|e| e.to_string())?;
+        command
+            .env("HYPERBAND_BUDGET", job.budget.to_string())
+            .env("HYPERBAND_RESUME_FROM", job.resume_from.to_string())
+            .env("HYPERBAND_CHECKPOINT_DIR", &checkpoint_dir)
+            .env("HYPERBAND_TRIAL", job.trial.to_string())
+            .env("HYPERBAND_JOB", job.id.to_string())
+            .env("HYPERBAND_CONFIG", config_json);
+
+        command.envs(env.iter().copied());
+        let child = command
+            .spawn()
+            .map_err(|e| format!("could not start `{}`: {}", argv[0], os_msg(&e)))?;
+        Ok(Spawned {
+            child,
+            stdout_path,
+            stderr_path,
+            workdir,
+        })
     }
 }
 
@@ -401,6 +430,14 @@ fn signal_name(sig: i32) -> Option<&'static str> {
         libc::SIGXCPU => "SIGXCPU",
         _ => return None,
     })
+}
+
+/// A started program and where its output goes.
+struct Spawned {
+    child: Child,
+    stdout_path: PathBuf,
+    stderr_path: PathBuf,
+    workdir: PathBuf,
 }
 
 enum Waited {

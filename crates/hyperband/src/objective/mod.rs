@@ -2,5 +2,7 @@
 //! script in any language runs as a command.
 
 pub mod command;
+mod monitor;
 
 pub use command::{placeholders, CommandObjective};
+pub use monitor::{Monitor, Unmonitored, Verdict};

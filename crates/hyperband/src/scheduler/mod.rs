@@ -71,10 +71,10 @@ pub trait Scheduler: Send {
         None
     }
 
-    /// Whether this is a stopping rule: its trials run once, to the largest budget, and
-    /// are cut into one job per rung (see [`Stopping`]).
-    fn stops(&self) -> bool {
-        false
+    /// For a stopping rule, the budget every trial's program is started with (the
+    /// largest): its trials run once and are cut into one job per rung (see [`Stopping`]).
+    fn program_budget(&self) -> Option<f64> {
+        None
     }
 }
 

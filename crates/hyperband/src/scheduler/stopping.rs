@@ -212,8 +212,8 @@ impl Scheduler for Stopping {
         self.pending.take()
     }
 
-    fn stops(&self) -> bool {
-        true
+    fn program_budget(&self) -> Option<f64> {
+        Some(self.budgets.max)
     }
 }
 

@@ -62,6 +62,47 @@ pub struct MetricRule {
     budget: StepBudget,
 }
 
+/// A metric rule as data: what a study file's `[objective] metric` says and what the
+/// store keeps with the study's command, so that a worker joining from anywhere reads the
+/// program's output the same way.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    pub regex: String,
+    /// `stdout`, `stderr` or `file:PATH`.
+    #[serde(default = "default_source")]
+    pub source: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub maximize: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_regex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_budget: Option<f64>,
+}
+
+fn default_source() -> String {
+    "stdout".to_string()
+}
+
+/// Which key of a [`MetricSpec`] a problem is about, and the problem.
+pub type MetricSpecError = (&'static str, String);
+
+impl MetricSpec {
+    pub fn rule(&self) -> Result<MetricRule, MetricSpecError> {
+        let source = MetricSource::parse(&self.source).map_err(|e| ("source", e))?;
+        let rule = MetricRule::new(&self.regex, source, self.maximize).map_err(|e| ("regex", e))?;
+        match (&self.budget_regex, self.step_budget) {
+            (Some(_), Some(_)) => Err((
+                "step_budget",
+                "give either `budget_regex` or `step_budget`, not both".to_string(),
+            )),
+            (Some(r), None) => rule.with_budget_regex(r).map_err(|e| ("budget_regex", e)),
+            (None, Some(step)) => rule.with_step_budget(step).map_err(|e| ("step_budget", e)),
+            (None, None) => Ok(rule),
+        }
+    }
+}
+
 /// One value of a job's learning curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CurvePoint {
@@ -128,7 +169,23 @@ impl MetricRule {
         }))
     }
 
-    fn budget_of(&self, line: &str, count: usize) -> Option<f64> {
+    /// The loss a value stands for (its negative when maximizing).
+    pub fn loss_of(&self, value: f64) -> f64 {
+        if self.maximize {
+            -value
+        } else {
+            value
+        }
+    }
+
+    /// Whether each value's budget is known (a `budget_regex` or a `step_budget`), as a
+    /// stopping rule needs.
+    pub fn knows_budgets(&self) -> bool {
+        !matches!(self.budget, StepBudget::Unknown)
+    }
+
+    /// The budget of the `count`-th matched value, on `line`.
+    pub(super) fn budget_of(&self, line: &str, count: usize) -> Option<f64> {
         match &self.budget {
             StepBudget::Regex(r) => r
                 .captures(line)

@@ -1,6 +1,8 @@
 //! A worker that coordinates through a store: any number of them, in threads, processes or
 //! on other machines, run one study together and survive each other's deaths.
 
+mod stopping;
+
 use super::threads::{panic_text, StopReason};
 use crate::job::{Evaluation, Job, Outcome};
 use crate::scheduler::Decision;
@@ -40,6 +42,20 @@ fn known_dead(worker: &str) -> bool {
 }
 
 const NO_JOB: u64 = u64::MAX;
+
+/// Evaluates one job for [`StoreWorker::job_loop`]: returns the job whose outcome is still
+/// to be stored (with how long it ran), if any.
+type RunJob<'a, S> =
+    dyn FnMut(&mut StoreWorker<S>, Job, &AtomicU64) -> Option<(Job, Outcome, f64)> + 'a;
+
+/// The outcome of one call of an objective; a panic is a failure with its message.
+fn evaluate(f: impl FnOnce() -> Result<Evaluation, String>) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(eval)) => Outcome::Finished(eval),
+        Ok(Err(reason)) => Outcome::failed(reason),
+        Err(panic) => Outcome::failed(format!("the objective panicked: {}", panic_text(&panic))),
+    }
+}
 
 /// Renews the lease of the job its worker is running (`current`), from its own connection
 /// so that a long job never blocks on, or is blocked by, the worker's decisions. `open`
@@ -387,29 +403,45 @@ impl<S: EventStore + 'static> StoreWorker<S> {
     where
         F: Fn(&Job) -> Result<Evaluation, String>,
     {
+        let mut run_job = |_: &mut Self, job: Job, _: &AtomicU64| {
+            let start = Instant::now();
+            let outcome = evaluate(|| objective(&job));
+            Some((job, outcome, start.elapsed().as_secs_f64()))
+        };
+        self.run_with(heartbeat_store, &mut run_job, deadline, stop, observer)
+    }
+
+    /// The loop of [`run`](Self::run) around `run_job`, which evaluates one job it is
+    /// given (updating the heartbeat's job as it goes) and returns the job whose outcome
+    /// is still to be stored, if any.
+    fn run_with(
+        &mut self,
+        heartbeat_store: impl FnMut() -> Result<S, StorageError> + Send,
+        run_job: &mut RunJob<'_, S>,
+        deadline: Option<Instant>,
+        stop: &AtomicBool,
+        observer: &mut dyn FnMut(&Replica, &Job, &Outcome),
+    ) -> Result<WorkerReport, StorageError> {
         let current = AtomicU64::new(NO_JOB);
         let quit = AtomicBool::new(false);
         let (study, lease) = (self.study_id, self.lease);
         let name = self.name.clone();
         std::thread::scope(|scope| {
             scope.spawn(|| heartbeat(heartbeat_store, study, &name, lease, &current, &quit));
-            let result = self.job_loop(&objective, deadline, stop, observer, &current);
+            let result = self.job_loop(run_job, deadline, stop, observer, &current);
             quit.store(true, Ordering::Relaxed);
             result
         })
     }
 
-    fn job_loop<F>(
+    fn job_loop(
         &mut self,
-        objective: &F,
+        run_job: &mut RunJob<'_, S>,
         deadline: Option<Instant>,
         stop: &AtomicBool,
         observer: &mut dyn FnMut(&Replica, &Job, &Outcome),
         current: &AtomicU64,
-    ) -> Result<WorkerReport, StorageError>
-    where
-        F: Fn(&Job) -> Result<Evaluation, String>,
-    {
+    ) -> Result<WorkerReport, StorageError> {
         let mut jobs = 0;
         let mut unreported = 0;
         let mut backoff = Duration::from_millis(10);
@@ -458,19 +490,13 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             };
             backoff = Duration::from_millis(10);
             current.store(job.id.0, Ordering::Relaxed);
-            let start = Instant::now();
-            let outcome = match catch_unwind(AssertUnwindSafe(|| objective(&job))) {
-                Ok(Ok(eval)) => Outcome::Finished(eval),
-                Ok(Err(reason)) => Outcome::failed(reason),
-                Err(panic) => {
-                    Outcome::failed(format!("the objective panicked: {}", panic_text(&panic)))
-                }
-            };
-            let seconds = start.elapsed().as_secs_f64();
-            pending = Some(self.result_event(&job, outcome.clone(), seconds));
+            let ended = run_job(self, job, current);
             current.store(NO_JOB, Ordering::Relaxed);
             jobs += 1;
-            observer(&self.replica, &job, &outcome);
+            if let Some((job, outcome, seconds)) = ended {
+                pending = Some(self.result_event(&job, outcome.clone(), seconds));
+                observer(&self.replica, &job, &outcome);
+            }
         }
     }
 }

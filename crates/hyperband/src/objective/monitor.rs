@@ -1,0 +1,27 @@
+//! What a running objective tells a stopping rule, and hears back: the program reports
+//! each value of its learning curve as it goes, and is told whether to go on.
+
+/// The answer to a reported value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Continue,
+    /// Stop training now: the trial will not be continued (whatever the objective returns
+    /// after this is not recorded).
+    Stop,
+}
+
+/// Receives a running job's intermediate values (`mode = "stop"`).
+pub trait Monitor {
+    /// The objective has trained to `budget` (of the job's budget), where its loss is
+    /// `loss`.
+    fn report(&mut self, budget: f64, loss: f64) -> Verdict;
+}
+
+/// For objectives run to their budget without a stopping rule: never stops them.
+pub struct Unmonitored;
+
+impl Monitor for Unmonitored {
+    fn report(&mut self, _budget: f64, _loss: f64) -> Verdict {
+        Verdict::Continue
+    }
+}
