@@ -1,6 +1,7 @@
-//! What a report shows, as one JSON document: summaries computed here (best-so-far
-//! curves, per-rung counts, failure groups) so that the page draws a 50,000-job study
-//! without working through every job, and the trials as columns for the charts.
+//! What the page shows (the report's and the dashboard's), as one JSON document:
+//! summaries computed here (best-so-far curves, per-rung counts, failure groups, the
+//! latest results) so that the page draws a 50,000-job study without working through
+//! every job, and the best trials as columns for the charts.
 
 use hyperband::storage::{Replica, StorageUrl};
 use hyperband::{Domain, JobState, StudySpec};
@@ -11,6 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 const CURVES: usize = 40;
 /// Rows of the best-configurations table.
 const TOP: usize = 10;
+/// Trials in the point views (parallel coordinates, loss against each parameter), best
+/// first: more are not told apart on screen, and a live page fetches them again and again.
+const POINTS: usize = 3000;
+/// Rows of the latest-results table.
+const LATEST: usize = 10;
 
 /// The study's incumbent rule: the best loss at the highest budget reached.
 fn better(candidate: (f64, f64), current: Option<(f64, f64)>) -> bool {
@@ -22,7 +28,8 @@ fn better(candidate: (f64, f64), current: Option<(f64, f64)>) -> bool {
     }
 }
 
-pub fn report_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value {
+/// `status --json` plus the page's own fields.
+pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value {
     let study = replica.study();
     let jobs = study.jobs();
     let meta = replica.meta();
@@ -100,7 +107,7 @@ pub fn report_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
     // Columns of the trials that have a result, for parallel coordinates and scatters.
     let mut columns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let (mut col_trial, mut col_budget, mut col_loss) = (vec![], vec![], vec![]);
-    for &t in &ranked {
+    for &t in ranked.iter().take(POINTS) {
         let (budget, loss) = reached[t].unwrap();
         col_trial.push(t);
         col_budget.push(budget);
@@ -126,6 +133,15 @@ pub fn report_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
         "curves": curves,
         "top": top,
         "trial_columns": {"trial": col_trial, "budget": col_budget, "loss": col_loss, "params": columns},
+        "trials_with_results": ranked.len(),
+        "latest": order.iter().rev().take(LATEST).map(|&i| {
+            let (job, a) = (&jobs[i], &jobs[i].assignment);
+            json!({
+                "job": i, "trial": a.trial.0, "bracket": a.bracket, "rung": a.rung,
+                "budget": a.budget, "state": format!("{:?}", job.state).to_lowercase(),
+                "loss": job.loss, "ended_at": meta[i].ended_at,
+            })
+        }).collect::<Vec<_>>(),
         // Every group, where status lists the most frequent few.
         "failures": crate::inspect::failure_summary(replica)
             .into_iter()

@@ -1,14 +1,16 @@
 //! `hyperband report`: one self-contained HTML file (no network needed to open it) with
 //! the study's progress, its brackets and rungs, learning curves and the parameters'
 //! effect. Rust serialises the data (data.rs); the page (assets/report.html) draws it with
-//! Apache ECharts, vendored in assets/echarts and inlined.
+//! Apache ECharts, vendored in assets/echarts and inlined. `hyperband dashboard` serves
+//! the same page, which then polls for the same data.
 
-mod data;
+pub mod data;
 
 use crate::inspect::StudyRef;
 use anyhow::Context;
 use hyperband::storage::{Replica, StorageUrl};
 use hyperband::StudySpec;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 const TEMPLATE: &str = include_str!("../../assets/report.html");
@@ -35,18 +37,36 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The page for a study as it stands.
+/// The report's page for a study as it stands.
 pub fn html(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> String {
-    let data = data::report_json(replica, spec, url).to_string();
+    page(&data::page_json(replica, spec, url), &Value::Null)
+}
+
+/// The page with `data` ([`data::page_json`]) drawn at load. `live` is null for a report;
+/// the dashboard passes `{"url", "interval_ms", "seq"}`: where the page asks for newer data,
+/// how often, and the event number `data` is as of.
+pub fn page(data: &Value, live: &Value) -> String {
     // Inside a <script> element only `</` can end it early; JSON allows `<\/`.
-    let data = data.replace("</", "<\\/");
+    let json = |v: &Value| v.to_string().replace("</", "<\\/");
     let (head, rest) = TEMPLATE
         .split_once("/*ECHARTS*/")
         .expect("the template has the library's place");
-    let (middle, tail) = rest
+    let (middle, rest) = rest
         .split_once("/*DATA*/")
         .expect("the template has the data's place");
-    [head, ECHARTS, middle, &data, tail].concat()
+    let (between, tail) = rest
+        .split_once("/*LIVE*/")
+        .expect("the template has the live settings' place");
+    [
+        head,
+        ECHARTS,
+        middle,
+        &json(data),
+        between,
+        &json(live),
+        tail,
+    ]
+    .concat()
 }
 
 pub fn write(
