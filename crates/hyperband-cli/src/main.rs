@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod bench;
 mod cli_error;
+mod dashboard;
 mod demo;
 mod init;
 mod inspect;
@@ -44,6 +45,8 @@ enum Command {
     Export(inspect::ExportArgs),
     /// A self-contained HTML report: progress, brackets and rungs, curves, parameters.
     Report(report::ReportArgs),
+    /// The report's views, live, for a running study (read-only; 127.0.0.1 by default).
+    Dashboard(dashboard::DashboardArgs),
     /// Print the bracket plan of Hyperband for a budget range.
     Schedule(schedule::ScheduleArgs),
     /// Built-in benchmarks.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Best(args) => inspect::best(args),
         Command::Export(args) => inspect::export(args),
         Command::Report(args) => report::run(args),
+        Command::Dashboard(args) => dashboard::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Demo(args) => demo::run(args),
