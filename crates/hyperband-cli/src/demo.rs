@@ -129,12 +129,15 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
         max_time: None,
         plain: args.plain,
         quiet: args.json,
+        enqueue: Vec::new(),
     };
     let seed = args.seed;
     let objective_problem = problem.clone();
     let outcome = runner::run(
         &plan,
-        Arc::new(move |job| Ok(synthetic::evaluate(objective_problem.as_ref(), job, seed).into())),
+        runner::Evaluator::Plain(Arc::new(move |job| {
+            Ok(synthetic::evaluate(objective_problem.as_ref(), job, seed).into())
+        })),
     )?;
     let study = outcome.replica.study();
     let stats = study.stats();
@@ -254,9 +257,13 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
         max_time: None,
         plain: args.plain,
         quiet: args.json,
+        enqueue: Vec::new(),
     };
     let job_objective = objective.clone();
-    let outcome = runner::run(&plan, Arc::new(move |job| job_objective.run(job)))?;
+    let outcome = runner::run(
+        &plan,
+        runner::Evaluator::Plain(Arc::new(move |job| job_objective.run(job))),
+    )?;
     let replica = &outcome.replica;
     let study = replica.study();
     let history = study.history();

@@ -2,10 +2,11 @@
 //! definition names it.
 
 use crate::cli_error::bad_input;
-use crate::runner::Objective;
+use crate::runner::{Evaluator, Objective};
 use crate::synthetic;
+use hyperband::objective::command::MetricSpec;
 use hyperband::objective::CommandObjective;
-use hyperband::StudySpec;
+use hyperband::{Mode, StudySpec};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub fn from_spec(
     workdir: &Path,
     run_dir: &Path,
     timeout: Option<Duration>,
-) -> anyhow::Result<Objective> {
+) -> anyhow::Result<Evaluator> {
     if let Some(argv) = spec.objective.get("command").and_then(|c| c.as_array()) {
         let argv: Vec<String> = argv
             .iter()
@@ -42,18 +43,39 @@ pub fn from_spec(
             .with_workdir(workdir)
             .with_log_dir(run_dir.join("logs"))
             .with_checkpoint_root(run_dir.join("checkpoints"));
-        return Ok(command_objective(command));
+        let command = match spec.objective.get("metric") {
+            Some(m) => {
+                let metric: MetricSpec = serde_json::from_value(m.clone())
+                    .map_err(|e| anyhow::anyhow!("the stored metric rule is unreadable: {e}"))?;
+                let rule = metric
+                    .rule()
+                    .map_err(|(key, e)| bad_input(anyhow::anyhow!("metric {key}: {e}")))?;
+                command.with_metric(rule)
+            }
+            None => command,
+        };
+        return Ok(command_objective(
+            command,
+            spec.algorithm.mode == Mode::Stop,
+        ));
     }
     let name = spec
         .objective
         .get("builtin")
         .and_then(|b| b.as_str())
         .ok_or_else(|| anyhow::anyhow!("the study names neither a command nor a built-in"))?;
-    builtin(name, spec, run_dir)
+    builtin(name, spec, run_dir).map(Evaluator::Plain)
 }
 
-pub fn command_objective(command: CommandObjective) -> Objective {
-    Arc::new(move |job| command.run(job))
+/// A command's evaluator: followed as it runs under a stopping rule, else run to its end.
+pub fn command_objective(command: CommandObjective, stops: bool) -> Evaluator {
+    if stops {
+        Evaluator::Stopping(Arc::new(move |job, monitor| {
+            command.run_monitored(job, monitor)
+        }))
+    } else {
+        Evaluator::Plain(Arc::new(move |job| command.run(job)))
+    }
 }
 
 /// A built-in workload; the study's space must name the workload's parameters.

@@ -9,7 +9,7 @@ use crate::schedule::fmt_budget;
 use crate::study_file::{parse_duration, StudyFile};
 use hyperband::executor::StopReason;
 use hyperband::storage::{last_limits, EventStore, StoredLimits};
-use hyperband::{Limits, StudySpec};
+use hyperband::{Limits, Mode, StudySpec};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,7 +66,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let run_dir = file.storage.run_dir(&name, file.dir());
     let objective = match file.command_objective(&run_dir) {
-        Some(command) => objectives::command_objective(command),
+        Some(command) => objectives::command_objective(command, spec.algorithm.mode == Mode::Stop),
         None => objectives::from_spec(&spec, file.dir(), &run_dir, file.objective.timeout)?,
     };
     let plan = RunPlan {
@@ -82,6 +82,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         max_time: None,
         plain: args.plain,
         quiet: args.json,
+        enqueue: file.enqueue.clone(),
     };
     let outcome = runner::run(&plan, objective)?;
     report(&plan, &outcome, args.json)
@@ -131,6 +132,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
         max_time,
         plain: args.plain,
         quiet: args.json,
+        enqueue: Vec::new(),
     };
     let outcome = runner::run(&plan, objective)?;
     report(&plan, &outcome, args.json)

@@ -8,8 +8,9 @@ use crate::cli_error::bad_input;
 use crate::progress::Progress;
 use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
+use hyperband::objective::Monitor;
 use hyperband::storage::{set_limits, AnyStore, EventStore, Replica, StorageUrl, StoredLimits};
-use hyperband::{Evaluation, Job, Study};
+use hyperband::{Config, Evaluation, Job, Study};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +19,17 @@ use std::time::{Duration, Instant};
 pub type StudyBuilder = Arc<dyn Fn() -> Study + Send + Sync>;
 /// Evaluates one job.
 pub type Objective = Arc<dyn Fn(&Job) -> Result<Evaluation, String> + Send + Sync>;
+/// Evaluates a trial in stop mode, reporting its values as it trains.
+pub type StoppingObjective =
+    Arc<dyn Fn(&Job, &mut dyn Monitor) -> Result<Evaluation, String> + Send + Sync>;
+
+/// What runs a study's jobs: an objective for promotion mode, or one that reports as it
+/// goes for a stopping rule (`mode = "stop"`).
+#[derive(Clone)]
+pub enum Evaluator {
+    Plain(Objective),
+    Stopping(StoppingObjective),
+}
 
 /// Everything a run needs.
 pub struct RunPlan {
@@ -36,6 +48,9 @@ pub struct RunPlan {
     pub plain: bool,
     /// No progress output at all (for `--json`).
     pub quiet: bool,
+    /// Configurations to evaluate first (`[[enqueue]]`); those the log holds already are
+    /// not enqueued again.
+    pub enqueue: Vec<Config>,
 }
 
 /// How a run ended, with the study as the store has it.
@@ -87,11 +102,17 @@ pub fn fork_name(store: &mut AnyStore, name: &str) -> anyhow::Result<String> {
 }
 
 /// Runs `plan` until the study is done, time is up, or Ctrl-C / SIGTERM.
-pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
+pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let mut store = open_store(&plan.storage)?;
     let id = open_study(&mut store, &plan.storage, &plan.name, &plan.spec)?;
     if let Some(limits) = plan.limits {
         set_limits(&mut store, id, limits)?;
+    }
+    if !plan.enqueue.is_empty() {
+        hyperband::storage::enqueue(&mut store, id, &plan.enqueue)?;
+    }
+    if (plan.build)().stops() != matches!(objective, Evaluator::Stopping(_)) {
+        anyhow::bail!("internal: a stop-mode study needs an objective that reports as it goes");
     }
     // Each worker has its own connection; a server's connection slots are not to be wasted.
     drop(store);
@@ -129,13 +150,18 @@ pub fn run(plan: &RunPlan, objective: Objective) -> anyhow::Result<RunOutcome> {
                     let (build, name) = (plan.build.clone(), plan.name.clone());
                     let mut worker =
                         StoreWorker::new(store, id, Box::new(move || Replica::new(&name, build())));
-                    let report = worker.run(
-                        beat,
-                        |job| objective(job),
-                        deadline,
-                        &stop,
-                        &mut |_, _, _| {},
-                    )?;
+                    let report = match &objective {
+                        Evaluator::Plain(f) => {
+                            worker.run(beat, |job| f(job), deadline, &stop, &mut |_, _, _| {})?
+                        }
+                        Evaluator::Stopping(f) => worker.run_stopping(
+                            beat,
+                            |job, monitor| f(job, monitor),
+                            deadline,
+                            &stop,
+                            &mut |_, _, _| {},
+                        )?,
+                    };
                     Ok(report.stopped)
                 })
             })

@@ -7,11 +7,14 @@
 //! would only repeat the first.
 
 use super::errors::{at, Ctx, StudyFileError, StudyFileErrors};
-use super::raw::{RawAlgorithm, RawFile, RawObjective, RawRun};
+use super::raw::{RawAlgorithm, RawConfig, RawFile, RawMetric, RawObjective, RawRun};
 use super::{parse_duration, Objective, ObjectiveKind, RunSpec, StudyFile, DEFAULT_STORAGE};
-use hyperband::objective::command::{placeholders, JOB_PLACEHOLDERS};
+use hyperband::objective::command::{placeholders, MetricSpec, JOB_PLACEHOLDERS};
 use hyperband::storage::{StorageError, StorageUrl};
-use hyperband::{AlgorithmSpec, BracketSizes, Budgets, PlanError, SamplerKind, SchedulerKind};
+use hyperband::{
+    AlgorithmSpec, BracketSizes, Budgets, Config, Mode, PlanError, SamplerKind, SchedulerKind,
+    Space,
+};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -68,6 +71,13 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         .and_then(|o| c.objective(o, names.as_deref()));
     let algorithm = raw.algorithm.as_ref().and_then(|a| c.algorithm(a));
     let run = c.run(raw.run.as_ref());
+    if let (Some(o), Some(a)) = (&objective, &algorithm) {
+        c.stop_mode(o, a, raw.algorithm.as_ref());
+    }
+    let enqueue = match (&raw.enqueue, &space) {
+        (Some(e), Some(space)) => c.enqueue(e, space),
+        _ => Some(Vec::new()),
+    };
     let varies = |a: &AlgorithmSpec| a.min_budget < a.max_budget;
     if let (Some(span), true) = (
         c.command_without_budget.clone(),
@@ -84,8 +94,15 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         c.errors.sort_by_key(|e| e.line);
         return Err(StudyFileErrors(c.errors));
     }
-    let (Some(name), Some(storage), Some(space), Some(objective), Some(algorithm), Some(run)) =
-        (name, storage, space, objective, algorithm, run)
+    let (
+        Some(name),
+        Some(storage),
+        Some(space),
+        Some(objective),
+        Some(algorithm),
+        Some(run),
+        Some(enqueue),
+    ) = (name, storage, space, objective, algorithm, run, enqueue)
     else {
         unreachable!("a part of the study file failed its check without saying why")
     };
@@ -98,6 +115,7 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         space,
         algorithm,
         run,
+        enqueue,
         warnings: c.warnings,
         dir,
     })
@@ -172,12 +190,49 @@ impl Checker<'_> {
                 "applies to commands; a built-in workload resumes on its own terms",
             ));
         }
+        let metric = match &o.metric {
+            Some(m) => self.metric(m).map(Some),
+            None => Some(None),
+        };
         Some(Objective {
             kind: kind?,
             timeout: timeout?,
             resumable,
             retries: o.retries.as_ref().map_or(0, |r| *r.get_ref()),
+            metric: metric?,
         })
+    }
+
+    /// `metric = { regex = '...', ... }`: compiled here, so that a bad pattern is reported
+    /// at its key before anything runs.
+    fn metric(&mut self, raw: &Spanned<RawMetric>) -> Option<MetricSpec> {
+        let m = raw.get_ref();
+        let spec = MetricSpec {
+            regex: m.regex.get_ref().clone(),
+            source: m
+                .source
+                .as_ref()
+                .map_or_else(|| "stdout".to_string(), |s| s.get_ref().clone()),
+            maximize: m.maximize.as_ref().is_some_and(|b| *b.get_ref()),
+            budget_regex: m.budget_regex.as_ref().map(|b| b.get_ref().clone()),
+            step_budget: m.step_budget.as_ref().map(|b| *b.get_ref()),
+        };
+        match spec.rule() {
+            Ok(_) => Some(spec),
+            Err((key, message)) => {
+                let span = match key {
+                    "source" => m.source.as_ref().map(|s| s.span()),
+                    "budget_regex" => m.budget_regex.as_ref().map(|s| s.span()),
+                    "step_budget" => m.step_budget.as_ref().map(|s| s.span()),
+                    _ => Some(m.regex.span()),
+                };
+                let message = message.trim_start_matches(&format!("`{key}` ")).to_string();
+                self.fail(self.ctx.error(
+                    at(&["objective", "metric", key], span.unwrap_or(raw.span())),
+                    message,
+                ))
+            }
+        }
     }
 
     /// Every argument is checked, so that each bad placeholder is reported.
@@ -341,6 +396,27 @@ impl Checker<'_> {
             )),
             (None, _) => Some(None),
         };
+        let mode = match &a.mode {
+            None => Some(Mode::Promote),
+            Some(m) => match (m.get_ref().as_str(), scheduler) {
+                ("promote", _) => Some(Mode::Promote),
+                ("stop", SchedulerKind::Asha | SchedulerKind::Hyperband) => Some(Mode::Stop),
+                ("stop", _) => self.fail(self.ctx.error(
+                    at(&["algorithm", "mode"], m.span()),
+                    format!(
+                        "`stop` applies to schedulers `asha` and `hyperband`, not `{scheduler_name}`"
+                    ),
+                )),
+                (other, _) => self.fail(self.ctx.error(
+                    at(&["algorithm", "mode"], m.span()),
+                    format!(
+                        "unknown mode `{other}` (expected `promote`: promoted trials run again, \
+                         from a checkpoint if the program resumes; or `stop`: each trial runs \
+                         once and is stopped at a rung it does not pass)"
+                    ),
+                )),
+            },
+        };
         let budgets = budgets?;
         Some(AlgorithmSpec {
             scheduler,
@@ -351,7 +427,7 @@ impl Checker<'_> {
             bracket_sizes: bracket_sizes?,
             n_configs: n_configs?,
             max_brackets: max_brackets?,
-            mode: hyperband::spec::Mode::Promote,
+            mode: mode?,
         })
     }
 
@@ -409,6 +485,70 @@ impl Checker<'_> {
             }
         }
         all_good.then_some(run)
+    }
+}
+
+impl Checker<'_> {
+    /// `mode = "stop"` reads the values as the program prints them: it needs a command
+    /// and a metric rule that knows each value's budget.
+    fn stop_mode(&mut self, o: &Objective, a: &AlgorithmSpec, raw: Option<&Spanned<RawAlgorithm>>) {
+        if a.mode != Mode::Stop {
+            return;
+        }
+        let span = raw
+            .and_then(|r| r.get_ref().mode.as_ref().map(|m| m.span()))
+            .unwrap_or_default();
+        let problem = match (&o.kind, &o.metric) {
+            (ObjectiveKind::Builtin(_), _) => {
+                "`stop` applies to commands; a built-in workload resumes from checkpoints (use `promote`)"
+            }
+            (ObjectiveKind::Command(_), None) => {
+                "`stop` reads each value as the program prints it: give `[objective] metric = { regex = '...', budget_regex = '...' }` (or `step_budget` for one value per fixed budget)"
+            }
+            (ObjectiveKind::Command(_), Some(m)) if m.budget_regex.is_none() && m.step_budget.is_none() => {
+                "`stop` needs each value's budget: give `budget_regex` (e.g. 'Epoch (\\d+)') or `step_budget` in `[objective] metric`"
+            }
+            _ => return,
+        };
+        self.report(self.ctx.error(at(&["algorithm", "mode"], span), problem));
+    }
+
+    /// `[[enqueue]]` tables, each a complete configuration of the space.
+    fn enqueue(
+        &mut self,
+        raw: &Spanned<Vec<Spanned<RawConfig>>>,
+        space: &Space,
+    ) -> Option<Vec<Config>> {
+        let mut configs = Vec::new();
+        let mut all_good = true;
+        for (i, entry) in raw.get_ref().iter().enumerate() {
+            let pairs = entry
+                .get_ref()
+                .iter()
+                .map(|(name, value)| {
+                    serde_json::to_value(value)
+                        .ok()
+                        .and_then(|v| serde_json::from_value::<hyperband::Value>(v).ok())
+                        .map(|v| (name.clone(), v))
+                        .ok_or_else(|| {
+                            format!("parameter `{name}`: {value} is not a number or a string")
+                        })
+                })
+                .collect::<Result<Vec<_>, String>>();
+            let config = pairs.and_then(|p| space.config(p).map_err(|e| e.to_string()));
+            match config {
+                Ok(c) => configs.push(c),
+                Err(message) => {
+                    all_good = false;
+                    let key = format!("#{}", i + 1);
+                    self.report(
+                        self.ctx
+                            .error(at(&["enqueue", &key], entry.span()), message),
+                    );
+                }
+            }
+        }
+        all_good.then_some(configs)
     }
 }
 

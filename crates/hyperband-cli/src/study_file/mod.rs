@@ -20,9 +20,10 @@ pub use duration::parse_duration;
 pub use errors::{StudyFileError, StudyFileErrors};
 
 use errors::Ctx;
+use hyperband::objective::command::MetricSpec;
 use hyperband::objective::CommandObjective;
 use hyperband::storage::StorageUrl;
-use hyperband::{AlgorithmSpec, CostModel, Limits, Space, StudySpec};
+use hyperband::{AlgorithmSpec, Config, CostModel, Limits, Mode, Space, StudySpec};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ pub struct StudyFile {
     space: Space,
     pub algorithm: AlgorithmSpec,
     pub run: RunSpec,
+    /// `[[enqueue]]`: configurations evaluated first, before the sampler proposes.
+    pub enqueue: Vec<Config>,
     /// Things that are allowed but probably not meant, formatted like errors.
     pub warnings: Vec<String>,
     dir: PathBuf,
@@ -65,6 +68,8 @@ pub struct Objective {
     /// the budget it adds.
     pub resumable: bool,
     pub retries: u32,
+    /// Where the loss is read from, when not from the last line of stdout.
+    pub metric: Option<MetricSpec>,
 }
 
 /// The `[run]` table: how to run, and when to stop; none of it is part of the study's
@@ -111,11 +116,13 @@ impl StudyFile {
     }
 
     /// A command resumes when its file says so; a built-in workload decides for itself.
+    /// In stop mode a trial's program never restarts, so each rung costs what it adds.
     fn cost_model(&self) -> CostModel {
-        let resumes = match &self.objective.kind {
-            ObjectiveKind::Command(_) => self.objective.resumable,
-            ObjectiveKind::Builtin(name) => crate::objectives::builtin_resumes(name),
-        };
+        let resumes = self.algorithm.mode == Mode::Stop
+            || match &self.objective.kind {
+                ObjectiveKind::Command(_) => self.objective.resumable,
+                ObjectiveKind::Builtin(name) => crate::objectives::builtin_resumes(name),
+            };
         if resumes {
             CostModel::Resume
         } else {
@@ -126,7 +133,11 @@ impl StudyFile {
     /// The study's definition as the store keeps it.
     pub fn spec(&self) -> StudySpec {
         let objective = match &self.objective.kind {
-            ObjectiveKind::Command(argv) => serde_json::json!({ "command": argv }),
+            ObjectiveKind::Command(argv) => match &self.objective.metric {
+                // Only when given, so that the definitions stored before metric rules match.
+                Some(metric) => serde_json::json!({ "command": argv, "metric": metric }),
+                None => serde_json::json!({ "command": argv }),
+            },
             ObjectiveKind::Builtin(name) => serde_json::json!({ "builtin": name }),
         };
         StudySpec {
@@ -158,6 +169,10 @@ impl StudyFile {
             .with_workdir(&self.dir)
             .with_log_dir(run_dir.join("logs"))
             .with_checkpoint_root(run_dir.join("checkpoints"));
+        let objective = match &self.objective.metric {
+            Some(m) => objective.with_metric(m.rule().expect("checked when the file was parsed")),
+            None => objective,
+        };
         Some(objective)
     }
 }

@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "space",
     "algorithm",
     "run",
+    "enqueue",
 ];
 const REQUIRED: &[&str] = &["name", "objective", "space", "algorithm"];
 
@@ -37,6 +38,8 @@ pub(super) struct RawFile {
     pub space: Option<RawSpace>,
     pub algorithm: Option<Spanned<RawAlgorithm>>,
     pub run: Option<Spanned<RawRun>>,
+    /// `[[enqueue]]`: configurations to evaluate first, parameter name to value.
+    pub enqueue: Option<Spanned<Vec<Spanned<RawConfig>>>>,
     pub errors: Vec<StudyFileError>,
     /// Dotted paths of the entries refused here (`run.max_trials`).
     pub refused: HashSet<String>,
@@ -58,7 +61,22 @@ pub(super) struct RawObjective {
     pub timeout: Option<Spanned<String>>,
     pub resumable: Option<Spanned<bool>>,
     pub retries: Option<Spanned<u32>>,
+    pub metric: Option<Spanned<RawMetric>>,
 }
+
+/// `[objective] metric = { regex = '...', ... }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMetric {
+    pub regex: Spanned<String>,
+    pub source: Option<Spanned<String>>,
+    pub maximize: Option<Spanned<bool>>,
+    pub budget_regex: Option<Spanned<String>>,
+    pub step_budget: Option<Spanned<f64>>,
+}
+
+/// One `[[enqueue]]` table, in file order.
+pub(super) type RawConfig = toml::map::Map<String, toml::Value>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +100,7 @@ pub(super) struct RawAlgorithm {
     pub bracket_sizes: Option<Spanned<String>>,
     pub n_configs: Option<Spanned<u64>>,
     pub max_brackets: Option<Spanned<u64>>,
+    pub mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +127,7 @@ pub(super) fn read(ctx: &Ctx) -> Result<RawFile, StudyFileError> {
             "space" => file.space = file.space(ctx, value),
             "algorithm" => file.algorithm = file.read(ctx, value, &["algorithm"]),
             "run" => file.run = file.read(ctx, value, &["run"]),
+            "enqueue" => file.enqueue = file.read(ctx, value, &["enqueue"]),
             other => {
                 let expected: Vec<String> = KEYS.iter().map(|k| format!("`{k}`")).collect();
                 file.errors.push(ctx.error_naming_key(

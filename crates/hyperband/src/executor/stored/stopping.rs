@@ -209,9 +209,14 @@ impl<S: EventStore + 'static> Monitor for Segments<'_, S> {
             match told {
                 Ok(Some(next)) => {
                     self.current.store(next.id.0, Ordering::Relaxed);
+                    let within = budget < next.budget * (1.0 - BUDGET_TOLERANCE);
                     self.open = Some(next);
                     self.fresh = false;
                     self.start = Instant::now();
+                    if within {
+                        // The value belongs to the rung just told, not to the next curve.
+                        return Verdict::Continue;
+                    }
                 }
                 Ok(None) => return Verdict::Stop,
                 Err(_) => {

@@ -1,0 +1,253 @@
+//! `mode = "stop"` end to end: a training script that knows nothing of us (its own epoch
+//! lines, `--epochs`, no checkpoints) tuned with ASHA and Hyperband as stopping rules.
+//! The script logs every epoch it completes, so the tests can hold the study's budget to
+//! the epochs actually run, and see that a stopped run stopped at its rung.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn hyperband() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hyperband"))
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    let out = hyperband().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "hyperband {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json_of(args: &[&str]) -> Value {
+    serde_json::from_slice(&run_ok(args).stdout).unwrap()
+}
+
+/// Keras-style lines; each epoch takes EPOCH_SECONDS, and is logged to `--log` (pid,
+/// epoch) once complete, before its line is printed.
+const SCRIPT: &str = r#"
+import argparse, math, os, sys, time
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float, required=True)
+p.add_argument("--epochs", type=int, required=True)
+p.add_argument("--log", required=True)
+a = p.parse_args()
+print(f"training with lr={a.lr} for {a.epochs} epochs")
+for epoch in range(1, a.epochs + 1):
+    time.sleep(float(os.environ.get("EPOCH_SECONDS", "0.15")))
+    val = (math.log10(a.lr) + 2.0) ** 2 / 4.0 + 1.0 / epoch
+    with open(a.log, "a") as f:
+        f.write(f"{os.getpid()} {epoch}\n")
+    print(f"Epoch {epoch}/{a.epochs} - loss: {val * 1.1:.4f} - val_loss: {val:.6f}")
+print("done")
+"#;
+
+const EPOCH_SECONDS: f64 = 0.15;
+
+fn write_study(dir: &Path, scheduler: &str, workers: usize, max_trials: u64) -> PathBuf {
+    std::fs::write(dir.join("train.py"), SCRIPT).unwrap();
+    let text = format!(
+        r#"name = "stop-{scheduler}"
+seed = 5
+storage = "sqlite:studies.db"
+
+[objective]
+command = ["python3", "train.py", "--lr", "{{lr}}", "--epochs", "{{budget}}", "--log", "epochs.log"]
+metric = {{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\d+)/' }}
+timeout = "60s"
+
+[space]
+lr = {{ type = "float", low = 1e-4, high = 1.0, log = true }}
+
+[algorithm]
+scheduler = "{scheduler}"
+mode = "stop"
+min_budget = 1
+max_budget = 9
+eta = 3
+
+[run]
+workers = {workers}
+max_trials = {max_trials}
+"#
+    );
+    let path = dir.join(format!("{scheduler}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Epochs completed by each program (by pid), from the script's own log.
+fn epochs_run(dir: &Path) -> BTreeMap<u32, Vec<u32>> {
+    let mut runs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let text = std::fs::read_to_string(dir.join("epochs.log")).unwrap_or_default();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        let pid = parts.next().unwrap().parse().unwrap();
+        let epoch = parts.next().unwrap().parse().unwrap();
+        runs.entry(pid).or_default().push(epoch);
+    }
+    runs
+}
+
+fn check_stopped_at_rungs(dir: &Path, study: &Path, trials: u64) {
+    let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
+    assert_eq!(status["trials"], trials, "{status:#}");
+    assert_eq!(status["failed"], 0, "{status:#}");
+    let runs = epochs_run(dir);
+    assert_eq!(runs.len() as u64, trials, "one program per trial: {runs:?}");
+    let total: usize = runs.values().map(Vec::len).sum();
+    // Cost counts only the budget each run reached: one unit per epoch actually run.
+    assert_eq!(status["budget_spent"], total as f64, "{status:#}");
+    let mut reached = Vec::new();
+    for (pid, epochs) in &runs {
+        let expected: Vec<u32> = (1..=epochs.len() as u32).collect();
+        assert_eq!(epochs, &expected, "program {pid} ran every epoch once");
+        let last = *epochs.last().unwrap();
+        // Stopped within one epoch (0.15 s) of crossing its rung: no epoch beyond it.
+        assert!(
+            [1, 3, 9].contains(&last),
+            "program {pid} ran {last} epochs: not stopped at a rung (1, 3 or 9)"
+        );
+        reached.push(last);
+    }
+    assert!(
+        reached.contains(&1),
+        "some run is stopped at the first rung: {reached:?}"
+    );
+    assert!(
+        reached.contains(&9),
+        "some run trains to the end: {reached:?}"
+    );
+    // Each rung's job holds the value the script printed at that epoch.
+    let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
+    for row in rows.as_array().unwrap() {
+        assert_eq!(row["state"], "finished", "{row}");
+        let budget = row["budget"].as_f64().unwrap();
+        let lr = row["config"]["lr"].as_f64().unwrap();
+        let want = (lr.log10() + 2.0).powi(2) / 4.0 + 1.0 / budget;
+        let loss = row["loss"].as_f64().unwrap();
+        assert!(
+            (loss - want).abs() < 1e-5,
+            "{row}: loss {loss}, printed {want}"
+        );
+    }
+}
+
+#[test]
+fn asha_stops_an_unmodified_script_at_its_rungs_and_charges_the_epochs_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_study(dir.path(), "asha", 2, 12);
+    let out = run_ok(&["run", study.to_str().unwrap(), "--plain"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("best: loss"), "{stdout}");
+    check_stopped_at_rungs(dir.path(), &study, 12);
+}
+
+#[test]
+fn hyperband_stops_by_bracket_and_keeps_each_brackets_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    // Brackets of R = 9, eta = 3: 9 trials from budget 1, 5 from 3, 3 at 9 (17 in all).
+    let study = write_study(dir.path(), "hyperband", 2, 17);
+    run_ok(&["run", study.to_str().unwrap(), "--plain"]);
+    let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
+    let count = |bracket: u64, rung: u64| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["bracket"] == bracket && r["rung"] == rung)
+            .count()
+    };
+    assert_eq!(count(0, 0), 9);
+    assert!(
+        count(0, 1) <= 3 && count(0, 2) <= 1,
+        "bracket 0 within its plan"
+    );
+    assert!(count(1, 1) <= 1, "bracket 1 within its plan");
+    assert_eq!(count(2, 0), 3);
+    let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
+    let total: usize = epochs_run(dir.path()).values().map(Vec::len).sum();
+    assert_eq!(status["budget_spent"], total as f64, "{status:#}");
+}
+
+/// Waits for `child`, killing it (and failing) if it hangs.
+fn wait(mut child: std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            panic!("the run did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_runner_killed_with_sigkill_loses_no_finished_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_study(dir.path(), "asha", 2, 12);
+    let mut child = hyperband()
+        .args(["run", study.to_str().unwrap(), "--plain"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some rungs are stored and trials are mid-run.
+    let start = Instant::now();
+    let finished_before = loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let out = hyperband()
+            .args(["export", study.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap();
+        let rows: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let finished: Vec<Value> = rows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["state"] == "finished")
+            .cloned()
+            .collect();
+        if finished.len() >= 6 {
+            break finished;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Its programs die with it (no epoch is logged after the kill).
+    std::thread::sleep(Duration::from_secs_f64(EPOCH_SECONDS * 3.0));
+    let after_kill: usize = epochs_run(dir.path()).values().map(Vec::len).sum();
+    std::thread::sleep(Duration::from_secs_f64(EPOCH_SECONDS * 3.0));
+    let later: usize = epochs_run(dir.path()).values().map(Vec::len).sum();
+    assert_eq!(
+        after_kill, later,
+        "a killed runner's programs went on training"
+    );
+
+    let resumed = hyperband()
+        .args(["run", study.to_str().unwrap(), "--plain"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait(resumed, Duration::from_secs(120)).success());
+    let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
+    let rows = rows.as_array().unwrap();
+    for before in &finished_before {
+        let now = rows.iter().find(|r| r["job"] == before["job"]).unwrap();
+        assert_eq!(now["state"], "finished", "{now}");
+        assert_eq!(now["loss"], before["loss"], "{now}");
+        assert_eq!(now["trial"], before["trial"], "{now}");
+    }
+    let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
+    assert_eq!(status["trials"], 12, "{status:#}");
+    assert_eq!(status["running"], 0, "{status:#}");
+}
