@@ -244,7 +244,7 @@ fn unknown_keys_are_refused_where_they_are() {
     assert_eq!(
         error(&edit("seed = 7", "seed = 7\nseeds = 8"), "seeds"),
         "study.toml:3: unknown key `seeds`, expected one of `name`, `seed`, `storage`, \
-         `objective`, `space`, `algorithm`, `run`"
+         `objective`, `space`, `algorithm`, `run`, `enqueue`"
     );
     assert_eq!(
         error(
@@ -253,7 +253,7 @@ fn unknown_keys_are_refused_where_they_are() {
         ),
         "study.toml:22: [algorithm] unknown key `schedular`, expected one of `scheduler`, \
          `sampler`, `min_budget`, `max_budget`, `eta`, `bracket_sizes`, `n_configs`, \
-         `max_brackets`"
+         `max_brackets`, `mode`"
     );
     assert_eq!(
         error(
@@ -271,7 +271,7 @@ fn unknown_keys_are_refused_where_they_are() {
     assert_eq!(
         error(&edit("[run]", "[runn]"), "runn"),
         "study.toml:23: unknown key `runn`, expected one of `name`, `seed`, `storage`, \
-         `objective`, `space`, `algorithm`, `run`"
+         `objective`, `space`, `algorithm`, `run`, `enqueue`"
     );
 }
 
@@ -606,5 +606,134 @@ fn storage_syntax_and_reading_errors_are_located() {
         e.to_string(),
         "/nonexistent/study.toml: cannot read the study file: No such file or directory \
          (os error 2)"
+    );
+}
+
+const METRIC: &str = "metric = { regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\\d+)' }\n";
+
+/// The example in stop mode with ASHA and `metric` as given.
+fn stop_mode(metric: &str) -> String {
+    edit(
+        "scheduler = \"hyperband\"",
+        "scheduler = \"asha\"\nmode = \"stop\"",
+    )
+    .replacen("resumable = false", metric, 1)
+}
+
+#[test]
+fn a_metric_rule_is_stored_with_the_command() {
+    let f = parse(&edit("resumable = false", METRIC)).unwrap();
+    let m = f.objective.metric.clone().unwrap();
+    assert_eq!(m.regex, "val_loss: ([0-9.]+)");
+    assert_eq!(m.source, "stdout");
+    assert_eq!(f.spec().objective["metric"]["budget_regex"], "Epoch (\\d+)");
+    // A file without one keeps the definition it always had.
+    assert!(parse(EXAMPLE)
+        .unwrap()
+        .spec()
+        .objective
+        .get("metric")
+        .is_none());
+}
+
+#[test]
+fn bad_metric_rules_name_their_key() {
+    let e = error(
+        &edit("resumable = false", "metric = { regex = 'loss=' }"),
+        "objective.metric.regex",
+    );
+    assert!(e.contains("study.toml:8: [objective.metric] regex:"), "{e}");
+    assert!(e.contains("no capture group"), "{e}");
+    let e = error(
+        &edit(
+            "resumable = false",
+            "metric = { regex = '(', source = 'stdout' }",
+        ),
+        "objective.metric.regex",
+    );
+    assert!(e.contains("not a valid regex"), "{e}");
+    let e = error(
+        &edit(
+            "resumable = false",
+            "metric = { regex = 'l=(.*)', source = 'stdin' }",
+        ),
+        "objective.metric.source",
+    );
+    assert!(e.contains("file:PATH"), "{e}");
+    let e = error(
+        &edit(
+            "resumable = false",
+            "metric = { regex = 'l=(.*)', step_budget = 1, budget_regex = 'e(\\d)' }",
+        ),
+        "objective.metric.step_budget",
+    );
+    assert!(e.contains("not both"), "{e}");
+    let e = error(
+        &edit(
+            "resumable = false",
+            "metric = { regex = 'l=(.*)', step_budget = -1.0 }",
+        ),
+        "objective.metric.step_budget",
+    );
+    assert!(e.contains("positive"), "{e}");
+}
+
+#[test]
+fn stop_mode_is_checked_against_the_scheduler_and_the_metric() {
+    let f = parse(&stop_mode(METRIC)).unwrap();
+    assert_eq!(f.algorithm.mode, hyperband::Mode::Stop);
+    assert_eq!(f.spec().cost, CostModel::Resume);
+    assert!(f.scheduler().program_budget().is_some());
+    let e = error(&stop_mode(""), "algorithm.mode");
+    assert!(e.contains("give `[objective] metric"), "{e}");
+    let e = error(
+        &stop_mode("metric = { regex = 'val_loss: ([0-9.]+)' }"),
+        "algorithm.mode",
+    );
+    assert!(e.contains("budget_regex"), "{e}");
+    let e = error(
+        &edit(
+            "scheduler = \"hyperband\"",
+            "scheduler = \"sha\"\nn_configs = 9\nmode = \"stop\"",
+        ),
+        "algorithm.mode",
+    );
+    assert!(e.contains("`asha` and `hyperband`, not `sha`"), "{e}");
+    let e = error(
+        &edit(
+            "scheduler = \"hyperband\"",
+            "scheduler = \"asha\"\nmode = \"halt\"",
+        ),
+        "algorithm.mode",
+    );
+    assert!(e.contains("unknown mode `halt`"), "{e}");
+}
+
+#[test]
+fn enqueued_configurations_are_checked_against_the_space() {
+    let good = format!(
+        "{EXAMPLE}\n[[enqueue]]\nlr = 0.01\nhidden = 100\nact = \"tanh\"\n\n[[enqueue]]\nlr = 0.05\nhidden = 20\nact = \"relu\"\n"
+    );
+    let f = parse(&good).unwrap();
+    assert_eq!(f.enqueue.len(), 2);
+    assert_eq!(f.enqueue[1].get("hidden"), Some(&hyperband::Value::Int(20)));
+    // Three independent mistakes, three errors, each naming its table and parameter.
+    let bad = format!(
+        "{EXAMPLE}\n[[enqueue]]\nlr = 5.0\nhidden = 100\nact = \"tanh\"\n\n[[enqueue]]\nlr = 0.01\nact = \"relu\"\n\n[[enqueue]]\nlr = 0.01\nhidden = 100\nact = \"relu\"\nmomentum = 0.9\n"
+    );
+    let errors = parse(&bad).unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(errors.0.len(), 3, "{text}");
+    assert!(
+        text.contains("[enqueue] #1: ") && text.contains("`lr`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[enqueue] #2: ") && text.contains("`hidden`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[enqueue] #3: ") && text.contains("`momentum`"),
+        "{text}"
     );
 }
