@@ -7,8 +7,8 @@ use crate::cli_error::bad_input;
 use crate::plot::{self, Series};
 use crate::synthetic;
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Limits, Outcome, SamplerKind, SchedulerKind,
-    StudySpec,
+    AlgorithmSpec, BracketSizes, CostModel, Decision, Limits, Mode, Outcome, SamplerKind,
+    SchedulerKind, StudySpec,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -53,10 +53,13 @@ pub enum Method {
     Asha,
     AsyncHyperband,
     AshaTpe,
+    /// Stopping rules (`mode = "stop"`): each trial runs once, charged the budget it reached.
+    AshaStop,
+    HyperbandStop,
 }
 
 impl Method {
-    const ALL: [(&'static str, Method); 8] = [
+    const ALL: [(&'static str, Method); 10] = [
         ("random", Method::Random),
         ("random-2x", Method::Random2x),
         ("gp", Method::Gp),
@@ -65,6 +68,8 @@ impl Method {
         ("asha", Method::Asha),
         ("async-hyperband", Method::AsyncHyperband),
         ("asha-tpe", Method::AshaTpe),
+        ("asha-stop", Method::AshaStop),
+        ("hyperband-stop", Method::HyperbandStop),
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +91,15 @@ impl Method {
             Method::Asha => (Sc::Asha, Sa::Random),
             Method::AsyncHyperband => (Sc::AsyncHyperband, Sa::Random),
             Method::AshaTpe => (Sc::Asha, Sa::Tpe),
+            Method::AshaStop => (Sc::Asha, Sa::Random),
+            Method::HyperbandStop => (Sc::Hyperband, Sa::Random),
+        }
+    }
+
+    fn mode(self) -> Mode {
+        match self {
+            Method::AshaStop | Method::HyperbandStop => Mode::Stop,
+            _ => Mode::Promote,
         }
     }
 
@@ -117,7 +131,9 @@ impl FromStr for Method {
     }
 }
 
-/// The study a method runs on a problem: every evaluation charged its whole budget.
+/// The study a method runs on a problem: in promotion mode every evaluation is charged its
+/// whole budget (PROBLEMS.md); a stopping rule's trial runs once and is charged the budget
+/// it reached (each rung what it adds).
 pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u64) -> StudySpec {
     let (scheduler, sampler) = method.algorithm();
     StudySpec {
@@ -132,9 +148,12 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
             bracket_sizes: BracketSizes::Algorithm,
             n_configs: None,
             max_brackets: None,
-            mode: hyperband::spec::Mode::Promote,
+            mode: method.mode(),
         },
-        cost: CostModel::Scratch,
+        cost: match method.mode() {
+            Mode::Stop => CostModel::Resume,
+            Mode::Promote => CostModel::Scratch,
+        },
         max_retries: 0,
         objective: json!({ "builtin": problem.name() }),
     }
@@ -165,14 +184,23 @@ fn run_one(
             Decision::Done => break,
             Decision::Wait => anyhow::bail!("a serial run was told to wait"),
         };
-        let loss = synthetic::evaluate(problem, &job, seed);
-        study.tell(job.id, Outcome::loss(loss))?;
-        let inc = study.incumbent().expect("a job just finished");
-        let regret = *regret_of_trial.entry(inc.trial.0).or_insert_with(|| {
-            problem.regret(&synthetic::point(&study.history().trial(inc.trial).config))
-        });
-        let spent = study.stats().budget_spent / r / method.budget_factor();
-        trace.push((spent, regret.max(0.0)));
+        // A stopping rule's trial goes on rung after rung until it is stopped.
+        let mut next = Some(job);
+        while let Some(job) = next {
+            let loss = synthetic::evaluate(problem, &job, seed);
+            next = if study.stops() {
+                study.tell_and_continue(job.id, Outcome::loss(loss))?.1
+            } else {
+                study.tell(job.id, Outcome::loss(loss))?;
+                None
+            };
+            let inc = study.incumbent().expect("a job just finished");
+            let regret = *regret_of_trial.entry(inc.trial.0).or_insert_with(|| {
+                problem.regret(&synthetic::point(&study.history().trial(inc.trial).config))
+            });
+            let spent = study.stats().budget_spent / r / method.budget_factor();
+            trace.push((spent, regret.max(0.0)));
+        }
     }
     Ok(trace)
 }
