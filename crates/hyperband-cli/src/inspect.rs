@@ -192,9 +192,12 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
     println!(
         "budget     {} spent ({})",
         fmt_budget(s.budget_spent),
-        match spec.cost {
-            hyperband::CostModel::Scratch => "scratch accounting: every job pays its full budget",
-            hyperband::CostModel::Resume =>
+        match (spec.algorithm.mode, spec.cost) {
+            (hyperband::Mode::Stop, _) =>
+                "stop mode: each trial pays the budget its program reached",
+            (_, hyperband::CostModel::Scratch) =>
+                "scratch accounting: every job pays its full budget",
+            (_, hyperband::CostModel::Resume) =>
                 "resume accounting: promoted jobs pay only their new budget",
         }
     );
