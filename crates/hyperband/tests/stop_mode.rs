@@ -4,7 +4,7 @@
 
 use hyperband::executor::StoreWorker;
 use hyperband::objective::{Monitor, Verdict};
-use hyperband::storage::{EventStore, Replica, SqliteStore};
+use hyperband::storage::{EventStore, PgStore, Replica, SqliteStore, StorageError};
 use hyperband::{
     AlgorithmSpec, BracketSizes, CostModel, Decision, Evaluation, Job, Limits, Mode, Outcome,
     Param, SamplerKind, SchedulerKind, Study, StudySpec,
@@ -99,22 +99,32 @@ fn open(path: &Path) -> (SqliteStore, i64) {
 }
 
 fn run_workers(path: &Path, scheduler: SchedulerKind, workers: usize) -> u64 {
+    let p = path.to_path_buf();
+    run_on(move || Ok(open(&p)), scheduler, workers)
+}
+
+/// Runs `workers` stored workers, each with its own connection from `connect`; returns the
+/// epochs the objective trained.
+fn run_on<S: EventStore + 'static>(
+    connect: impl Fn() -> Result<(S, i64), StorageError> + Sync + Clone + Send,
+    scheduler: SchedulerKind,
+    workers: usize,
+) -> u64 {
     let epochs = AtomicU64::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let epochs = &epochs;
+            let (epochs, connect) = (&epochs, connect.clone());
             scope.spawn(move || {
-                let (store, id) = open(path);
+                let (store, id) = connect().unwrap();
                 let mut worker = StoreWorker::new(
                     store,
                     id,
                     Box::new(move || Replica::new("stop", study(scheduler))),
                 );
-                let p = path.to_path_buf();
                 let stop = AtomicBool::new(false);
                 worker
                     .run_stopping(
-                        move || SqliteStore::open(&p),
+                        move || connect().map(|(s, _)| s),
                         train(epochs),
                         None,
                         &stop,
@@ -125,6 +135,25 @@ fn run_workers(path: &Path, scheduler: SchedulerKind, workers: usize) -> u64 {
         }
     });
     epochs.into_inner()
+}
+
+/// The checks every stored stop-mode run must pass, on the replica rebuilt from its log.
+fn check_log<S: EventStore>(store: &mut S, id: i64, scheduler: SchedulerKind, epochs: u64) {
+    let mut replica = Replica::new("stop", study(scheduler));
+    replica.sync(store, id).unwrap();
+    let stats = replica.study().stats();
+    assert_eq!(stats.trials, 30, "{scheduler:?}");
+    assert_eq!(stats.running, 0);
+    assert_eq!(stats.failed, 0);
+    // Every epoch trained was charged, and nothing else.
+    assert_eq!(stats.budget_spent, epochs as f64, "{scheduler:?}");
+    // The logged curve of each segment ends at its rung's value.
+    for (job, meta) in replica.study().jobs().iter().zip(replica.meta()) {
+        let curve = meta.metrics["curve"].as_array().unwrap();
+        let last = curve.last().unwrap().as_array().unwrap();
+        assert_eq!(last[0].as_f64(), Some(job.assignment.budget));
+        assert_eq!(last[1].as_f64(), job.loss);
+    }
 }
 
 #[test]
@@ -138,25 +167,30 @@ fn stored_workers_stop_in_process_objectives_and_the_log_replays() {
         let path = dir.path().join("stop.db");
         let epochs = run_workers(&path, scheduler, workers);
         let (mut store, id) = open(&path);
-        let mut replica = Replica::new("stop", study(scheduler));
-        replica.sync(&mut store, id).unwrap();
-        let stats = replica.study().stats();
-        assert_eq!(stats.trials, 30, "{scheduler:?} x {workers}");
-        assert_eq!(stats.running, 0);
-        assert_eq!(stats.failed, 0);
-        // Every epoch trained was charged, and nothing else.
-        assert_eq!(
-            stats.budget_spent, epochs as f64,
-            "{scheduler:?} x {workers}"
-        );
-        // The logged curve of each segment ends at its rung's value.
-        for (job, meta) in replica.study().jobs().iter().zip(replica.meta()) {
-            let curve = meta.metrics["curve"].as_array().unwrap();
-            let last = curve.last().unwrap().as_array().unwrap();
-            assert_eq!(last[0].as_f64(), Some(job.assignment.budget));
-            assert_eq!(last[1].as_f64(), job.loss);
-        }
+        check_log(&mut store, id, scheduler, epochs);
     }
+}
+
+/// The same on PostgreSQL (`postgres://postgres@127.0.0.1:5432/test` or
+/// `$HYPERBAND_TEST_POSTGRES`), whose results go through an inbox outside the study lock;
+/// fails, never skips, when the server cannot be reached.
+#[test]
+fn postgres_workers_share_stop_decisions() {
+    let url = std::env::var("HYPERBAND_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("stop_{}_{nanos}", std::process::id());
+    let connect = move || -> Result<(PgStore, i64), StorageError> {
+        let mut store = PgStore::connect_in(&url, "hbtest")?;
+        let (id, _) = store.open_study(&name, &serde_json::json!({"seed": 3}))?;
+        Ok((store, id))
+    };
+    let epochs = run_on(connect.clone(), SchedulerKind::Asha, 3);
+    let (mut store, id) = connect().expect("PostgreSQL is reachable");
+    check_log(&mut store, id, SchedulerKind::Asha, epochs);
 }
 
 #[test]
