@@ -8,7 +8,7 @@ use hyperband::executor::StoreWorker;
 use hyperband::spec::changed_keys;
 use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, SamplerKind,
+    AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
     SchedulerKind, Study, StudySpec,
 };
 use pyo3::prelude::*;
@@ -217,7 +217,8 @@ impl PyStudy {
     #[pyo3(signature = (
         space, *, scheduler = "hyperband", sampler = "random", min_budget = 1.0,
         max_budget = 81.0, eta = 3, seed = 0, storage = None, name = None, n_configs = None,
-        max_brackets = None, bracket_sizes = "algorithm", resumable = false, max_retries = 0
+        max_brackets = None, bracket_sizes = "algorithm", resumable = false, max_retries = 0,
+        mode = "promote"
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -235,8 +236,10 @@ impl PyStudy {
         bracket_sizes: &str,
         resumable: bool,
         max_retries: u32,
+        mode: &str,
     ) -> PyResult<Self> {
         let params = space.get().space()?.params().to_vec();
+        let mode: Mode = by_name("mode", mode, "promote, stop")?;
         let spec = StudySpec {
             seed,
             space: params,
@@ -253,9 +256,10 @@ impl PyStudy {
                 )?,
                 n_configs,
                 max_brackets,
-                mode: hyperband::spec::Mode::Promote,
+                mode,
             },
-            cost: cost(resumable),
+            // A stopped trial's program never restarts: each rung pays what it adds.
+            cost: cost(resumable || mode == Mode::Stop),
             max_retries,
             objective: serde_json::json!({ "python": "in-process" }),
         };
@@ -327,6 +331,10 @@ impl PyStudy {
     /// key and other metrics, or `Failed(reason)`. A NaN or infinite loss counts as a
     /// failure. `resumed=False` says a job asked to resume trained from scratch, so it is
     /// charged its whole budget.
+    ///
+    /// In stop mode (`mode="stop"`) a job is one rung of a trial that trains on: tell it
+    /// when training reaches `job.budget`, and it returns the trial's next rung (train on
+    /// to its budget) or `None` (stop training this trial). Otherwise it returns `None`.
     #[pyo3(signature = (job, result, *, resumed = None))]
     fn tell(
         &self,
@@ -334,15 +342,23 @@ impl PyStudy {
         job: &Bound<'_, PyJob>,
         result: &Bound<'_, PyAny>,
         resumed: Option<bool>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Option<PyJob>> {
         let outcome = crate::convert::outcome(result, resumed)?;
         let job = job.get();
         let seconds = job.issued.elapsed().as_secs_f64();
-        py.detach(|| {
+        let stops = self.spec.algorithm.mode == Mode::Stop;
+        let next = py.detach(|| {
             let mut backend = self.lock();
-            match &mut *backend {
+            let next = match &mut *backend {
+                Backend::Memory { study, .. } if stops => {
+                    study
+                        .tell_and_continue(job.job.id, outcome)
+                        .map_err(errors::value)?
+                        .1
+                }
                 Backend::Memory { study, .. } => {
                     study.tell(job.job.id, outcome).map_err(errors::value)?;
+                    None
                 }
                 Backend::Stored { worker, leases, .. } => {
                     if !leases.release(job.job.id) {
@@ -351,15 +367,30 @@ impl PyStudy {
                             job.job.id
                         )));
                     }
-                    if let Err(e) = worker.report(&job.job, outcome, seconds) {
-                        leases.hold(job.job.id);
-                        return Err(errors::storage(e));
+                    let told = if stops {
+                        worker.tell_and_continue(&job.job, outcome, seconds)
+                    } else {
+                        worker.report(&job.job, outcome, seconds).map(|_| None)
+                    };
+                    match told {
+                        Ok(next) => {
+                            if let Some(next) = &next {
+                                leases.hold(next.id);
+                            }
+                            next
+                        }
+                        Err(e) => {
+                            leases.hold(job.job.id);
+                            return Err(errors::storage(e));
+                        }
                     }
                 }
-            }
+            };
             self.told.notify_all();
-            Ok(())
-        })
+            Ok(next)
+        })?;
+        next.map(|j| PyJob::new(py, j, self.checkpoints.clone()))
+            .transpose()
     }
 
     /// Runs `func(job)` on `n_workers` threads until the study is done or a limit is
@@ -380,6 +411,12 @@ impl PyStudy {
     ) -> PyResult<()> {
         if n_workers == 0 {
             return Err(errors::value("n_workers must be at least 1"));
+        }
+        if self.spec.algorithm.mode == Mode::Stop {
+            return Err(errors::value(
+                "optimize runs each job to its budget; in stop mode use ask and tell, \
+                 whose answer says whether the trial trains on",
+            ));
         }
         if timeout.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
             return Err(errors::value("timeout must be a number of seconds >= 0"));

@@ -75,6 +75,7 @@ class Study:
         bracket_sizes: str = "algorithm",
         resumable: bool = False,
         max_retries: int = 0,
+        mode: str = "promote",
     ) -> None: ...
     @staticmethod
     def load(name: str, storage: str) -> Study:
@@ -83,8 +84,10 @@ class Study:
         """Evaluates config as the next new trial, before the sampler's."""
     def ask(self) -> Optional[Job]:
         """The next job, or None when the study is done or waits for untold jobs."""
-    def tell(self, job: Job, result: Result, *, resumed: Optional[bool] = None) -> None:
-        """Records a job's result: a loss, a dict with `loss`, or Failed(reason)."""
+    def tell(self, job: Job, result: Result, *, resumed: Optional[bool] = None) -> Optional[Job]:
+        """Records a job's result: a loss, a dict with `loss`, or Failed(reason).
+
+        In stop mode, the trial's next rung to train on to, or None: stop the trial."""
     def optimize(
         self,
         func: Callable[[Job], Result],

@@ -86,8 +86,9 @@ impl<S: EventStore + 'static> StoreWorker<S> {
     }
 
     /// Under the study lock: stores `job`'s result and, when its trial goes on, issues
-    /// the trial's next segment to this worker; returns that segment.
-    fn tell_and_continue(
+    /// the trial's next segment to this worker; returns that segment (for callers that
+    /// drive a stop-mode study themselves, as the Python package's ask/tell does).
+    pub fn tell_and_continue(
         &mut self,
         job: &Job,
         outcome: Outcome,
