@@ -57,6 +57,11 @@ impl ThreadExecutor {
     /// Evaluates jobs with `objective` until the study is done or time is up. An objective
     /// that returns `Err` or panics fails its job (the study carries on); `observer` sees
     /// every outcome, under the study lock, in the order the study records them.
+    ///
+    /// # Panics
+    /// On a stop-mode study ([`Study::stops`]), whose objectives must report as they train:
+    /// run those with [`crate::executor::StoreWorker::run_stopping`] or drive them with
+    /// [`Study::tell_and_continue`] (here every trial would silently stop at its first rung).
     pub fn run<F>(
         &self,
         study: &mut Study,
@@ -66,6 +71,11 @@ impl ThreadExecutor {
     where
         F: Fn(&Job) -> Result<Evaluation, String> + Sync,
     {
+        assert!(
+            !study.stops(),
+            "ThreadExecutor runs jobs to their budget; a stop-mode study needs \
+             StoreWorker::run_stopping or Study::tell_and_continue"
+        );
         let start = Instant::now();
         let deadline = self.max_time.map(|t| start + t);
         let shared = Mutex::new(Shared {
