@@ -535,7 +535,11 @@ fn write(
          # retries = 1         # run a failed job again, this many times\n\
          # true when the command saves a checkpoint to $HYPERBAND_CHECKPOINT_DIR and continues\n\
          # from it: a promoted configuration then pays only for the budget it adds.\n\
-         resumable = false\n"
+         resumable = false\n\
+         # The loss is the last line of stdout. For a script that prints a line per epoch\n\
+         # in its own format, read it with a regex (the first group is the value):\n\
+         # metric = {{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\\d+)' }}\n\
+         # and with [algorithm] mode = \"stop\" a trial runs once and is stopped early.\n"
     );
     let _ = writeln!(
         t,
@@ -617,6 +621,8 @@ fn write_hyperband(t: &mut String, b: &BudgetFlag) {
          min_budget = {min}\n\
          max_budget = {max}\n\
          eta = {ETA}\n\
+         # mode = \"stop\"             # for scripts that cannot resume: run each trial once,\n\
+         #                             # stop it at a rung it does not pass (needs a metric)\n\
          # One Hyperband iteration: {brackets} brackets, whose jobs add up to about {cost} of\n\
          # {flag} when each trains from scratch. Without it, iterations repeat until a\n\
          # [run] limit.\n\
