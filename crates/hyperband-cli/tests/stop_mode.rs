@@ -42,7 +42,7 @@ for epoch in range(1, a.epochs + 1):
     time.sleep(float(os.environ.get("EPOCH_SECONDS", "0.15")))
     val = (math.log10(a.lr) + 2.0) ** 2 / 4.0 + 1.0 / epoch
     with open(a.log, "a") as f:
-        f.write(f"{os.getpid()} {epoch}\n")
+        f.write(f"{os.getpid()} {epoch} {time.time()!r} {a.lr!r}\n")
     print(f"Epoch {epoch}/{a.epochs} - loss: {val * 1.1:.4f} - val_loss: {val:.6f}")
 print("done")
 "#;
@@ -146,6 +146,27 @@ fn asha_stops_an_unmodified_script_at_its_rungs_and_charges_the_epochs_it_ran() 
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("best: loss"), "{stdout}");
     check_stopped_at_rungs(dir.path(), &study, 12);
+    // Each rung's result is stored within a second of the script printing it.
+    let log = std::fs::read_to_string(dir.path().join("epochs.log")).unwrap();
+    let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
+    let mut worst: f64 = 0.0;
+    for row in rows.as_array().unwrap() {
+        let lr = row["config"]["lr"].as_f64().unwrap();
+        let budget = row["budget"].as_f64().unwrap() as u32;
+        let printed: f64 = log
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|p| p[1].parse::<u32>() == Ok(budget) && p[3].parse::<f64>() == Ok(lr))
+            .map(|p| p[2].parse().unwrap())
+            .unwrap_or_else(|| panic!("no epoch {budget} logged for lr {lr}"));
+        let stored = row["ended_at"].as_f64().unwrap();
+        worst = worst.max(stored - printed);
+    }
+    eprintln!(
+        "slowest rung decision: {:.3} s after the line was printed",
+        worst
+    );
+    assert!(worst < 1.0, "a rung decision took {worst:.3} s");
 }
 
 #[test]
