@@ -305,3 +305,23 @@ fn a_replica_refuses_a_log_from_another_algorithm() {
     );
     assert!(err.contains("--fork"), "the message says what to do: {err}");
 }
+
+/// Workers started together on a new file: each opens it (the first creates the schema)
+/// and none takes the half-made file for another program's database.
+#[test]
+fn workers_opening_a_new_file_at_once_all_get_the_store() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| scope.spawn(|| SqliteStore::open(&path).map(|_| ())))
+                .collect();
+            for h in handles {
+                if let Err(e) = h.join().unwrap() {
+                    panic!("round {round}: {e}");
+                }
+            }
+        });
+    }
+}

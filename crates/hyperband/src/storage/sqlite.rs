@@ -127,33 +127,86 @@ impl SqliteStore {
             }
             Err(e) => return Err(sql(&shown, "cannot read the database header", e)),
         };
-        let tables: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| sql(&shown, "cannot read the schema (corrupt database?)", e))?;
-        if app_id != APPLICATION_ID && tables > 0 {
-            return Err(foreign(
-                "not a hyperband database: a SQLite database of another program; it was left untouched",
-            ));
+        if app_id != APPLICATION_ID {
+            self.create_schema(&foreign)?;
         }
-        self.conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| sql(&shown, "cannot switch to WAL mode", e))?;
+        self.ensure_wal()?;
         // NORMAL in WAL mode: a power cut may lose the last commits but never corrupts;
         // a killed process loses nothing.
         self.conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| sql(&shown, "cannot set synchronous mode", e))?;
-        if app_id != APPLICATION_ID {
-            self.conn
-                .execute_batch(&format!(
-                    "BEGIN IMMEDIATE; PRAGMA application_id = {APPLICATION_ID}; {SCHEMA}
-                     INSERT OR IGNORE INTO hyperband_meta VALUES ('schema_version', '{SCHEMA_VERSION}');
-                     COMMIT;"
-                ))
-                .map_err(|e| sql(&shown, "cannot create the schema", e))?;
-        }
         self.check_version()
+    }
+
+    /// Switches the file to WAL (which lasts: later opens find it so). Changing the journal
+    /// mode needs the file to itself, and SQLite answers "locked" at once rather than wait
+    /// while workers that opened the new file together read it, so this retries.
+    fn ensure_wal(&self) -> Result<(), StorageError> {
+        let shown = self.shown();
+        let start = std::time::Instant::now();
+        loop {
+            let mode: String = self
+                .conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .map_err(|e| sql(&shown, "cannot read the journal mode", e))?;
+            if mode.eq_ignore_ascii_case("wal") {
+                return Ok(());
+            }
+            match self.conn.pragma_update(None, "journal_mode", "WAL") {
+                Ok(()) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && start.elapsed() < Duration::from_secs(60) =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(sql(&shown, "cannot switch to WAL mode", e)),
+            }
+        }
+    }
+
+    /// Makes a new file a hyperband database. Several workers may open a new file at once,
+    /// so the header is read again under the write lock: a file another worker has just
+    /// made ours is taken as it is, and only a file with someone else's tables is foreign.
+    fn create_schema(&self, foreign: &dyn Fn(&str) -> StorageError) -> Result<(), StorageError> {
+        let shown = self.shown();
+        let fail = |what: &str, e: rusqlite::Error| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            sql(&shown, what, e)
+        };
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| sql(&shown, "cannot lock the database to create it", e))?;
+        let app_id: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| fail("cannot read the database header", e))?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| fail("cannot read the schema (corrupt database?)", e))?;
+        if app_id == APPLICATION_ID {
+            return self
+                .conn
+                .execute_batch("COMMIT")
+                .map_err(|e| sql(&shown, "cannot read the database", e));
+        }
+        if tables > 0 {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(foreign(
+                "not a hyperband database: a SQLite database of another program; it was left untouched",
+            ));
+        }
+        self.conn
+            .execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; {SCHEMA}
+                 INSERT OR IGNORE INTO hyperband_meta VALUES ('schema_version', '{SCHEMA_VERSION}');
+                 COMMIT;"
+            ))
+            .map_err(|e| fail("cannot create the schema", e))
     }
 
     /// Refuses a database that a newer hyperband wrote.
