@@ -51,23 +51,55 @@ impl fmt::Display for Value {
 }
 
 /// A point of a space: values in the space's parameter order, sharing its name list.
+///
+/// A parameter whose `when` condition does not hold is *absent*: [`Config::get`] answers
+/// `None` for it and [`Config::iter`] (hence JSON, CSV and stored configurations) leaves it
+/// out; [`Config::names`] still lists every parameter of the space.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     names: Arc<[String]>,
+    /// The present values, in parameter order.
     values: Vec<Value>,
+    /// For each parameter, the index of its value in `values`, or `None` when absent.
+    slots: Vec<Option<usize>>,
 }
 
 impl Config {
-    /// Pairs `names` with `values`; callers outside this crate go through
+    /// Pairs `names` with `values` (`None`: absent); callers outside this crate go through
     /// [`crate::Space::config`], which validates.
-    pub(crate) fn new(names: Arc<[String]>, values: Vec<Value>) -> Self {
+    pub(crate) fn new(names: Arc<[String]>, values: Vec<Option<Value>>) -> Self {
         debug_assert_eq!(names.len(), values.len());
-        Self { names, values }
+        let mut slots = Vec::with_capacity(values.len());
+        let mut present = Vec::with_capacity(values.len());
+        for v in values {
+            match v {
+                Some(v) => {
+                    slots.push(Some(present.len()));
+                    present.push(v);
+                }
+                None => slots.push(None),
+            }
+        }
+        Self {
+            names,
+            values: present,
+            slots,
+        }
     }
 
+    /// The value of `name`; `None` when the space has no such parameter or it is absent.
     pub fn get(&self, name: &str) -> Option<&Value> {
         let i = self.names.iter().position(|n| n == name)?;
-        Some(&self.values[i])
+        self.at(i)
+    }
+
+    /// The value of the `i`-th parameter of the space; `None` when absent (or out of range).
+    pub fn at(&self, i: usize) -> Option<&Value> {
+        self.slots
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|j| &self.values[j])
     }
 
     /// The numeric value of `name` (integers widened).
@@ -75,16 +107,22 @@ impl Config {
         self.get(name).and_then(Value::as_f64)
     }
 
+    /// Every parameter name of the space, present or not.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
+    /// The present values, in parameter order (all of them when no parameter is absent).
     pub fn values(&self) -> &[Value] {
         &self.values
     }
 
+    /// The present `(name, value)` pairs, in parameter order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.names.iter().zip(self.values.iter())
+        self.names
+            .iter()
+            .zip(self.slots.iter())
+            .filter_map(|(n, s)| s.map(|j| (n, &self.values[j])))
     }
 }
 

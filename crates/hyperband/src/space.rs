@@ -4,6 +4,14 @@
 //! types; the space owns the mapping. Integers get equal-width cells of the axis (the range
 //! is widened by half a unit on each side before mapping, on the log scale too), so uniform
 //! sampling on the axis gives each integer the share its scale promises.
+//!
+//! A parameter may carry a [`Condition`] (`when`): it is then only part of a configuration
+//! when the condition holds on the parameters before it, and *absent* otherwise. Samplers
+//! still see a full unit vector: an absent parameter sits at [`INACTIVE_UNIT`].
+
+mod condition;
+
+pub use condition::Condition;
 
 use crate::config::{Config, Value};
 use rand::Rng;
@@ -33,12 +41,20 @@ pub enum Domain {
     Categorical { choices: Vec<String> },
 }
 
+/// The unit coordinate an absent (inactive) parameter is given by [`Space::to_unit`], so
+/// that samplers always work on full vectors (SMAC imputes inactive values the same way).
+pub const INACTIVE_UNIT: f64 = 0.5;
+
 /// A named parameter of a [`Space`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Param {
     pub name: String,
     #[serde(flatten)]
     pub domain: Domain,
+    /// Only part of a configuration when this holds on the parameters defined before it;
+    /// left out of the stored definition when `None`, so existing studies keep their JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
 }
 
 /// Why a space or a configuration was refused.
@@ -78,6 +94,11 @@ pub enum SpaceError {
     },
     #[error("configuration names `{name}`, which is not a parameter of the space")]
     Unknown { name: String },
+    /// A `when` condition that does not parse or does not fit the parameters it names.
+    #[error("parameter `{name}`: {message}")]
+    Condition { name: String, message: String },
+    #[error("configuration has a value for parameter `{name}`, but its condition `{when}` does not hold")]
+    Inactive { name: String, when: String },
 }
 
 impl Param {
@@ -129,7 +150,20 @@ impl Param {
         Self {
             name: name.to_string(),
             domain,
+            when: None,
         }
+    }
+
+    /// This parameter, only active when `condition` holds (e.g. `"optimizer == 'sgd'"`);
+    /// a condition that does not parse is an error naming the parameter. Whether the names
+    /// and literals fit the space is checked by [`Space::new`].
+    pub fn when(mut self, condition: &str) -> Result<Self, SpaceError> {
+        let c = Condition::parse(condition).map_err(|message| SpaceError::Condition {
+            name: self.name.clone(),
+            message,
+        })?;
+        self.when = Some(c);
+        Ok(self)
     }
 
     fn validate(&self) -> Result<(), SpaceError> {
@@ -330,12 +364,21 @@ impl Space {
             return Err(SpaceError::Empty);
         }
         let mut seen = HashSet::new();
-        for p in &params {
+        for (i, p) in params.iter().enumerate() {
             p.validate()?;
             if !seen.insert(p.name.as_str()) {
                 return Err(SpaceError::DuplicateName {
                     name: p.name.clone(),
                 });
+            }
+            if let Some(c) = &p.when {
+                // Only parameters defined before this one: evaluation in order is then
+                // well-defined and a cycle cannot be written.
+                c.check(&params[..i])
+                    .map_err(|message| SpaceError::Condition {
+                        name: p.name.clone(),
+                        message,
+                    })?;
             }
         }
         let names = params.iter().map(|p| p.name.clone()).collect();
@@ -365,51 +408,104 @@ impl Space {
         self.names.iter().position(|n| n == name)
     }
 
-    /// The configuration at point `u` of the unit cube (one coordinate per parameter).
-    pub fn from_unit(&self, u: &[f64]) -> Config {
-        assert_eq!(u.len(), self.len(), "unit point has the wrong dimension");
-        let values = self.params.iter().zip(u).map(|(p, &x)| p.from_unit(x));
-        Config::new(self.names.clone(), values.collect())
+    /// Whether parameter `i` is active given the values so far (`values[j]` for `j < i` is
+    /// all its condition may read).
+    fn active(&self, i: usize, values: &[Option<Value>]) -> bool {
+        match &self.params[i].when {
+            None => true,
+            Some(c) => c.holds(|n| self.index_of(n).and_then(|j| values.get(j)?.as_ref())),
+        }
     }
 
-    /// The point of the unit cube that represents `config`.
+    /// Maps one coordinate per parameter, in order, leaving out parameters whose condition
+    /// does not hold on the ones before them.
+    fn build(&self, u: impl Iterator<Item = f64>) -> Config {
+        let mut values: Vec<Option<Value>> = Vec::with_capacity(self.len());
+        for (i, x) in u.enumerate() {
+            let v = self.active(i, &values).then(|| self.params[i].from_unit(x));
+            values.push(v);
+        }
+        Config::new(self.names.clone(), values)
+    }
+
+    /// The configuration at point `u` of the unit cube (one coordinate per parameter; the
+    /// coordinate of a parameter whose condition is false is ignored and it is absent).
+    pub fn from_unit(&self, u: &[f64]) -> Config {
+        assert_eq!(u.len(), self.len(), "unit point has the wrong dimension");
+        self.build(u.iter().copied())
+    }
+
+    /// The point of the unit cube that represents `config`; an absent parameter is at
+    /// [`INACTIVE_UNIT`].
     pub fn to_unit(&self, config: &Config) -> Result<Vec<f64>, SpaceError> {
         self.check(config)?;
         self.params
             .iter()
-            .zip(config.values())
-            .map(|(p, v)| p.to_unit(v))
+            .enumerate()
+            .map(|(i, p)| match config.at(i) {
+                Some(v) => p.to_unit(v),
+                None => Ok(INACTIVE_UNIT),
+            })
             .collect()
     }
 
-    /// A uniformly random configuration (uniform on each parameter's scale).
+    /// A uniformly random configuration (uniform on each parameter's scale). One number is
+    /// drawn per parameter, absent or not, so the stream does not depend on the conditions.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Config {
-        let values = self.params.iter().map(|p| p.from_unit(rng.random::<f64>()));
-        Config::new(self.names.clone(), values.collect())
+        let u: Vec<f64> = (0..self.len()).map(|_| rng.random::<f64>()).collect();
+        self.build(u.into_iter())
     }
 
     /// Checks that `config` names exactly this space's parameters, in order, with values in
-    /// their domains.
+    /// their domains, a value present exactly for the parameters whose condition holds.
     pub fn check(&self, config: &Config) -> Result<(), SpaceError> {
         for (name, _) in config.iter() {
             if self.index_of(name).is_none() {
                 return Err(SpaceError::Unknown { name: name.clone() });
             }
         }
+        let mut values: Vec<Option<Value>> = Vec::with_capacity(self.len());
         for (i, p) in self.params.iter().enumerate() {
             match config.names().get(i) {
-                Some(n) if *n == p.name => p.check(&config.values()[i])?,
+                Some(n) if *n == p.name => {}
                 _ => {
                     return Err(SpaceError::Missing {
                         name: p.name.clone(),
                     })
                 }
             }
+            let value = config.at(i);
+            self.check_presence(i, &values, value.is_some())?;
+            if let Some(v) = value {
+                p.check(v)?;
+            }
+            values.push(value.cloned());
         }
         Ok(())
     }
 
-    /// Builds a configuration of this space from `(name, value)` pairs in any order.
+    /// A value must be given exactly when parameter `i`'s condition holds.
+    fn check_presence(
+        &self,
+        i: usize,
+        values: &[Option<Value>],
+        given: bool,
+    ) -> Result<(), SpaceError> {
+        let p = &self.params[i];
+        match (self.active(i, values), given) {
+            (true, false) => Err(SpaceError::Missing {
+                name: p.name.clone(),
+            }),
+            (false, true) => Err(SpaceError::Inactive {
+                name: p.name.clone(),
+                when: p.when.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds a configuration of this space from `(name, value)` pairs in any order; a
+    /// parameter whose condition does not hold must be left out, every other one given.
     pub fn config<I, S>(&self, pairs: I) -> Result<Config, SpaceError>
     where
         I: IntoIterator<Item = (S, Value)>,
@@ -430,15 +526,9 @@ impl Space {
             self.params[i].check(&value)?;
             values[i] = Some(value);
         }
-        let values = values
-            .into_iter()
-            .zip(self.params.iter())
-            .map(|(v, p)| {
-                v.ok_or_else(|| SpaceError::Missing {
-                    name: p.name.clone(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        for i in 0..self.len() {
+            self.check_presence(i, &values[..i], values[i].is_some())?;
+        }
         Ok(Config::new(self.names.clone(), values))
     }
 }
