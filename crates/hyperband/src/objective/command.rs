@@ -5,6 +5,12 @@
 //! process group, so a timeout also kills whatever the program started (data loaders,
 //! `torchrun` children), and stragglers are killed when it exits, so that nothing keeps
 //! writing to a trial's checkpoint while the trial's next job runs.
+//!
+//! A conditional parameter that is absent from a job's configuration (its `when` does not
+//! hold) gets no environment variable, and an argument whose placeholder names it is left
+//! out, together with the argument just before it when that one starts with `-` and has no
+//! placeholder: `["--momentum", "{momentum}"]` disappears as a pair, `"--momentum={momentum}"`
+//! alone. Fixed parameters ([`CommandObjective::with_fixed`]) are passed like searched ones.
 
 mod metric;
 mod monitored;
@@ -13,7 +19,7 @@ mod output;
 pub use metric::{CurvePoint, MetricRule, MetricSource, MetricSpec, MetricSpecError};
 pub use monitored::STOP_GRACE;
 
-use crate::config::Config;
+use crate::config::{Config, Value};
 use crate::job::{Evaluation, Job};
 use std::fs::{self, File};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -126,6 +132,8 @@ pub struct CommandObjective {
     extra_env: Vec<(String, String)>,
     /// Where the loss is read when the script does not print it as its last line.
     metric: Option<MetricRule>,
+    /// Parameters with one value, not searched: placeholders and environment variables.
+    fixed: Vec<(String, Value)>,
 }
 
 impl CommandObjective {
@@ -149,6 +157,7 @@ impl CommandObjective {
             checkpoint_root: PathBuf::from("checkpoints"),
             extra_env: Vec::new(),
             metric: None,
+            fixed: Vec::new(),
         })
     }
 
@@ -187,6 +196,19 @@ impl CommandObjective {
         self
     }
 
+    /// A fixed parameter: `{name}` and `HYPERBAND_PARAM_<NAME>` carry `value` in every run,
+    /// and `HYPERBAND_CONFIG` lists it after the searched ones. A searched parameter of the
+    /// same name takes precedence.
+    pub fn with_fixed(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.fixed.push((name.into(), value));
+        self
+    }
+
+    /// The fixed parameters, in the order they were added.
+    pub fn fixed(&self) -> &[(String, Value)] {
+        &self.fixed
+    }
+
     pub fn argv(&self) -> &[String] {
         &self.argv
     }
@@ -215,23 +237,75 @@ impl CommandObjective {
         self.substitute(job, &checkpoint_dir)
     }
 
+    /// Fills the template for `job`. An argument naming an absent parameter is left out,
+    /// with the plain `-...` argument just before it (see the module documentation).
     fn substitute(&self, job: &Job, checkpoint_dir: &Path) -> Result<Vec<String>, String> {
-        self.template
-            .iter()
-            .map(|pieces| {
-                let mut arg = String::new();
-                for piece in pieces {
-                    match piece {
-                        Piece::Text(t) => arg.push_str(t),
-                        Piece::Slot(name) => arg.push_str(
-                            &slot_value(name, job, checkpoint_dir)
-                                .ok_or_else(|| unknown_placeholder(name, &job.config))?,
-                        ),
-                    }
+        let mut out = Vec::with_capacity(self.template.len());
+        // Whether the last argument pushed is a plain flag (`-...`, no placeholder) that an
+        // absent parameter right after it takes along.
+        let mut last_is_flag = false;
+        for pieces in &self.template {
+            let mut arg = String::new();
+            let mut absent = false;
+            for piece in pieces {
+                match piece {
+                    Piece::Text(t) => arg.push_str(t),
+                    Piece::Slot(name) => match self.slot_value(name, job, checkpoint_dir) {
+                        Some(v) => arg.push_str(&v),
+                        None if job.config.names().iter().any(|n| n == name) => absent = true,
+                        None => return Err(self.unknown_placeholder(name, &job.config)),
+                    },
                 }
-                Ok(arg)
-            })
-            .collect()
+            }
+            if absent {
+                if last_is_flag {
+                    out.pop();
+                }
+                last_is_flag = false;
+                continue;
+            }
+            last_is_flag = matches!(pieces.as_slice(), [Piece::Text(t)] if t.starts_with('-'));
+            out.push(arg);
+        }
+        Ok(out)
+    }
+
+    fn slot_value(&self, name: &str, job: &Job, checkpoint_dir: &Path) -> Option<String> {
+        slot_value(name, job, checkpoint_dir).or_else(|| {
+            let is_param = job.config.names().iter().any(|n| n == name);
+            let fixed = self.fixed.iter().find(|(n, _)| n == name);
+            fixed.filter(|_| !is_param).map(|(_, v)| v.to_string())
+        })
+    }
+
+    fn unknown_placeholder(&self, name: &str, config: &Config) -> String {
+        let mut known: Vec<&str> = config.names().iter().map(String::as_str).collect();
+        known.extend(self.fixed.iter().map(|(n, _)| n.as_str()));
+        known.extend(JOB_PLACEHOLDERS);
+        format!(
+            "placeholder `{{{name}}}` names no parameter; known: {}",
+            known.join(", ")
+        )
+    }
+
+    /// `HYPERBAND_CONFIG`: the present parameters, then the fixed ones.
+    fn config_json(&self, config: &Config) -> Result<String, String> {
+        let mut map = serde_json::Map::new();
+        for (n, v) in config.iter() {
+            map.insert(
+                n.clone(),
+                serde_json::to_value(v).map_err(|e| e.to_string())?,
+            );
+        }
+        for (n, v) in &self.fixed {
+            if !config.names().contains(n) {
+                map.insert(
+                    n.clone(),
+                    serde_json::to_value(v).map_err(|e| e.to_string())?,
+                );
+            }
+        }
+        serde_json::to_string(&map).map_err(|e| e.to_string())
     }
 
     /// Runs the program for `job`. `Err` carries what went wrong followed by the tail of
@@ -325,10 +399,14 @@ impl CommandObjective {
             });
         }
         command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
+        for (name, value) in &self.fixed {
+            command.env(param_env_var(name), value.to_string());
+        }
+        // Absent parameters get no variable; searched ones override a fixed namesake.
         for (name, value) in job.config.iter() {
             command.env(param_env_var(name), value.to_string());
         }
-        let config_json = serde_json::to_string(&job.config).map_err(|e| e.to_string())?;
+        let config_json = self.config_json(&job.config)?;
         command
             .env("HYPERBAND_BUDGET", job.budget.to_string())
             .env("HYPERBAND_RESUME_FROM", job.resume_from.to_string())
@@ -359,15 +437,6 @@ fn slot_value(name: &str, job: &Job, checkpoint_dir: &Path) -> Option<String> {
         "checkpoint_dir" => checkpoint_dir.to_string_lossy().into_owned(),
         _ => job.config.get(name)?.to_string(),
     })
-}
-
-fn unknown_placeholder(name: &str, config: &Config) -> String {
-    let mut known: Vec<&str> = config.names().iter().map(String::as_str).collect();
-    known.extend(JOB_PLACEHOLDERS);
-    format!(
-        "placeholder `{{{name}}}` names no parameter; known: {}",
-        known.join(", ")
-    )
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, String> {
