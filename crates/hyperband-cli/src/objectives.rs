@@ -54,6 +54,19 @@ pub fn from_spec(
             }
             None => command,
         };
+        // Fixed parameters (`[space] batch = { value = 128 }`), stored beside the command.
+        let mut command = command;
+        if let Some(fixed) = spec.objective.get("fixed") {
+            let fixed = fixed
+                .as_object()
+                .ok_or_else(|| anyhow::anyhow!("the stored fixed parameters are not a table"))?;
+            for (name, v) in fixed {
+                let value: hyperband::Value = serde_json::from_value(v.clone()).map_err(|e| {
+                    anyhow::anyhow!("the stored fixed parameter `{name}` is unreadable: {e}")
+                })?;
+                command = command.with_fixed(name.clone(), value);
+            }
+        }
         return Ok(command_objective(
             command,
             spec.algorithm.mode == Mode::Stop,
