@@ -59,7 +59,10 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     let storage = c.storage(raw.storage.as_ref(), &dir);
-    let space = raw.space.as_ref().and_then(|s| c.space(s));
+    let (space, fixed) = match raw.space.as_ref().and_then(|s| c.space(s)) {
+        Some((space, fixed)) => (Some(space), fixed),
+        None => (None, Vec::new()),
+    };
     // Placeholders are checked against every name in `[space]`, good or not.
     let names: Option<Vec<String>> = raw
         .space
@@ -75,7 +78,7 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         c.stop_mode(o, a, raw.algorithm.as_ref());
     }
     let enqueue = match (&raw.enqueue, &space) {
-        (Some(e), Some(space)) => c.enqueue(e, space),
+        (Some(e), Some(space)) => c.enqueue(e, space, &fixed),
         _ => Some(Vec::new()),
     };
     let varies = |a: &AlgorithmSpec| a.min_budget < a.max_budget;
@@ -116,6 +119,7 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         algorithm,
         run,
         enqueue,
+        fixed,
         warnings: c.warnings,
         dir,
     })
@@ -513,11 +517,13 @@ impl Checker<'_> {
         self.report(self.ctx.error(at(&["algorithm", "mode"], span), problem));
     }
 
-    /// `[[enqueue]]` tables, each a complete configuration of the space.
+    /// `[[enqueue]]` tables, each a complete configuration of the space: the parameters
+    /// whose `when` does not hold are left out; a fixed one may be given at its value.
     fn enqueue(
         &mut self,
         raw: &Spanned<Vec<Spanned<RawConfig>>>,
         space: &Space,
+        fixed: &[(String, hyperband::Value)],
     ) -> Option<Vec<Config>> {
         let mut configs = Vec::new();
         let mut all_good = true;
@@ -534,7 +540,8 @@ impl Checker<'_> {
                             format!("parameter `{name}`: {value} is not a number or a string")
                         })
                 })
-                .collect::<Result<Vec<_>, String>>();
+                .collect::<Result<Vec<_>, String>>()
+                .and_then(|pairs| without_fixed(pairs, fixed));
             let config = pairs.and_then(|p| space.config(p).map_err(|e| e.to_string()));
             match config {
                 Ok(c) => configs.push(c),
@@ -555,4 +562,21 @@ impl Checker<'_> {
 /// A kind by its kebab-case name, through the same serde names the stored spec uses.
 fn parse_kind<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
+/// Drops the pairs naming fixed parameters, which must then hold their fixed value.
+fn without_fixed(
+    pairs: Vec<(String, hyperband::Value)>,
+    fixed: &[(String, hyperband::Value)],
+) -> Result<Vec<(String, hyperband::Value)>, String> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        match fixed.iter().find(|(n, _)| *n == name) {
+            None => out.push((name, value)),
+            Some((_, v))
+                if v == &value || v.as_f64().is_some_and(|x| value.as_f64() == Some(x)) => {}
+            Some((_, v)) => return Err(format!("parameter `{name}` is fixed at {v}, got {value}")),
+        }
+    }
+    Ok(out)
 }

@@ -45,6 +45,9 @@ pub struct StudyFile {
     pub run: RunSpec,
     /// `[[enqueue]]`: configurations evaluated first, before the sampler proposes.
     pub enqueue: Vec<Config>,
+    /// `[space] name = { value = ... }`: fixed parameters, in file order; not searched,
+    /// passed to the command like the others.
+    pub fixed: Vec<(String, hyperband::Value)>,
     /// Things that are allowed but probably not meant, formatted like errors.
     pub warnings: Vec<String>,
     dir: PathBuf,
@@ -133,11 +136,18 @@ impl StudyFile {
     /// The study's definition as the store keeps it.
     pub fn spec(&self) -> StudySpec {
         let objective = match &self.objective.kind {
-            ObjectiveKind::Command(argv) => match &self.objective.metric {
-                // Only when given, so that the definitions stored before metric rules match.
-                Some(metric) => serde_json::json!({ "command": argv, "metric": metric }),
-                None => serde_json::json!({ "command": argv }),
-            },
+            ObjectiveKind::Command(argv) => {
+                let mut o = serde_json::json!({ "command": argv });
+                // Only when given, so that the definitions stored before metric rules (and
+                // fixed parameters) match.
+                if let Some(metric) = &self.objective.metric {
+                    o["metric"] = serde_json::json!(metric);
+                }
+                if !self.fixed.is_empty() {
+                    o["fixed"] = fixed_json(&self.fixed);
+                }
+                o
+            }
             ObjectiveKind::Builtin(name) => serde_json::json!({ "builtin": name }),
         };
         StudySpec {
@@ -173,8 +183,21 @@ impl StudyFile {
             Some(m) => objective.with_metric(m.rule().expect("checked when the file was parsed")),
             None => objective,
         };
+        let objective = self
+            .fixed
+            .iter()
+            .fold(objective, |o, (n, v)| o.with_fixed(n.clone(), v.clone()));
         Some(objective)
     }
+}
+
+/// Fixed parameters as the stored objective keeps them: `{"batch": 128, ...}`, in file order.
+pub fn fixed_json(fixed: &[(String, hyperband::Value)]) -> serde_json::Value {
+    let map = fixed
+        .iter()
+        .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+        .collect::<serde_json::Map<_, _>>();
+    serde_json::Value::Object(map)
 }
 
 /// Conveniences the tests use to look at a parsed file.

@@ -81,12 +81,17 @@ pub(super) type RawConfig = toml::map::Map<String, toml::Value>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawParam {
+    /// Required unless `value` makes the parameter a fixed one.
     #[serde(rename = "type")]
-    pub kind: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
     pub low: Option<Spanned<toml::Value>>,
     pub high: Option<Spanned<toml::Value>>,
     pub log: Option<Spanned<bool>>,
     pub choices: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    /// `when = "optimizer == 'sgd'"`: only part of a configuration when this holds.
+    pub when: Option<Spanned<String>>,
+    /// `value = 128`: a fixed parameter, not searched, passed like any other.
+    pub value: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]

@@ -1,11 +1,11 @@
-//! The second pass over `[space]`: each parameter's type, bounds and choices, and the
-//! names they are passed by.
+//! The second pass over `[space]`: each parameter's type, bounds and choices, its `when`
+//! condition, the fixed ones (`value = ...`), and the names they are passed by.
 
 use super::check::Checker;
 use super::errors::at;
 use super::raw::{RawParam, RawSpace};
 use hyperband::objective::command::{param_env_var, JOB_PLACEHOLDERS};
-use hyperband::{Domain, Param, Space, SpaceError};
+use hyperband::{Domain, Param, Space, SpaceError, Value};
 use std::collections::HashMap;
 use std::ops::Range;
 use toml::Spanned;
@@ -26,17 +26,29 @@ impl Bound {
     }
 }
 
+/// A parameter of `[space]`: searched, or fixed at one value.
+enum Parsed {
+    Searched(Param),
+    Fixed(Value),
+}
+
+/// `[space]` checked: the searched parameters, and the fixed ones in file order.
+pub(super) type CheckedSpace = (Space, Vec<(String, Value)>);
+
 impl Checker<'_> {
     /// Every parameter is checked, and its name apart from its table, so that one bad
     /// parameter hides nothing about the others.
-    pub(super) fn space(&mut self, raw: &RawSpace) -> Option<Space> {
+    pub(super) fn space(&mut self, raw: &RawSpace) -> Option<CheckedSpace> {
         if raw.params.is_empty() {
             return self.fail(self.ctx.error_naming_key(
                 at(&["space", ""], raw.span.clone()),
                 "the study needs at least one parameter",
             ));
         }
-        let mut params = Vec::new();
+        let mut params: Vec<Param> = Vec::new();
+        let mut fixed = Vec::new();
+        // Parameters whose table was refused: a condition naming one is not checked.
+        let mut failed: Vec<&str> = Vec::new();
         let mut all_good = true;
         let mut env_vars: HashMap<String, &str> = HashMap::new();
         for (name, p) in &raw.params {
@@ -60,19 +72,123 @@ impl Checker<'_> {
                 ));
             }
             match p.as_ref().and_then(|p| self.param(name, p)) {
-                Some(param) => params.push(param),
-                None => all_good = false,
+                Some(Parsed::Searched(param)) => {
+                    let raw = p.as_ref().expect("parsed from it");
+                    if self.condition_fits(&params, &failed, &param, raw) {
+                        params.push(param);
+                    } else {
+                        all_good = false;
+                        failed.push(n);
+                    }
+                }
+                Some(Parsed::Fixed(v)) => fixed.push((n.to_string(), v)),
+                None => {
+                    all_good = false;
+                    failed.push(n);
+                }
             }
         }
+        if all_good && params.is_empty() {
+            return self.fail(self.ctx.error_naming_key(
+                at(&["space", ""], raw.span.clone()),
+                "every parameter is fixed (`value = ...`); the study needs at least one to search",
+            ));
+        }
         all_good.then(|| {
-            Space::new(params).expect("each parameter was checked, and TOML keys are unique")
+            let space =
+                Space::new(params).expect("each parameter was checked, and TOML keys are unique");
+            (space, fixed)
         })
     }
 
-    fn param(&mut self, name: &Spanned<String>, p: &RawParam) -> Option<Param> {
+    /// Whether `param`'s condition (if any) names parameters defined before it, with
+    /// literals that fit them; the mistake is reported at its `when`. A condition naming a
+    /// parameter whose own table was refused is not held against it.
+    fn condition_fits(
+        &mut self,
+        before: &[Param],
+        failed: &[&str],
+        param: &Param,
+        raw: &RawParam,
+    ) -> bool {
+        let Some(c) = &param.when else {
+            return true;
+        };
+        if c.names().iter().any(|n| failed.contains(n)) {
+            return true;
+        }
+        let mut prefix = before.to_vec();
+        prefix.push(param.clone());
+        match Space::new(prefix) {
+            Ok(_) => true,
+            Err(e) => {
+                let n = param.name.as_str();
+                let span = raw.when.as_ref().map_or(0..0, |w| w.span());
+                let message = e.to_string();
+                let prefix = format!("parameter `{n}`: ");
+                let message = message.strip_prefix(&prefix).unwrap_or(&message);
+                self.report(self.ctx.error(at(&["space", n, "when"], span), message));
+                false
+            }
+        }
+    }
+
+    /// `{ value = X }`: nothing else may be given, and X is a number or a string.
+    fn fixed(&mut self, name: &Spanned<String>, p: &RawParam) -> Option<Parsed> {
+        let n = name.get_ref().as_str();
+        let spans = [
+            ("type", p.kind.as_ref().map(|k| k.span())),
+            ("low", p.low.as_ref().map(|v| v.span())),
+            ("high", p.high.as_ref().map(|v| v.span())),
+            ("log", p.log.as_ref().map(|v| v.span())),
+            ("choices", p.choices.as_ref().map(|v| v.span())),
+            ("when", p.when.as_ref().map(|v| v.span())),
+        ];
+        let mut ok = true;
+        for (k, span) in spans {
+            if let Some(span) = span {
+                ok = false;
+                let keys = ["space", n, k];
+                self.report(self.ctx.error_naming_key(
+                    at(&keys, span),
+                    format!("`{k}` does not go with `value`: a fixed parameter has only its value"),
+                ));
+            }
+        }
+        let v = p.value.as_ref().expect("called for a fixed parameter");
+        let value = match v.get_ref() {
+            toml::Value::Integer(i) => Some(Value::Int(*i)),
+            toml::Value::Float(x) if x.is_finite() => Some(Value::Float(*x)),
+            toml::Value::String(s) => Some(Value::Categorical(s.clone())),
+            other => {
+                let keys = ["space", n, "value"];
+                return self.fail(self.ctx.error(
+                    at(&keys, v.span()),
+                    format!("a fixed value must be a number or a string, got {other}"),
+                ));
+            }
+        };
+        if ok {
+            value.map(Parsed::Fixed)
+        } else {
+            None
+        }
+    }
+
+    fn param(&mut self, name: &Spanned<String>, p: &RawParam) -> Option<Parsed> {
+        if p.value.is_some() {
+            return self.fixed(name, p);
+        }
         let n = name.get_ref().as_str();
         let key = |k: &'static str| -> [&str; 3] { ["space", n, k] };
-        let kind = p.kind.get_ref().as_str();
+        let Some(kind) = &p.kind else {
+            let keys = key("type");
+            return self.fail(
+                self.ctx
+                    .error_naming_key(at(&keys, name.span()), "missing key `type`"),
+            );
+        };
+        let kind = kind.get_ref().as_str();
         let domain = match kind {
             "float" | "int" => {
                 if let Some(c) = &p.choices {
@@ -141,8 +257,9 @@ impl Checker<'_> {
             }
             other => {
                 let keys = key("type");
+                let span = p.kind.as_ref().map_or(name.span(), |k| k.span());
                 return self.fail(self.ctx.error(
-                    at(&keys, p.kind.span()),
+                    at(&keys, span),
                     format!(
                         "unknown parameter type `{other}` (expected float, int or categorical)"
                     ),
@@ -154,7 +271,19 @@ impl Checker<'_> {
             let error = self.space_error(&e, name, p);
             return self.fail(error);
         }
-        Some(param)
+        match &p.when {
+            None => Some(Parsed::Searched(param)),
+            Some(w) => match param.when(w.get_ref()) {
+                Ok(param) => Some(Parsed::Searched(param)),
+                Err(e) => {
+                    let message = e.to_string();
+                    let prefix = format!("parameter `{n}`: ");
+                    let message = message.strip_prefix(&prefix).unwrap_or(&message);
+                    let keys = key("when");
+                    self.fail(self.ctx.error(at(&keys, w.span()), message))
+                }
+            },
+        }
     }
 
     /// A `low` or `high`: present, a number, and an integer for int parameters.
