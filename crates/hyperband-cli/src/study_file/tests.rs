@@ -261,7 +261,7 @@ fn unknown_keys_are_refused_where_they_are() {
             "space.lr.lg"
         ),
         "study.toml:12: [space.lr] unknown key `lg`, expected one of `type`, `low`, \
-         `high`, `log`, `choices`"
+         `high`, `log`, `choices`, `when`, `value`"
     );
     assert_eq!(
         error(&edit("workers = 2", "worker = 2"), "run.worker"),
@@ -734,6 +734,181 @@ fn enqueued_configurations_are_checked_against_the_space() {
     );
     assert!(
         text.contains("[enqueue] #3: ") && text.contains("`momentum`"),
+        "{text}"
+    );
+}
+
+/// A study with a conditional parameter and a fixed one (issue 13).
+const CONDITIONAL: &str = r#"name = "cond"
+
+[objective]
+command = ["python3", "train.py", "--opt", "{optimizer}", "--momentum", "{momentum}", "--batch", "{batch}", "--epochs", "{budget}"]
+
+[space]
+optimizer = { type = "categorical", choices = ["sgd", "adam"] }
+momentum  = { type = "float", low = 0.0, high = 0.99, when = "optimizer == 'sgd'" }
+batch     = { value = 128 }
+tag       = { value = "v1" }
+
+[algorithm]
+scheduler = "full-budget"
+max_budget = 3
+"#;
+
+#[test]
+fn conditional_and_fixed_parameters_are_read() {
+    let f = parse(CONDITIONAL).unwrap();
+    let space = f.space();
+    assert_eq!(space.names().len(), 2, "fixed parameters are not searched");
+    assert_eq!(
+        space.params()[1].when.as_ref().map(|c| c.source()),
+        Some("optimizer == 'sgd'")
+    );
+    assert_eq!(
+        f.fixed,
+        vec![
+            ("batch".to_string(), hyperband::Value::Int(128)),
+            (
+                "tag".to_string(),
+                hyperband::Value::Categorical("v1".into())
+            ),
+        ]
+    );
+    // The stored objective carries the fixed values, so that a `worker` passes them too.
+    let spec = f.spec();
+    assert_eq!(
+        spec.objective["fixed"],
+        serde_json::json!({"batch": 128, "tag": "v1"})
+    );
+    assert_eq!(spec.space[1].when, space.params()[1].when);
+    // A file without them keeps the stored definition it always had.
+    let plain = parse(EXAMPLE).unwrap().spec();
+    assert!(plain.objective.get("fixed").is_none());
+    assert!(!serde_json::to_string(&plain.space)
+        .unwrap()
+        .contains("when"));
+    // The command: momentum and its flag only for sgd, the fixed batch always.
+    let command = f.command_objective(Path::new("/tmp/run")).unwrap();
+    let adam = space
+        .config([("optimizer", hyperband::Value::Categorical("adam".into()))])
+        .unwrap();
+    let job = hyperband::Job {
+        id: hyperband::JobId(1),
+        trial: hyperband::TrialId(1),
+        config: adam,
+        budget: 3.0,
+        resume_from: 0.0,
+        bracket: 0,
+        rung: 0,
+        attempt: 0,
+    };
+    assert_eq!(
+        command.command_line(&job).unwrap(),
+        ["python3", "train.py", "--opt", "adam", "--batch", "128", "--epochs", "3"]
+    );
+}
+
+#[test]
+fn bad_conditions_are_all_reported_at_their_when() {
+    let bad = CONDITIONAL.replace(
+        "tag       = { value = \"v1\" }",
+        "a = { type = \"int\", low = 1, high = 3, when = \"optimiser == 'sgd'\" }\n\
+         b = { type = \"int\", low = 1, high = 3, when = \"later == 1\" }\n\
+         c = { type = \"int\", low = 1, high = 3, when = \"optimizer == 2\" }\n\
+         d = { type = \"int\", low = 1, high = 3, when = \"optimizer in ['sgd', 'rmsprop']\" }\n\
+         e = { type = \"int\", low = 1, high = 3, when = \"momentum == 'high'\" }\n\
+         f = { type = \"int\", low = 1, high = 3, when = \"optimizer = 'sgd'\" }\n\
+         later = { type = \"int\", low = 1, high = 3 }",
+    );
+    let errors = parse(&bad).unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(errors.0.len(), 6, "{text}");
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        lines[0],
+        "study.toml:10: [space.a] when: condition names `optimiser`, which is not a parameter defined before it"
+    );
+    assert_eq!(
+        lines[1],
+        "study.toml:11: [space.b] when: condition names `later`, which is not a parameter defined before it"
+    );
+    assert!(
+        lines[2].starts_with("study.toml:12: [space.c] when: ")
+            && lines[2].contains("with the number 2"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("study.toml:13: [space.d] when: ")
+            && lines[3].contains("'rmsprop', which is not one of its choices"),
+        "{text}"
+    );
+    assert!(
+        lines[4].starts_with("study.toml:14: [space.e] when: ")
+            && lines[4].contains("numeric parameter `momentum`"),
+        "{text}"
+    );
+    assert!(
+        lines[5].starts_with("study.toml:15: [space.f] when: condition `optimizer = 'sgd'`: ")
+            && lines[5].contains("write `==`"),
+        "{text}"
+    );
+    for e in &errors.0 {
+        assert!(e.key.ends_with(".when"), "{e}");
+    }
+}
+
+#[test]
+fn fixed_values_take_nothing_else() {
+    let bad = CONDITIONAL
+        .replace("{ value = 128 }", "{ value = 128, low = 1 }")
+        .replace("{ value = \"v1\" }", "{ value = true }");
+    let errors = parse(&bad).unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(errors.0.len(), 2, "{text}");
+    assert_eq!(
+        errors.0[0].to_string(),
+        "study.toml:9: [space.batch] `low` does not go with `value`: a fixed parameter has only its value"
+    );
+    assert_eq!(
+        errors.0[1].to_string(),
+        "study.toml:10: [space.tag] value: a fixed value must be a number or a string, got true"
+    );
+    // A space of fixed values only has nothing to search.
+    let all_fixed = CONDITIONAL
+        .replace(
+            "{ type = \"categorical\", choices = [\"sgd\", \"adam\"] }",
+            "{ value = \"sgd\" }",
+        )
+        .replace(
+            "{ type = \"float\", low = 0.0, high = 0.99, when = \"optimizer == 'sgd'\" }",
+            "{ value = 0.9 }",
+        );
+    let e = error(&all_fixed, "space");
+    assert!(e.contains("every parameter is fixed"), "{e}");
+}
+
+#[test]
+fn enqueued_configurations_leave_out_inactive_parameters() {
+    let good = format!(
+        "{CONDITIONAL}\n[[enqueue]]\noptimizer = \"adam\"\n\n[[enqueue]]\noptimizer = \"sgd\"\nmomentum = 0.9\nbatch = 128\n"
+    );
+    let f = parse(&good).unwrap();
+    assert_eq!(f.enqueue.len(), 2);
+    assert_eq!(f.enqueue[0].get("momentum"), None);
+    assert_eq!(f.enqueue[1].f64("momentum"), Some(0.9));
+    let bad = format!(
+        "{CONDITIONAL}\n[[enqueue]]\noptimizer = \"adam\"\nmomentum = 0.9\n\n[[enqueue]]\noptimizer = \"sgd\"\n\n[[enqueue]]\noptimizer = \"adam\"\nbatch = 64\n"
+    );
+    let errors = parse(&bad).unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(errors.0.len(), 3, "{text}");
+    assert!(text.contains("[enqueue] #1: ") && text.contains("value for parameter `momentum`, but its condition `optimizer == 'sgd'` does not hold"), "{text}");
+    assert!(
+        text.contains("[enqueue] #2: configuration has no value for parameter `momentum`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[enqueue] #3: parameter `batch` is fixed at 128, got 64"),
         "{text}"
     );
 }
