@@ -48,6 +48,24 @@ const NO_JOB: u64 = u64::MAX;
 type RunJob<'a, S> =
     dyn FnMut(&mut StoreWorker<S>, Job, &AtomicU64) -> Option<(Job, Outcome, f64)> + 'a;
 
+/// Under the lock: checks that the log still holds the last event `replica` applied (the
+/// first of `events`, read from `cursor - 1`), then applies the events after it.
+fn catch_up(
+    replica: &mut Replica,
+    events: Vec<StoredEvent>,
+    cursor: u64,
+    study: i64,
+) -> Result<(), StorageError> {
+    let mut events = events.into_iter();
+    if cursor > 0 {
+        match events.next() {
+            Some(e) if e.seq == cursor && e.at == replica.cursor_at() => {}
+            _ => return Err(StorageError::Diverged { study, seq: cursor }),
+        }
+    }
+    events.try_for_each(|e| replica.apply(&e))
+}
+
 /// The outcome of one call of an objective; a panic is a failure with its message.
 fn evaluate(f: impl FnOnce() -> Result<Evaluation, String>) -> Outcome {
     match catch_unwind(AssertUnwindSafe(f)) {
@@ -284,21 +302,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             name,
             cursor.saturating_sub(1),
             &mut |log, events| {
-                let mut events = events.into_iter();
-                if cursor > 0 {
-                    match events.next() {
-                        Some(e) if e.seq == cursor && e.at == replica.cursor_at() => {}
-                        _ => {
-                            return Err(StorageError::Diverged {
-                                study: study_id,
-                                seq: cursor,
-                            })
-                        }
-                    }
-                }
-                for event in events {
-                    replica.apply(&event)?;
-                }
+                catch_up(replica, events, cursor, study_id)?;
                 let t = now();
                 if leases_due {
                     checked = true;

@@ -4,7 +4,7 @@
 //! transaction. A replica replaying the log therefore takes the same decisions, and a
 //! runner killed mid-trial loses only the segment that was running (re-run from scratch).
 
-use super::{evaluate, with_retries, StoreWorker, WorkerReport, NO_JOB};
+use super::{catch_up, evaluate, with_retries, StoreWorker, WorkerReport, NO_JOB};
 use crate::job::{Evaluation, Job, Outcome};
 use crate::objective::{Monitor, Verdict};
 use crate::storage::{now, EventStore, Lease, Replica, StorageError, StoredEvent};
@@ -105,21 +105,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let result = self
             .store
             .locked(study_id, cursor.saturating_sub(1), &mut |log, events| {
-                let mut events = events.into_iter();
-                if cursor > 0 {
-                    match events.next() {
-                        Some(e) if e.seq == cursor && e.at == replica.cursor_at() => {}
-                        _ => {
-                            return Err(StorageError::Diverged {
-                                study: study_id,
-                                seq: cursor,
-                            })
-                        }
-                    }
-                }
-                for e in events {
-                    replica.apply(&e)?;
-                }
+                catch_up(replica, events, cursor, study_id)?;
                 let t = now();
                 let seq = log.append(&event, t)?;
                 replica.apply(&StoredEvent {
