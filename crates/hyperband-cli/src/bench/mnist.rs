@@ -1,9 +1,9 @@
 //! `hyperband bench mnist`: the talk's comparison on real training. Random search, Bayesian
 //! optimization (GP-EI at full budget), Hyperband and BOHB tune the MNIST MLP on equal
 //! total budget; the table gives the median best validation loss and how much less budget
-//! Hyperband needed to reach random search's final loss.
+//! each method needed to reach random search's final median loss.
 
-use super::stats::median;
+use super::stats::{median, quantile};
 use crate::cli_error::bad_input;
 use crate::mnist::{self, MnistObjective};
 use crate::plot::{self, Series};
@@ -35,6 +35,10 @@ pub struct MnistBenchArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub json: bool,
+    /// Load a method's runs from OUT/traces/METHOD.json when they were made with the same
+    /// seeds, budget and workers, instead of running it again.
+    #[arg(long)]
+    pub reuse: bool,
 }
 
 fn algorithm(method: &str) -> anyhow::Result<(SchedulerKind, SamplerKind)> {
@@ -91,6 +95,51 @@ fn at(trace: &[(f64, f64)], x: f64) -> Option<f64> {
     (i > 0).then(|| trace[i - 1].1).filter(|v| v.is_finite())
 }
 
+/// One method's runs, kept on disk so a long comparison can be run in parts
+/// (`--reuse` loads them back when they were made with the same seeds, budget and workers).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Traces {
+    method: String,
+    seeds: u64,
+    budget: f64,
+    workers: usize,
+    /// The hyperband version that produced them, and the wall time of all seeds.
+    version: String,
+    wall_s: f64,
+    runs: Vec<Vec<(f64, f64)>>,
+}
+
+fn traces(method: &str, args: &MnistBenchArgs) -> anyhow::Result<Traces> {
+    let path = args.out.join("traces").join(format!("{method}.json"));
+    if args.reuse {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let t: Traces = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: not a trace file: {e}", path.display()))?;
+            if t.seeds == args.seeds && t.budget == args.budget && t.workers == args.workers {
+                eprintln!("{method}: reusing {}", path.display());
+                return Ok(t);
+            }
+        }
+    }
+    let started = std::time::Instant::now();
+    let runs = (0..args.seeds)
+        .map(|seed| run_one(method, seed, args))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let t = Traces {
+        method: method.to_string(),
+        seeds: args.seeds,
+        budget: args.budget,
+        workers: args.workers,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        wall_s: started.elapsed().as_secs_f64(),
+        runs,
+    };
+    std::fs::create_dir_all(path.parent().expect("a folder"))?;
+    std::fs::write(&path, serde_json::to_string(&t)?)?;
+    eprintln!("{method}: {} seeds in {:.0} s", t.seeds, t.wall_s);
+    Ok(t)
+}
+
 pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
     for m in &args.methods {
         algorithm(m)?;
@@ -101,38 +150,44 @@ pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
     let mut series = Vec::new();
     let mut curves = Vec::new();
     for method in &args.methods {
-        let traces = (0..args.seeds)
-            .map(|seed| run_one(method, seed, args))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let finals: Vec<f64> = traces
+        let t = traces(method, args)?;
+        let finals: Vec<f64> = t
+            .runs
             .iter()
-            .filter_map(|t| t.last().map(|p| p.1))
+            .filter_map(|r| r.last().map(|p| p.1))
             .collect();
         let curve: Vec<(f64, f64)> = grid
             .iter()
             .filter_map(|&x| {
-                let at_x: Vec<f64> = traces.iter().filter_map(|t| at(t, x)).collect();
-                (at_x.len() * 2 > traces.len()).then(|| (x, median(&at_x)))
+                let at_x: Vec<f64> = t.runs.iter().filter_map(|r| at(r, x)).collect();
+                (at_x.len() * 2 > t.runs.len()).then(|| (x, median(&at_x)))
             })
             .collect();
-        rows.push(json!({"method": method, "median_best_val_loss": median(&finals)}));
+        rows.push(json!({
+            "method": method,
+            "median_best_val_loss": median(&finals),
+            "q25": quantile(&finals, 0.25),
+            "q75": quantile(&finals, 0.75),
+            "wall_s": t.wall_s,
+        }));
         series.push(Series {
             name: method.clone(),
             points: curve.clone(),
         });
         curves.push((method.clone(), curve));
     }
-    // How much less budget Hyperband needs to reach random search's final median loss.
-    let curve_of = |name: &str| curves.iter().find(|(m, _)| m == name).map(|(_, c)| c);
-    let speedup = match (curve_of("random"), curve_of("hyperband")) {
-        (Some(random), Some(hb)) => random.last().and_then(|&(_, target)| {
-            hb.iter().find(|p| p.1 <= target).map(|p| {
-                json!({"target_loss": target, "hyperband_budget": p.0,
-                                "random_budget": total, "speedup": total / p.0})
-            })
-        }),
-        _ => None,
-    };
+    // How much less budget each method needs to reach random search's final median loss.
+    let target = curves
+        .iter()
+        .find(|(m, _)| m == "random")
+        .and_then(|(_, c)| c.last().map(|p| p.1));
+    if let Some(target) = target {
+        for (row, (_, curve)) in rows.iter_mut().zip(&curves) {
+            let reached = curve.iter().find(|p| p.1 <= target).map(|p| p.0);
+            row["budget_to_random_final"] = json!(reached);
+            row["speedup"] = json!(reached.map(|b| total / b));
+        }
+    }
     std::fs::create_dir_all(&args.out)?;
     let plot_path = args.out.join("best-val-loss.svg");
     plot::lines(
@@ -149,8 +204,9 @@ pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
     let report = json!({
         "seeds": args.seeds,
         "budget": args.budget,
+        "total_units": total,
+        "random_final_median": target,
         "methods": rows,
-        "speedup": speedup,
         "plot": plot_path,
     });
     if args.json {
@@ -162,21 +218,21 @@ pub fn run(args: &MnistBenchArgs) -> anyhow::Result<()> {
         args.seeds, args.budget, total
     );
     for r in &rows {
+        let speedup = match r["speedup"].as_f64() {
+            Some(s) => format!(
+                "reached random search's final loss after {:.0} units: {s:.1}x",
+                r["budget_to_random_final"].as_f64().unwrap_or(f64::NAN)
+            ),
+            None if target.is_some() => "did not reach random search's final loss".into(),
+            None => String::new(),
+        };
         println!(
-            "{:<10} median best validation loss {:.4}",
+            "{:<10} median best validation loss {:.4} (q25 {:.4}, q75 {:.4})  {speedup}",
             r["method"].as_str().unwrap_or_default(),
-            r["median_best_val_loss"].as_f64().unwrap_or(f64::NAN)
+            r["median_best_val_loss"].as_f64().unwrap_or(f64::NAN),
+            r["q25"].as_f64().unwrap_or(f64::NAN),
+            r["q75"].as_f64().unwrap_or(f64::NAN),
         );
-    }
-    match &speedup {
-        Some(s) => println!(
-            "hyperband reached random search's final loss {:.4} after {:.0} of {:.0} units: {:.1}x less budget",
-            s["target_loss"].as_f64().unwrap_or(f64::NAN),
-            s["hyperband_budget"].as_f64().unwrap_or(f64::NAN),
-            total,
-            s["speedup"].as_f64().unwrap_or(f64::NAN)
-        ),
-        None => println!("hyperband did not reach random search's final loss (or one was not run)"),
     }
     println!("plot: {}", plot_path.display());
     Ok(())
