@@ -37,7 +37,7 @@ pub mod study;
 pub use config::{Config, Value};
 pub use history::{History, Observation};
 pub use job::{Evaluation, Job, JobId, Outcome, TrialId};
-pub use sampler::{Gp, GpConfig, Random, Sampler, Tpe, TpeConfig};
+pub use sampler::{Gp, GpConfig, MfGp, MfGpConfig, Random, Sampler, Tpe, TpeConfig};
 pub use scheduler::{
     hyperband_brackets, Asha, BracketPlan, BracketSizes, Budgets, Decision, FullBudget, Hyperband,
     PlanError, Scheduler, Stopping, SuccessiveHalving,

@@ -2,7 +2,7 @@
 //! `export`) can rebuild the study from the database alone, and so that resuming with a
 //! changed definition can be refused.
 
-use crate::sampler::{Gp, Random, Sampler, Tpe};
+use crate::sampler::{Gp, MfGp, Random, Sampler, Tpe};
 use crate::scheduler::{
     Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, Stopping,
     SuccessiveHalving,
@@ -43,10 +43,12 @@ pub enum SamplerKind {
     Random,
     Tpe,
     Gp,
+    /// One GP over (configuration, budget), fit on every rung: see [`MfGp`].
+    MfGp,
 }
 
 impl SamplerKind {
-    pub const NAMES: &'static str = "random, tpe, gp";
+    pub const NAMES: &'static str = "random, tpe, gp, mf-gp";
 }
 
 /// How a multi-fidelity scheduler moves a trial up its rungs.
@@ -174,6 +176,7 @@ impl StudySpec {
             SamplerKind::Random => Ok(Box::new(Random)),
             SamplerKind::Tpe => Ok(Box::new(Tpe::default())),
             SamplerKind::Gp => Ok(Box::new(Gp::default())),
+            SamplerKind::MfGp => Ok(Box::new(MfGp::default())),
         }
     }
 

@@ -253,6 +253,7 @@ fn sampler(kind: SamplerKind) -> Box<dyn Sampler> {
         SamplerKind::Random => Box::new(Random),
         SamplerKind::Tpe => Box::new(Tpe::default()),
         SamplerKind::Gp => Box::new(Gp::default()),
+        SamplerKind::MfGp => Box::new(hyperband::MfGp::default()),
     }
 }
 
@@ -270,7 +271,12 @@ fn loss(job: &Job) -> f64 {
 
 #[test]
 fn every_sampler_proposes_valid_configurations_of_a_conditional_space() {
-    for kind in [SamplerKind::Random, SamplerKind::Tpe, SamplerKind::Gp] {
+    for kind in [
+        SamplerKind::Random,
+        SamplerKind::Tpe,
+        SamplerKind::Gp,
+        SamplerKind::MfGp,
+    ] {
         for multi_fidelity in [false, true] {
             let s = space();
             let settings = Settings {

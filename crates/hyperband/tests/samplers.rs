@@ -158,6 +158,8 @@ fn bohb_and_gp_run_from_a_spec_and_replay_identically() {
         (SchedulerKind::Asha, SamplerKind::Tpe, 150),
         (SchedulerKind::Hyperband, SamplerKind::Gp, 60),
         (SchedulerKind::FullBudget, SamplerKind::Gp, 60),
+        (SchedulerKind::Hyperband, SamplerKind::MfGp, 60),
+        (SchedulerKind::Asha, SamplerKind::MfGp, 60),
     ];
     for (scheduler, sampler, jobs) in cases {
         let once = || {

@@ -27,7 +27,8 @@ pub struct SyntheticArgs {
     pub budget: f64,
     #[arg(long, default_value_t = 10)]
     pub seeds: u64,
-    /// Methods: random, random-2x, gp, hyperband, bohb, asha, async-hyperband, asha-tpe.
+    /// Methods: random, random-2x, gp, hyperband, bohb, asha, async-hyperband, asha-tpe,
+    /// asha-stop, hyperband-stop, hyperband-gp, mf-gp, asha-mf-gp.
     #[arg(long, value_delimiter = ',', default_value = "random,hyperband")]
     pub methods: Vec<Method>,
     /// Halving rate of the multi-fidelity methods.
@@ -56,10 +57,16 @@ pub enum Method {
     /// Stopping rules (`mode = "stop"`): each trial runs once, charged the budget it reached.
     AshaStop,
     HyperbandStop,
+    /// Hyperband with the plain GP (largest budget with enough points), the ablation of
+    /// `mf-gp`.
+    HyperbandGp,
+    /// Hyperband and ASHA with the multi-fidelity GP over (configuration, budget).
+    MfGp,
+    AshaMfGp,
 }
 
 impl Method {
-    const ALL: [(&'static str, Method); 10] = [
+    const ALL: [(&'static str, Method); 13] = [
         ("random", Method::Random),
         ("random-2x", Method::Random2x),
         ("gp", Method::Gp),
@@ -70,6 +77,9 @@ impl Method {
         ("asha-tpe", Method::AshaTpe),
         ("asha-stop", Method::AshaStop),
         ("hyperband-stop", Method::HyperbandStop),
+        ("hyperband-gp", Method::HyperbandGp),
+        ("mf-gp", Method::MfGp),
+        ("asha-mf-gp", Method::AshaMfGp),
     ];
 
     pub fn name(self) -> &'static str {
@@ -93,6 +103,9 @@ impl Method {
             Method::AshaTpe => (Sc::Asha, Sa::Tpe),
             Method::AshaStop => (Sc::Asha, Sa::Random),
             Method::HyperbandStop => (Sc::Hyperband, Sa::Random),
+            Method::HyperbandGp => (Sc::Hyperband, Sa::Gp),
+            Method::MfGp => (Sc::Hyperband, Sa::MfGp),
+            Method::AshaMfGp => (Sc::Asha, Sa::MfGp),
         }
     }
 

@@ -126,19 +126,7 @@ impl Gp {
             }
         }
         let cap = self.config.max_points.max(min_points).max(2);
-        if n > cap {
-            let key = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            let mut ranked = at_budget.clone();
-            let (_, &mut first_rest, _) = ranked.select_nth_unstable_by(cap / 2, key);
-            let (best, rest): (Vec<_>, Vec<_>) = at_budget
-                .iter()
-                .partition(|o| key(o, &first_rest) == std::cmp::Ordering::Less);
-            let m = cap - best.len();
-            let mut kept: Vec<(f64, usize)> = best;
-            kept.extend((0..m).map(|k| rest[(2 * k + 1) * rest.len() / (2 * m)]));
-            kept.sort_by_key(|&(_, i)| i);
-            at_budget = kept;
-        }
+        at_budget = cap_points(at_budget, cap);
         let n = at_budget.len();
         let mut x = Vec::with_capacity(n * d);
         let mut y = Vec::with_capacity(n);
@@ -147,35 +135,37 @@ impl Gp {
             x.extend_from_slice(&history.trial(obs.trial).unit);
             y.push(loss);
         }
-        let mean = y.iter().sum::<f64>() / n as f64;
-        let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-        let sd = if var.sqrt() > 1e-12 * (1.0 + mean.abs()) {
-            var.sqrt()
-        } else {
-            1.0
-        };
-        y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
-        Some(Data { x, y, n, d })
+        standardize(&mut y);
+        Some(Data {
+            x,
+            y,
+            n,
+            d,
+            noise_mix: None,
+        })
     }
 
-    /// MAP hyperparameters `[ln l_1, .., ln l_d, ln g]`.
-    fn fit_hyperparameters(&self, data: &Data, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    /// MAP hyperparameters `[ln l_1, .., ln l_d, ln g (, ln g_2)]`.
+    pub(super) fn fit_hyperparameters(&self, data: &Data, rng: &mut ChaCha8Rng) -> Vec<f64> {
         let d = data.d;
+        let k = data.n_theta();
         let sample = data.systematic_sample(self.config.max_fit_points.max(2));
         let min_noise = self.config.min_noise.max(1e-12);
-        let mut lo = vec![LOG_LS_BOUNDS.0; d + 1];
-        let mut hi = vec![LOG_LS_BOUNDS.1; d + 1];
-        lo[d] = min_noise.ln();
-        hi[d] = 0.0;
+        let mut lo = vec![LOG_LS_BOUNDS.0; k];
+        let mut hi = vec![LOG_LS_BOUNDS.1; k];
+        lo[d..].fill(min_noise.ln());
+        hi[d..].fill(0.0);
         let mut best: Option<(f64, Vec<f64>)> = None;
         for start in 0..self.config.restarts.max(1) {
-            let mut theta = vec![LOG_LS_MEAN; d + 1];
-            theta[d] = LOG_NOISE_MEAN;
+            let mut theta = vec![LOG_LS_MEAN; k];
+            theta[d..].fill(LOG_NOISE_MEAN);
             if start > 0 {
                 for t in &mut theta[..d] {
                     *t += LOG_LS_SD * standard_normal(rng);
                 }
-                theta[d] += LOG_NOISE_SD * standard_normal(rng);
+                for t in &mut theta[d..] {
+                    *t += LOG_NOISE_SD * standard_normal(rng);
+                }
             }
             let (theta, value) = minimize(
                 |t| neg_log_posterior(&sample, t),
@@ -195,15 +185,26 @@ impl Gp {
         theta
     }
 
-    fn maximize_ei(&self, space: &Space, post: &Posterior, rng: &mut ChaCha8Rng) -> Vec<f64> {
-        let d = space.len();
+    /// The point of `space` (unit coordinates) where expected improvement is largest, with
+    /// the model's remaining coordinates held at `tail` (the multi-fidelity model's target
+    /// budget; empty for a model of the space alone).
+    pub(super) fn maximize_ei(
+        &self,
+        space: &Space,
+        post: &Posterior,
+        tail: &[f64],
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<f64> {
+        let free = space.len();
+        let d = free + tail.len();
         let mut r = vec![0.0; post.n];
         let m = self.config.candidates.max(1);
         let mut points = vec![0.0; m * d];
         // (upper bound of EI, mean, candidate).
         let mut screened: Vec<(f64, f64, usize)> = Vec::with_capacity(m);
         for (c, u) in points.chunks_exact_mut(d).enumerate() {
-            u.iter_mut().for_each(|x| *x = rng.random::<f64>());
+            u[..free].iter_mut().for_each(|x| *x = rng.random::<f64>());
+            u[free..].copy_from_slice(tail);
             snap(space, u);
             let (mu, var_bound) = post.mean_and_variance_bound(u, &mut r);
             let bound = expected_improvement(post.best, mu, var_bound.sqrt());
@@ -226,12 +227,13 @@ impl Gp {
         let mut best_u = points[top[0].1 * d..(top[0].1 + 1) * d].to_vec();
         let mut best_ei = top[0].0;
         let mut trial = vec![0.0; d];
+        trial[free..].copy_from_slice(tail);
         for &(ei, c) in &top {
             let mut u = points[c * d..(c + 1) * d].to_vec();
             let mut value = ei;
             let mut step = 0.05;
             for _ in 0..self.config.refine_steps {
-                for (t, x) in trial.iter_mut().zip(&u) {
+                for (t, x) in trial[..free].iter_mut().zip(&u) {
                     *t = x + step * standard_normal(rng);
                 }
                 snap(space, &mut trial);
@@ -255,6 +257,7 @@ impl Gp {
                 best_u.copy_from_slice(&u);
             }
         }
+        best_u.truncate(free);
         best_u
     }
 }
@@ -272,22 +275,77 @@ impl Sampler for Gp {
         let Some(post) = Posterior::new(&data, &theta) else {
             return space.sample(rng);
         };
-        space.from_unit(&self.maximize_ei(space, &post, rng))
+        space.from_unit(&self.maximize_ei(space, &post, &[], rng))
     }
+}
+
+/// At most `cap` of `points` (loss, observation index): the best half of the cap by loss,
+/// where expected improvement needs the model to be sharp, and a systematic sample of the
+/// others; in index order, as the systematic sample of the fit expects.
+pub(super) fn cap_points(points: Vec<(f64, usize)>, cap: usize) -> Vec<(f64, usize)> {
+    if points.len() <= cap {
+        return points;
+    }
+    let key = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    let mut ranked = points.clone();
+    let (_, &mut first_rest, _) = ranked.select_nth_unstable_by(cap / 2, key);
+    let (best, rest): (Vec<_>, Vec<_>) = points
+        .iter()
+        .partition(|o| key(o, &first_rest) == std::cmp::Ordering::Less);
+    let m = cap - best.len();
+    let mut kept: Vec<(f64, usize)> = best;
+    kept.extend((0..m).map(|k| rest[(2 * k + 1) * rest.len() / (2 * m)]));
+    kept.sort_by_key(|&(_, i)| i);
+    kept
+}
+
+/// Centres and scales `y` to mean 0 and variance 1 (scale 1 when constant).
+pub(super) fn standardize(y: &mut [f64]) {
+    let n = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let sd = if var.sqrt() > 1e-12 * (1.0 + mean.abs()) {
+        var.sqrt()
+    } else {
+        1.0
+    };
+    y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
 }
 
 /// Training data: `n` unit points of `d` coordinates, and standardized losses.
 #[derive(Debug, Clone)]
-struct Data {
-    x: Vec<f64>,
-    y: Vec<f64>,
-    n: usize,
-    d: usize,
+pub(super) struct Data {
+    pub(super) x: Vec<f64>,
+    pub(super) y: Vec<f64>,
+    pub(super) n: usize,
+    pub(super) d: usize,
+    /// Where the noise of each point lies between two levels (0: the first, 1: the second),
+    /// each level a hyperparameter: the multi-fidelity model's distance below the top budget,
+    /// since cheap evaluations are noisier. `None`: one noise level for all points.
+    pub(super) noise_mix: Option<Vec<f64>>,
 }
 
 impl Data {
+    /// Hyperparameters: one log length scale per coordinate, then one log noise ratio per
+    /// noise level.
+    pub(super) fn n_theta(&self) -> usize {
+        self.d + 1 + usize::from(self.noise_mix.is_some())
+    }
+
+    /// The noise ratio of each point at `theta`: log-linear between the levels.
+    fn noise(&self, theta: &[f64]) -> Vec<f64> {
+        let d = self.d;
+        match &self.noise_mix {
+            None => vec![theta[d].exp(); self.n],
+            Some(s) => s
+                .iter()
+                .map(|w| ((1.0 - w) * theta[d] + w * theta[d + 1]).exp())
+                .collect(),
+        }
+    }
+
     /// At most `m` points, the middles of `m` equal strata of the observation order.
-    fn systematic_sample(&self, m: usize) -> Data {
+    pub(super) fn systematic_sample(&self, m: usize) -> Data {
         if self.n <= m {
             return self.clone();
         }
@@ -299,7 +357,17 @@ impl Data {
             x.extend_from_slice(&self.x[i * d..(i + 1) * d]);
             y.push(self.y[i]);
         }
-        Data { x, y, n: m, d }
+        let noise_mix = self
+            .noise_mix
+            .as_ref()
+            .map(|s| (0..m).map(|k| s[(2 * k + 1) * self.n / (2 * m)]).collect());
+        Data {
+            x,
+            y,
+            n: m,
+            d,
+            noise_mix,
+        }
     }
 }
 
@@ -319,7 +387,7 @@ fn scaled_sq_dist(a: &[f64], b: &[f64], inv_ls: &[f64]) -> f64 {
 }
 
 /// Correlation matrix plus `diag` on the diagonal.
-fn kernel_matrix(data: &Data, inv_ls: &[f64], diag: f64) -> Vec<f64> {
+fn kernel_matrix(data: &Data, inv_ls: &[f64], diag: &[f64]) -> Vec<f64> {
     let (n, d) = (data.n, data.d);
     let mut a = vec![0.0; n * n];
     for i in 0..n {
@@ -330,7 +398,7 @@ fn kernel_matrix(data: &Data, inv_ls: &[f64], diag: f64) -> Vec<f64> {
             a[i * n + j] = k;
             a[j * n + i] = k;
         }
-        a[i * n + i] = 1.0 + diag;
+        a[i * n + i] = 1.0 + diag[i];
     }
     a
 }
@@ -338,11 +406,11 @@ fn kernel_matrix(data: &Data, inv_ls: &[f64], diag: f64) -> Vec<f64> {
 /// Negative log marginal likelihood (signal variance profiled out) minus the log prior,
 /// and its gradient, at `theta = [ln l_1, .., ln l_d, ln g]`; `None` if the kernel matrix
 /// cannot be factored.
-fn neg_log_posterior(data: &Data, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
+pub(super) fn neg_log_posterior(data: &Data, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
     let (n, d) = (data.n, data.d);
     let inv_ls: Vec<f64> = theta[..d].iter().map(|t| (-t).exp()).collect();
-    let g = theta[d].exp();
-    let mut l = kernel_matrix(data, &inv_ls, g);
+    let g = data.noise(theta);
+    let mut l = kernel_matrix(data, &inv_ls, &g);
     if !cholesky(&mut l, n) {
         return None;
     }
@@ -355,7 +423,7 @@ fn neg_log_posterior(data: &Data, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
     let log_lik = -0.5 * n as f64 * sigma2.ln() - half_log_det;
     // d ll / d theta = tr(W dA/dtheta) / 2, W = alpha alpha^T / sigma2 - A^{-1}.
     let inv = inverse_from_cholesky(&l, n);
-    let mut grad = vec![0.0; d + 1];
+    let mut grad = vec![0.0; theta.len()];
     let mut s = vec![0.0; d];
     for a in 0..n {
         let xa = &data.x[a * d..(a + 1) * d];
@@ -375,7 +443,14 @@ fn neg_log_posterior(data: &Data, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
                 grad[j] += common * s[j];
             }
         }
-        grad[d] += 0.5 * g * (alpha[a] * alpha[a] / sigma2 - inv[a * n + a]);
+        let w = 0.5 * g[a] * (alpha[a] * alpha[a] / sigma2 - inv[a * n + a]);
+        match &data.noise_mix {
+            None => grad[d] += w,
+            Some(mix) => {
+                grad[d] += (1.0 - mix[a]) * w;
+                grad[d + 1] += mix[a] * w;
+            }
+        }
     }
     let mut value = -log_lik;
     for g in grad.iter_mut() {
@@ -386,9 +461,11 @@ fn neg_log_posterior(data: &Data, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
         value += 0.5 * z * z;
         grad[j] += z / LOG_LS_SD;
     }
-    let z = (theta[d] - LOG_NOISE_MEAN) / LOG_NOISE_SD;
-    value += 0.5 * z * z;
-    grad[d] += z / LOG_NOISE_SD;
+    for j in d..theta.len() {
+        let z = (theta[j] - LOG_NOISE_MEAN) / LOG_NOISE_SD;
+        value += 0.5 * z * z;
+        grad[j] += z / LOG_NOISE_SD;
+    }
     value.is_finite().then_some((value, grad))
 }
 
@@ -480,35 +557,46 @@ fn norm_inf(v: &[f64]) -> f64 {
 
 /// The GP given all training data, in standardized units.
 #[derive(Debug, Clone)]
-struct Posterior {
+pub(super) struct Posterior {
     x: Vec<f64>,
-    n: usize,
+    pub(super) n: usize,
     d: usize,
     inv_ls: Vec<f64>,
     chol: Vec<f64>,
     alpha: Vec<f64>,
     /// Profiled signal variance.
     sigma2: f64,
-    /// Noise ratio plus any jitter the factorization needed.
-    diag: f64,
-    /// The lowest posterior mean at a training point: the incumbent EI improves on.
+    /// Each point's noise ratio plus any jitter the factorization needed.
+    diag: Vec<f64>,
+    /// The lowest posterior mean at an incumbent training point: what EI improves on.
     best: f64,
 }
 
 impl Posterior {
-    fn new(data: &Data, theta: &[f64]) -> Option<Self> {
+    /// The incumbent is the lowest posterior mean over every training point.
+    pub(super) fn new(data: &Data, theta: &[f64]) -> Option<Self> {
+        Self::with_incumbents(data, theta, |_| true)
+    }
+
+    /// The incumbent is the lowest posterior mean over the training points `incumbent`
+    /// accepts (the multi-fidelity model's points at its target budget).
+    pub(super) fn with_incumbents(
+        data: &Data,
+        theta: &[f64],
+        incumbent: impl Fn(usize) -> bool,
+    ) -> Option<Self> {
         let (n, d) = (data.n, data.d);
         let inv_ls: Vec<f64> = theta[..d].iter().map(|t| (-t).exp()).collect();
-        let g = theta[d].exp();
-        let mut a = kernel_matrix(data, &inv_ls, 0.0);
+        let g = data.noise(theta);
+        let mut a = kernel_matrix(data, &inv_ls, &vec![0.0; n]);
         let mut chol = a.clone();
-        let mut diag = g;
+        let mut diag = g.clone();
         let mut factored = false;
         for jitter in [0.0, 1e-8, 1e-6, 1e-4, 1e-2] {
-            diag = g + jitter;
+            diag.iter_mut().zip(&g).for_each(|(v, g)| *v = g + jitter);
             chol.copy_from_slice(&a);
             for i in 0..n {
-                chol[i * n + i] += diag;
+                chol[i * n + i] += diag[i];
             }
             if cholesky(&mut chol, n) {
                 factored = true;
@@ -524,12 +612,13 @@ impl Posterior {
         let sigma2 = (dot(&alpha, &alpha) / n as f64).max(1e-12);
         solve_upper_t(&chol, n, &mut alpha);
         // Posterior mean at the training points: y - diag * alpha.
-        let best = data
-            .y
-            .iter()
-            .zip(&alpha)
-            .map(|(y, a)| y - diag * a)
+        let best = (0..n)
+            .filter(|&i| incumbent(i))
+            .map(|i| data.y[i] - diag[i] * alpha[i])
             .fold(f64::INFINITY, f64::min);
+        if !best.is_finite() {
+            return None;
+        }
         Some(Self {
             x: data.x.clone(),
             n,
@@ -587,7 +676,7 @@ impl Posterior {
                 m[a * k + b] = c;
                 m[b * k + a] = c;
             }
-            m[a * k + a] = 1.0 + self.diag;
+            m[a * k + a] = 1.0 + self.diag[idx[a]];
         }
         let explained = if cholesky(&mut m[..k * k], k) {
             let v = &mut val[..k];
@@ -595,7 +684,7 @@ impl Posterior {
             dot(v, v)
         } else {
             // The single most correlated point, which always factors.
-            val[0] * val[0] / (1.0 + self.diag)
+            val[0] * val[0] / (1.0 + self.diag[idx[0]])
         };
         (mu, self.sigma2 * (1.0 - explained).max(0.0))
     }
@@ -651,6 +740,7 @@ mod tests {
             y: y.iter().map(|v| (v - mean) / sd).collect(),
             n: xs.len(),
             d: 1,
+            noise_mix: None,
         }
     }
 
@@ -702,7 +792,7 @@ mod tests {
         for d in [data, noisy] {
             // Without noise the matrix is singular; jitter must rescue it.
             let post = Posterior::new(&d, &[(0.3f64).ln(), f64::NEG_INFINITY]).unwrap();
-            assert!(post.diag > 0.0);
+            assert!(post.diag.iter().all(|&g| g > 0.0));
             let mut r = vec![0.0; d.n];
             assert!(post.ei(&[0.5], &mut r).is_finite());
         }
@@ -735,7 +825,7 @@ mod tests {
         );
         // And the sampler's optimizer finds that peak.
         let space = Space::new(vec![Param::float("x", 0.0, 1.0)]).unwrap();
-        let u = gp.maximize_ei(&space, &post, &mut stream(3, 0));
+        let u = gp.maximize_ei(&space, &post, &[], &mut stream(3, 0));
         assert!(
             (u[0] - x_ei).abs() < 0.02,
             "proposed {}, EI peak {x_ei}",
@@ -753,7 +843,13 @@ mod tests {
             .chunks(d)
             .map(|u| (3.0 * u[0]).sin() + u[1] * u[1] - 0.3 * u[2])
             .collect();
-        let data = Data { x, y, n, d };
+        let data = Data {
+            x,
+            y,
+            n,
+            d,
+            noise_mix: None,
+        };
         let theta = [-1.0, -0.3, 0.4, -5.0];
         let (_, grad) = neg_log_posterior(&data, &theta).unwrap();
         for j in 0..=d {
@@ -779,7 +875,13 @@ mod tests {
         let n = 40;
         let x: Vec<f64> = (0..2 * n).map(|_| rng.random::<f64>()).collect();
         let y: Vec<f64> = x.chunks(2).map(|u| (8.0 * u[0]).sin()).collect();
-        let data = Data { x, y, n, d: 2 };
+        let data = Data {
+            x,
+            y,
+            n,
+            d: 2,
+            noise_mix: None,
+        };
         let theta = Gp::default().fit_hyperparameters(&data, &mut stream(5, 1));
         let (l0, l1) = (theta[0].exp(), theta[1].exp());
         assert!(l0 < 0.5 && l1 > 2.0 * l0, "length scales {l0}, {l1}");

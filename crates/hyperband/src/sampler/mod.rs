@@ -2,11 +2,13 @@
 
 mod gp;
 mod linalg;
+mod mf_gp;
 mod normal;
 mod random;
 mod tpe;
 
 pub use gp::{Gp, GpConfig};
+pub use mf_gp::{MfGp, MfGpConfig};
 pub use random::Random;
 pub use tpe::{Bandwidth, Tpe, TpeConfig};
 
