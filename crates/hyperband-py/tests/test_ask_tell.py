@@ -45,7 +45,7 @@ def test_the_same_seed_gives_the_same_jobs():
     assert a != c
 
 
-@pytest.mark.parametrize("sampler", ["random", "tpe", "gp"])
+@pytest.mark.parametrize("sampler", ["random", "tpe", "gp", "mf-gp"])
 @pytest.mark.parametrize("scheduler", ["hyperband", "asha", "async-hyperband", "full-budget"])
 def test_every_scheduler_and_sampler_works_through_ask_tell(scheduler, sampler):
     study = hyperband.Study(space(), scheduler=scheduler, sampler=sampler, max_budget=9, seed=1)

@@ -22,7 +22,7 @@ act    = { type = "categorical", choices = ["relu", "tanh"] }
 
 [algorithm]
 scheduler = "hyperband"   # full-budget | sha | hyperband | asha | async-hyperband
-sampler = "random"        # random | tpe | gp
+sampler = "random"        # random | tpe | gp | mf-gp
 min_budget = 1
 max_budget = 81
 eta = 3
@@ -208,7 +208,7 @@ fn the_fingerprint_covers_decisions_not_run_limits() {
 
 #[test]
 fn every_sampler_parses_and_builds_or_says_it_is_not_available() {
-    for name in ["random", "tpe", "gp"] {
+    for name in ["random", "tpe", "gp", "mf-gp"] {
         let f = parse(&edit(
             "sampler = \"random\"",
             &format!("sampler = \"{name}\""),
