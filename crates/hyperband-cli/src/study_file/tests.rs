@@ -467,7 +467,7 @@ fn unknown_algorithms_list_the_valid_names() {
     assert_eq!(
         error(&edit("\"random\"", "\"bohb\""), "algorithm.sampler"),
         "study.toml:18: [algorithm] sampler: unknown sampler `bohb` (expected one of \
-         random, tpe, gp)"
+         random, tpe, gp, mf-gp)"
     );
     assert_eq!(
         error(
