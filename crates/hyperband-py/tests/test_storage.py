@@ -141,7 +141,14 @@ def test_ctrl_c_lets_running_jobs_finish_and_records_them(tmp_path):
     script.write_text(INTERRUPTED)
     url = f"sqlite:{tmp_path}/c.db"
     marker = tmp_path / "started.txt"
-    proc = subprocess.Popen([sys.executable, str(script), url, str(marker)], stdout=subprocess.PIPE, text=True)
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: give the script the default disposition whatever ran us.
+    proc = subprocess.Popen(
+        [sys.executable, str(script), url, str(marker)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 30
     while not (marker.exists() and len(marker.read_text().split()) >= 3):
         assert time.monotonic() < deadline, "no job started"
