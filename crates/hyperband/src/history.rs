@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::job::TrialId;
+use std::collections::BTreeMap;
 
 /// A trial as samplers see it.
 #[derive(Debug, Clone)]
@@ -37,6 +38,21 @@ impl History {
 
     pub fn observations(&self) -> &[Observation] {
         &self.observations
+    }
+
+    /// The largest budget whose number of observations `enough` accepts, and that number:
+    /// the budget a model-based sampler fits on (BOHB's rule).
+    pub fn largest_budget_where(&self, enough: impl Fn(usize) -> bool) -> Option<(f64, usize)> {
+        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+        for obs in &self.observations {
+            // Budgets are positive, where the bit patterns of floats sort as the floats do.
+            *counts.entry(obs.budget.to_bits()).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .rev()
+            .find(|&(_, n)| enough(n))
+            .map(|(bits, n)| (f64::from_bits(bits), n))
     }
 
     pub(crate) fn add_trial(&mut self, config: Config, unit: Vec<f64>) -> TrialId {

@@ -36,7 +36,6 @@ use crate::history::History;
 use crate::space::Space;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 /// Settings of [`Gp`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,14 +113,10 @@ impl Gp {
     fn data(&self, space: &Space, history: &History) -> Option<Data> {
         let d = space.len();
         let min_points = self.config.min_points.unwrap_or(d + 1).max(1);
-        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
-        for obs in history.observations() {
-            *counts.entry(obs.budget.to_bits()).or_default() += 1;
-        }
-        let (&budget, &n) = counts.iter().rev().find(|(_, &n)| n >= min_points)?;
+        let (budget, n) = history.largest_budget_where(|n| n >= min_points)?;
         let mut at_budget: Vec<(f64, usize)> = Vec::with_capacity(n);
         for (i, obs) in history.observations().iter().enumerate() {
-            if obs.budget.to_bits() == budget {
+            if obs.budget.to_bits() == budget.to_bits() {
                 at_budget.push((obs.loss, i));
             }
         }

@@ -98,12 +98,8 @@ impl MfGp {
         let gp = &self.config.gp;
         let min_points = gp.min_points.unwrap_or(d + 1).max(1);
         let obs = history.observations();
-        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
-        for o in obs {
-            *counts.entry(o.budget.to_bits()).or_default() += 1;
-        }
-        let (&target_bits, _) = counts.iter().rev().find(|(_, &n)| n >= min_points)?;
-        let target = f64::from_bits(target_bits);
+        let (target, _) = history.largest_budget_where(|n| n >= min_points)?;
+        let target_bits = target.to_bits();
         let trusted = trusted_budgets(history, target);
         let obs: Vec<&Observation> = obs
             .iter()

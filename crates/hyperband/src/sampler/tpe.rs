@@ -105,7 +105,6 @@ use crate::history::History;
 use crate::space::{Domain, Space};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 /// The default `min_points` is `d + 1` up to this many (see [`TpeConfig::min_points`]).
 const DEFAULT_MAX_MIN_POINTS: usize = 5;
@@ -218,18 +217,11 @@ impl Tpe {
     fn fit(&self, space: &Space, history: &History) -> Option<(Kde, Kde)> {
         let d = space.len();
         let min_points = self.min_points(d);
-        let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
-        for obs in history.observations() {
-            // Budgets are positive, where the bit patterns of floats sort as the floats do.
-            *counts.entry(obs.budget.to_bits()).or_default() += 1;
-        }
-        let (&budget, &n) = counts
-            .iter()
-            .rev()
-            .find(|(_, &n)| n >= self.n_good(n, min_points) + min_points)?;
+        let (budget, n) =
+            history.largest_budget_where(|n| n >= self.n_good(n, min_points) + min_points)?;
         let mut at_budget: Vec<(f64, u32)> = Vec::with_capacity(n);
         for (i, obs) in history.observations().iter().enumerate() {
-            if obs.budget.to_bits() == budget {
+            if obs.budget.to_bits() == budget.to_bits() {
                 at_budget.push((obs.loss, i as u32));
             }
         }
