@@ -115,8 +115,12 @@ fn traces(method: &str, args: &MnistBenchArgs) -> anyhow::Result<Traces> {
     let path = args.out.join("traces").join(format!("{method}.json"));
     if args.reuse {
         if let Ok(text) = std::fs::read_to_string(&path) {
-            let t: Traces = serde_json::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: not a trace file: {e}", path.display()))?;
+            let t: Traces = serde_json::from_str(&text).map_err(|e| {
+                bad_input(anyhow::anyhow!(
+                    "{}: not a trace file of `bench mnist` ({e}); delete it or run without --reuse",
+                    path.display()
+                ))
+            })?;
             if t.seeds == args.seeds && t.budget == args.budget && t.workers == args.workers {
                 eprintln!("{method}: reusing {}", path.display());
                 return Ok(t);
