@@ -163,7 +163,7 @@ fn stored_worker(
             move || AnyStore::open(&beat),
             |job| match evaluate(func, job, &study.checkpoints) {
                 Outcome::Finished(evaluation) => Ok::<Evaluation, String>(evaluation),
-                Outcome::Failed { reason } => Err(reason),
+                Outcome::Failed { reason, .. } => Err(reason),
                 Outcome::Lost => Err("lost".to_string()),
             },
             deadline,

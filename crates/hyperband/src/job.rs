@@ -95,6 +95,10 @@ pub enum Outcome {
     /// The objective ran and failed (crash, bad output, timeout, non-finite loss).
     Failed {
         reason: String,
+        /// The budget the objective trained before it failed, when it knows (a program in
+        /// stop mode that announced its epochs): the job is charged that instead of its
+        /// expected cost, so that a trial that ran to the end and failed pays for it.
+        used: Option<f64>,
     },
     /// The worker vanished (its lease expired): the job is issued again.
     Lost,
@@ -108,6 +112,7 @@ impl Outcome {
     pub fn failed(reason: impl Into<String>) -> Self {
         Outcome::Failed {
             reason: reason.into(),
+            used: None,
         }
     }
 }

@@ -476,13 +476,14 @@ impl Study {
                 self.finish(id, &assignment, &eval);
                 Told::Recorded
             }
-            Outcome::Failed { reason } => {
+            Outcome::Failed { reason, used } => {
+                let cost = used.map_or(expected, |u| u.max(0.0));
                 let record = &mut self.jobs[id.0 as usize];
                 record.state = JobState::Failed;
-                record.cost = expected;
+                record.cost = cost;
                 record.failure = Some(reason);
                 self.stats.failed += 1;
-                self.stats.budget_spent += expected;
+                self.stats.budget_spent += cost;
                 // Failures, not attempts: a re-issue after a lost worker is no retry.
                 if failures < self.settings.max_retries {
                     self.retries

@@ -211,15 +211,23 @@ impl Checker<'_> {
     /// at its key before anything runs.
     fn metric(&mut self, raw: &Spanned<RawMetric>) -> Option<MetricSpec> {
         let m = raw.get_ref();
+        let text = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.get_ref().clone());
+        let maximize = m.maximize.as_ref().map(|b| *b.get_ref());
         let spec = MetricSpec {
-            regex: m.regex.get_ref().clone(),
-            source: m
-                .source
-                .as_ref()
-                .map_or_else(|| "stdout".to_string(), |s| s.get_ref().clone()),
-            maximize: m.maximize.as_ref().is_some_and(|b| *b.get_ref()),
-            budget_regex: m.budget_regex.as_ref().map(|b| b.get_ref().clone()),
+            regex: text(&m.regex),
+            source: text(&m.source).unwrap_or_else(|| "stdout".to_string()),
+            // A regex rule stores `maximize` only when true, as definitions always have
+            // (so that a stored study's file still matches it); a format stores an
+            // explicit choice, since its default comes from the metric's name.
+            maximize: match (&m.format, maximize) {
+                (None, Some(false)) => None,
+                (_, m) => m,
+            },
+            budget_regex: text(&m.budget_regex),
             step_budget: m.step_budget.as_ref().map(|b| *b.get_ref()),
+            format: text(&m.format),
+            name: text(&m.name),
+            budget_key: text(&m.budget_key),
         };
         match spec.rule() {
             Ok(_) => Some(spec),
@@ -228,7 +236,10 @@ impl Checker<'_> {
                     "source" => m.source.as_ref().map(|s| s.span()),
                     "budget_regex" => m.budget_regex.as_ref().map(|s| s.span()),
                     "step_budget" => m.step_budget.as_ref().map(|s| s.span()),
-                    _ => Some(m.regex.span()),
+                    "format" => m.format.as_ref().map(|s| s.span()),
+                    "name" => m.name.as_ref().map(|s| s.span()),
+                    "budget_key" => m.budget_key.as_ref().map(|s| s.span()),
+                    _ => m.regex.as_ref().map(|s| s.span()),
                 };
                 let message = message.trim_start_matches(&format!("`{key}` ")).to_string();
                 self.fail(self.ctx.error(

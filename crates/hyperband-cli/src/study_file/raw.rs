@@ -64,11 +64,14 @@ pub(super) struct RawObjective {
     pub metric: Option<Spanned<RawMetric>>,
 }
 
-/// `[objective] metric = { regex = '...', ... }`.
+/// `[objective] metric = { regex = '...', ... }` or `{ format = "keras", name = "..." }`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMetric {
-    pub regex: Spanned<String>,
+    pub regex: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+    pub budget_key: Option<Spanned<String>>,
     pub source: Option<Spanned<String>>,
     pub maximize: Option<Spanned<bool>>,
     pub budget_regex: Option<Spanned<String>>,
@@ -177,16 +180,32 @@ impl RawFile {
             }
             self.errors.push(error);
             let pos = e.span()?.start;
-            let DeValue::Table(entries) = value.get_mut() else {
-                return None;
+            // The innermost entry at the error goes, not the whole inline table it is in
+            // (`metric = { step_bugdet = 1, source = 'stdot' }` reports both).
+            let mut path: Vec<String> = table.iter().map(|s| s.to_string()).collect();
+            let mut entries = match value.get_mut() {
+                DeValue::Table(entries) => entries,
+                _ => return None,
             };
-            let culprit = entries
-                .iter()
-                .find(|(k, v)| k.span().contains(&pos) || v.span().contains(&pos))
-                .map(|(k, _)| k.get_ref().to_string())?;
-            entries.remove(culprit.as_str());
-            let mut path: Vec<&str> = table.to_vec();
-            path.push(&culprit);
+            loop {
+                let culprit = entries
+                    .iter()
+                    .find(|(k, v)| k.span().contains(&pos) || v.span().contains(&pos))
+                    .map(|(k, _)| k.get_ref().to_string())?;
+                path.push(culprit.clone());
+                let inner = entries.get(culprit.as_str()).is_some_and(|v| {
+                    matches!(v.get_ref(), DeValue::Table(t)
+                        if t.iter().any(|(k, v)| k.span().contains(&pos) || v.span().contains(&pos)))
+                });
+                if !inner {
+                    entries.remove(culprit.as_str());
+                    break;
+                }
+                entries = match entries.get_mut(culprit.as_str()).map(|v| v.get_mut()) {
+                    Some(DeValue::Table(t)) => t,
+                    _ => return None,
+                };
+            }
             self.refused.insert(path.join("."));
         }
     }

@@ -624,7 +624,7 @@ fn stop_mode(metric: &str) -> String {
 fn a_metric_rule_is_stored_with_the_command() {
     let f = parse(&edit("resumable = false", METRIC)).unwrap();
     let m = f.objective.metric.clone().unwrap();
-    assert_eq!(m.regex, "val_loss: ([0-9.]+)");
+    assert_eq!(m.regex.as_deref(), Some("val_loss: ([0-9.]+)"));
     assert_eq!(m.source, "stdout");
     assert_eq!(f.spec().objective["metric"]["budget_regex"], "Epoch (\\d+)");
     // A file without one keeps the definition it always had.

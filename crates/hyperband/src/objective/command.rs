@@ -12,11 +12,16 @@
 //! placeholder: `["--momentum", "{momentum}"]` disappears as a pair, `"--momentum={momentum}"`
 //! alone. Fixed parameters ([`CommandObjective::with_fixed`]) are passed like searched ones.
 
+mod group_guard;
 mod metric;
 mod monitored;
 mod output;
 
-pub use metric::{CurvePoint, MetricRule, MetricSource, MetricSpec, MetricSpecError};
+pub use metric::lines::{strip_ansi, LineSplitter};
+pub use metric::{
+    maximized_by_name, CurvePoint, CurveReader, Format, LineReading, MetricRule, MetricSource,
+    MetricSpec, MetricSpecError,
+};
 pub use monitored::STOP_GRACE;
 
 use crate::config::{Config, Value};
@@ -32,6 +37,9 @@ pub const JOB_PLACEHOLDERS: &[&str] = &["budget", "resume_from", "trial", "job",
 
 /// How many lines of stderr a failure reason carries.
 const STDERR_TAIL_LINES: usize = 20;
+/// The longest failure reason stored with a job: enough for the cause and the end of
+/// stderr, not enough for a program's megabyte line to bloat the log and `status`.
+const MAX_REASON_BYTES: usize = 4 << 10;
 /// The longest pause between two checks of a running program with a timeout.
 const MAX_POLL: Duration = Duration::from_millis(50);
 
@@ -311,11 +319,16 @@ impl CommandObjective {
     /// Runs the program for `job`. `Err` carries what went wrong followed by the tail of
     /// the program's stderr, ready to be recorded as the job's failure reason.
     pub fn run(&self, job: &Job) -> Result<Evaluation, String> {
+        self.run_unbounded(job).map_err(bounded_reason)
+    }
+
+    fn run_unbounded(&self, job: &Job) -> Result<Evaluation, String> {
         let Spawned {
             child,
             stdout_path,
             stderr_path,
             workdir,
+            guard: _guard,
         } = self.spawn(job, &[])?;
         let fail = |what: String| Err(with_stderr_tail(what, &stderr_path));
         let status = match wait(child, self.timeout) {
@@ -332,7 +345,12 @@ impl CommandObjective {
         if let Some(rule) = &self.metric {
             let path = rule.path(&stdout_path, &stderr_path, &workdir);
             return rule.evaluate(&path).or_else(|e| {
-                let tail = output::tail_lines(&path, 5);
+                // The end of the program's own output helps; a file's could be anything.
+                let tail = if rule.source().is_stream() {
+                    output::tail_lines(&path, 5)
+                } else {
+                    Vec::new()
+                };
                 let what = if tail.is_empty() {
                     e
                 } else {
@@ -416,14 +434,27 @@ impl CommandObjective {
             .env("HYPERBAND_CONFIG", config_json);
 
         command.envs(env.iter().copied());
-        let child = command
+        let mut child = command
             .spawn()
             .map_err(|e| format!("could not start `{}`: {}", argv[0], os_msg(&e)))?;
+        let guard = match group_guard::GroupGuard::new(child.id()) {
+            Ok(guard) => guard,
+            Err(e) => {
+                kill_group(child.id());
+                let _ = child.wait();
+                return Err(format!(
+                    "could not start the guard of `{}`'s process group: {}",
+                    argv[0],
+                    os_msg(&e)
+                ));
+            }
+        };
         Ok(Spawned {
             child,
             stdout_path,
             stderr_path,
             workdir,
+            guard,
         })
     }
 }
@@ -501,12 +532,26 @@ fn signal_name(sig: i32) -> Option<&'static str> {
     })
 }
 
+/// `reason` cut to [`MAX_REASON_BYTES`] (at a character boundary), saying so.
+fn bounded_reason(reason: String) -> String {
+    if reason.len() <= MAX_REASON_BYTES {
+        return reason;
+    }
+    let mut end = MAX_REASON_BYTES;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes cut)", &reason[..end], reason.len() - end)
+}
+
 /// A started program and where its output goes.
 struct Spawned {
     child: Child,
     stdout_path: PathBuf,
     stderr_path: PathBuf,
     workdir: PathBuf,
+    /// Kills the program's group if this process dies; dropped once it has been waited for.
+    guard: group_guard::GroupGuard,
 }
 
 enum Waited {

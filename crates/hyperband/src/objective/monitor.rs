@@ -15,6 +15,16 @@ pub trait Monitor {
     /// The objective has trained to `budget` (of the job's budget), where its loss is
     /// `loss`.
     fn report(&mut self, budget: f64, loss: f64) -> Verdict;
+
+    /// The budget at which the next decision is due (the running rung's), if any: an
+    /// objective that sees its program go well past it without a value can stop it.
+    fn awaiting(&self) -> Option<f64> {
+        None
+    }
+
+    /// The objective has trained to at least `budget`, value or not (a program announced
+    /// its epoch, or ran to its end): what a failing job is charged.
+    fn reached(&mut self, _budget: f64) {}
 }
 
 /// For objectives run to their budget without a stopping rule: never stops them.

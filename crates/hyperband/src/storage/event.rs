@@ -100,6 +100,10 @@ pub enum Event {
         reason: String,
         worker: String,
         seconds: f64,
+        /// The budget the job trained before failing, when known ([`Outcome::Failed`]);
+        /// absent in logs written before stop mode charged failures.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        used: Option<f64>,
     },
     /// The job's lease expired or its worker is known dead: it goes back to the scheduler.
     JobLost {

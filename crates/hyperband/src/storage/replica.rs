@@ -159,11 +159,15 @@ impl Replica {
                 job,
                 reason,
                 seconds,
+                used,
                 ..
             } => {
                 self.tell(
                     *job,
-                    Outcome::failed(reason.clone()),
+                    Outcome::Failed {
+                        reason: reason.clone(),
+                        used: *used,
+                    },
                     stored.at,
                     Some(*seconds),
                 )?;

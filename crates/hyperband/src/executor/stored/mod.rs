@@ -380,11 +380,12 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 worker: self.name.clone(),
                 seconds,
             },
-            Outcome::Failed { reason } => Event::JobFailed {
+            Outcome::Failed { reason, used } => Event::JobFailed {
                 job: job.id,
                 reason,
                 worker: self.name.clone(),
                 seconds,
+                used,
             },
             Outcome::Lost => Event::JobLost {
                 job: job.id,

@@ -59,6 +59,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             fresh: true,
             curve: Vec::new(),
             last_budget: None,
+            reached: None,
             start: Instant::now(),
             current,
         };
@@ -66,20 +67,30 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let (open, fresh, curve) = (segments.open.take()?, segments.fresh, segments.curve);
         let seconds = segments.start.elapsed().as_secs_f64();
         let reached = segments.last_budget;
+        // What a failing segment is charged: the budget its program reached past the
+        // segment's start (from scratch for a program's first segment); when nothing says
+        // how far it got, the segment's expected cost, as for any failed job.
+        let start = if fresh { 0.0 } else { open.resume_from };
+        let used = segments.reached.map(|r| (r - start).max(0.0));
         let outcome = match outcome {
             Outcome::Finished(eval) if open.budget >= target * (1.0 - BUDGET_TOLERANCE) => {
                 // It trained to its budget without saying so in a way we could read.
                 Outcome::Finished(segment_evaluation(eval, &open, fresh, curve))
             }
-            Outcome::Finished(_) => Outcome::failed(format!(
-                "the program ended {} before reaching budget {} (in stop mode it is started \
-                 once with budget {target} and must report its values as it trains)",
-                match reached {
-                    Some(b) => format!("after reporting budget {b}"),
-                    None => "without reporting a value with its budget".to_string(),
-                },
-                open.budget,
-            )),
+            Outcome::Finished(_) => Outcome::Failed {
+                reason: format!(
+                    "the program ended {} before reaching budget {} (in stop mode it is \
+                     started once with budget {target} and must report its values as it \
+                     trains)",
+                    match reached {
+                        Some(b) => format!("after reporting budget {b}"),
+                        None => "without reporting a value with its budget".to_string(),
+                    },
+                    open.budget,
+                ),
+                used,
+            },
+            Outcome::Failed { reason, used: None } => Outcome::Failed { reason, used },
             other => other,
         };
         Some((open, outcome, seconds))
@@ -143,6 +154,8 @@ struct Segments<'a, S: EventStore> {
     fresh: bool,
     curve: Vec<(f64, f64)>,
     last_budget: Option<f64>,
+    /// The furthest budget the program is known to have trained to, value or not.
+    reached: Option<f64>,
     /// When the open segment began.
     start: Instant,
     current: &'a AtomicU64,
@@ -172,8 +185,17 @@ fn segment_evaluation(
 }
 
 impl<S: EventStore + 'static> Monitor for Segments<'_, S> {
+    fn awaiting(&self) -> Option<f64> {
+        self.open.as_ref().map(|j| j.budget)
+    }
+
+    fn reached(&mut self, budget: f64) {
+        self.reached = Some(self.reached.map_or(budget, |r| r.max(budget)));
+    }
+
     fn report(&mut self, budget: f64, loss: f64) -> Verdict {
         self.last_budget = Some(budget);
+        self.reached(budget);
         // One value may complete several segments (a program that reports rarely).
         loop {
             let Some(open) = self.open.take() else {

@@ -2,15 +2,14 @@
 //! read as it grows, every value is reported to the stopping rule, and a program told to
 //! stop gets SIGTERM on its process group, then SIGKILL after a grace period.
 
+use super::metric::{lines::Follow, quote, CurvePoint, MetricRule};
 use super::{
     describe_status, exited_unreaped, kill_group, os_msg, output, with_stderr_tail,
     CommandObjective, Spawned,
 };
 use crate::job::{Evaluation, Job};
 use crate::objective::{Monitor, Verdict};
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How often the output is read while the program runs: a rung's decision comes at most
@@ -18,43 +17,6 @@ use std::time::{Duration, Instant};
 const POLL: Duration = Duration::from_millis(20);
 /// How long a stopped program has to exit after SIGTERM before it is killed.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// Reads the lines appended to a file as they come (the file may not exist yet).
-struct Follow {
-    path: PathBuf,
-    file: Option<File>,
-    partial: Vec<u8>,
-}
-
-impl Follow {
-    fn new(path: PathBuf) -> Self {
-        Self {
-            path,
-            file: None,
-            partial: Vec::new(),
-        }
-    }
-
-    /// The complete lines written since the last call; with `end`, the unfinished last
-    /// line too (the program has exited).
-    fn lines(&mut self, end: bool) -> Vec<String> {
-        if self.file.is_none() {
-            self.file = File::open(&self.path).ok();
-        }
-        if let Some(file) = &mut self.file {
-            let _ = file.read_to_end(&mut self.partial);
-        }
-        let mut lines = Vec::new();
-        while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=i).collect();
-            lines.push(String::from_utf8_lossy(&line[..i]).into_owned());
-        }
-        if end && !self.partial.is_empty() {
-            lines.push(String::from_utf8_lossy(&std::mem::take(&mut self.partial)).into_owned());
-        }
-        lines
-    }
-}
 
 /// SIGTERM to the program's group, SIGKILL once `grace` has passed; returns when it exited.
 fn terminate(pid: u32, grace: Duration) {
@@ -83,6 +45,15 @@ impl CommandObjective {
         job: &Job,
         monitor: &mut dyn Monitor,
     ) -> Result<Evaluation, String> {
+        self.run_monitored_unbounded(job, monitor)
+            .map_err(super::bounded_reason)
+    }
+
+    fn run_monitored_unbounded(
+        &self,
+        job: &Job,
+        monitor: &mut dyn Monitor,
+    ) -> Result<Evaluation, String> {
         let Some(rule) = &self.metric else {
             return Err(
                 "stop mode needs a metric rule to read the program's values as it prints them"
@@ -94,13 +65,20 @@ impl CommandObjective {
             stdout_path,
             stderr_path,
             workdir,
+            guard: _guard,
         } = self.spawn(job, &[("PYTHONUNBUFFERED", "1")])?;
         let pid = child.id();
         let fail = |what: String| Err(with_stderr_tail(what, &stderr_path));
+        let stop = |child: &mut std::process::Child, what: String| {
+            terminate(pid, STOP_GRACE);
+            let _ = child.wait();
+            Err(with_stderr_tail(what, &stderr_path))
+        };
         let source = rule.path(&stdout_path, &stderr_path, &workdir);
         let mut follow = Follow::new(source.clone());
+        let mut reader = rule.reader();
+        let mut watch = Watch::default();
         let deadline = self.timeout.map(|t| Instant::now() + t);
-        let mut count = 0;
         loop {
             let exited = match exited_unreaped(pid, true) {
                 Ok(exited) => exited,
@@ -110,34 +88,57 @@ impl CommandObjective {
                     return fail(format!("could not wait for the program: {}", os_msg(&e)));
                 }
             };
-            for line in follow.lines(exited) {
-                let value = match rule.value_of(&line) {
-                    None => continue,
-                    Some(Ok(v)) => v,
-                    Some(Err(e)) => {
-                        terminate(pid, STOP_GRACE);
-                        let _ = child.wait();
-                        return fail(e);
+            if let Some(why) = follow.refused() {
+                return stop(
+                    &mut child,
+                    format!("cannot read the metric source {}: {why}", source.display()),
+                );
+            }
+            let lines = follow.lines(exited);
+            for line in &lines {
+                let reading = match reader.feed(line) {
+                    Ok(r) => r,
+                    Err(e) => return stop(&mut child, e),
+                };
+                for point in reading.settled {
+                    match watch.value(rule, point, line, monitor) {
+                        Ok(Verdict::Continue) => {}
+                        Ok(Verdict::Stop) => {
+                            terminate(pid, STOP_GRACE);
+                            let _ = child.wait();
+                            return Ok(Evaluation::new(rule.loss_of(point.value)));
+                        }
+                        Err(e) => return stop(&mut child, e),
                     }
-                };
-                count += 1;
-                let Some(budget) = rule.budget_of(&line, count) else {
-                    continue;
-                };
-                if monitor.report(budget, rule.loss_of(value)) == Verdict::Stop {
-                    terminate(pid, STOP_GRACE);
-                    let _ = child.wait();
-                    return Ok(Evaluation::new(rule.loss_of(value)));
+                }
+                if let Some(budget) = reading.announced {
+                    if let Err(e) = watch.announced(rule, budget, monitor) {
+                        return stop(&mut child, e);
+                    }
                 }
             }
             if exited {
+                if let Some(point) = reader.finish() {
+                    let line = lines.last().map_or("", String::as_str);
+                    match watch.value(rule, point, line, monitor) {
+                        Ok(Verdict::Continue) => {}
+                        Ok(Verdict::Stop) => {
+                            kill_group(pid);
+                            let _ = child.wait();
+                            return Ok(Evaluation::new(rule.loss_of(point.value)));
+                        }
+                        Err(e) => {
+                            kill_group(pid);
+                            let _ = child.wait();
+                            return fail(e);
+                        }
+                    }
+                }
                 break;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                terminate(pid, STOP_GRACE);
-                let _ = child.wait();
                 let t = self.timeout.unwrap_or_default();
-                return fail(format!("killed after timeout of {t:?}"));
+                return stop(&mut child, format!("killed after timeout of {t:?}"));
             }
             std::thread::sleep(POLL);
         }
@@ -149,8 +150,82 @@ impl CommandObjective {
         if !status.success() {
             return fail(describe_status(status));
         }
-        rule.evaluate(&source)
-            .or_else(|e| fail(with_tail(e, &source)))
+        // It ran to its end: it trained to the budget it was given, whatever it printed.
+        monitor.reached(job.budget);
+        rule.evaluate(&source).or_else(|e| {
+            let e = if rule.source().is_stream() {
+                with_tail(e, &source)
+            } else {
+                e
+            };
+            fail(e)
+        })
+    }
+}
+
+/// What the follower has seen of the budget, to tell a program whose values the rule
+/// cannot read from one that is slow to print them.
+#[derive(Debug, Default)]
+struct Watch {
+    /// The first budget announced past the rung awaited, while no value came for it.
+    passed: Option<f64>,
+}
+
+impl Watch {
+    /// A final value: reported to the monitor when its budget is known. A value with no
+    /// budget under a rule that announces budgets means the budget pattern never matched
+    /// before it: the rule cannot work, and the program is stopped at once, saying so.
+    fn value(
+        &mut self,
+        rule: &MetricRule,
+        point: CurvePoint,
+        line: &str,
+        monitor: &mut dyn Monitor,
+    ) -> Result<Verdict, String> {
+        let Some(budget) = point.budget else {
+            if rule.announces_budgets() {
+                return Err(format!(
+                    "the metric rule read the value {} from {} before any line announced its                      budget (no line matched `{}`): stop mode needs each value's budget",
+                    point.value,
+                    quote(line),
+                    rule.budget_pattern().unwrap_or_default()
+                ));
+            }
+            return Ok(Verdict::Continue);
+        };
+        self.passed = None;
+        monitor.reached(budget);
+        Ok(monitor.report(budget, rule.loss_of(point.value)))
+    }
+
+    /// A budget announcement: the program has trained at least to the budget before it.
+    /// Two announcements past the awaited rung's budget with no value for it (one may be
+    /// the epoch that ends at the rung, announced as it starts) mean the value pattern
+    /// does not match what the program prints.
+    fn announced(
+        &mut self,
+        rule: &MetricRule,
+        budget: f64,
+        monitor: &mut dyn Monitor,
+    ) -> Result<(), String> {
+        let Some(rung) = monitor.awaiting() else {
+            return Ok(());
+        };
+        if budget <= rung * (1.0 + 1e-9) {
+            return Ok(());
+        }
+        match self.passed {
+            None => self.passed = Some(budget),
+            Some(first) if budget > first => {
+                monitor.reached(first);
+                return Err(format!(
+                    "the program announced budget {budget} without printing a value for                      budget {rung} that the metric rule reads (no line matched `{}`)",
+                    rule.pattern()
+                ));
+            }
+            Some(_) => {}
+        }
+        Ok(())
     }
 }
 

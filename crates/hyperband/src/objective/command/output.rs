@@ -4,6 +4,7 @@
 //! Outputs are read from the end of the files, never whole: a training script may print
 //! gigabytes of progress, and only the last line counts.
 
+use super::metric::quote;
 use crate::job::Evaluation;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -14,8 +15,6 @@ use std::path::Path;
 const LAST_LINE_WINDOW: u64 = 1 << 20;
 /// How much of the end of stderr is read for the failure reason.
 const STDERR_WINDOW: u64 = 16 << 10;
-/// How many characters of an offending line a reason quotes.
-const QUOTE_CHARS: usize = 200;
 
 /// The last `window` bytes of a file (lossily decoded), and whether the file was longer.
 fn read_tail(path: &Path, window: u64) -> io::Result<(String, bool)> {
@@ -53,16 +52,6 @@ pub(super) fn tail_lines(path: &Path, n: usize) -> Vec<String> {
     }
     let from = lines.len().saturating_sub(n);
     lines[from..].iter().map(|l| l.to_string()).collect()
-}
-
-/// `line` quoted for a message, shortened when long.
-pub(super) fn quote(line: &str) -> String {
-    if line.chars().count() <= QUOTE_CHARS {
-        format!("{line:?}")
-    } else {
-        let head: String = line.chars().take(QUOTE_CHARS).collect();
-        format!("{head:?}...")
-    }
 }
 
 /// Reads the evaluation off the last line of stdout: a bare number, or a JSON object with a
