@@ -28,37 +28,94 @@ fn json_of(args: &[&str]) -> Value {
     serde_json::from_slice(&run_ok(args).stdout).unwrap()
 }
 
-/// Keras-style lines; each epoch takes EPOCH_SECONDS, and is logged to `--log` (pid,
-/// epoch) once complete, before its line is printed.
+/// A training script in one of the output styles below; each epoch takes EPOCH_SECONDS,
+/// and is logged to `--log` (pid, epoch) once complete, before its value is printed.
+/// `--style`: `line` (epoch and value on one line), `keras1` (Keras `fit(verbose=1)`:
+/// `Epoch k/N` on its own line, then a progress bar redrawn with `\r`, colours and
+/// backspaces, the epoch's `val_loss` on its last frame), `keras2` (`verbose=2`: `Epoch
+/// k/N`, then one summary line) and `pytorch` (pytorch/examples `mnist/main.py`: `Train
+/// Epoch: k [...]` lines, then `Test set: Average loss: ...` on a line of its own). Keras
+/// and PyTorch print 4 decimals. `--grandchild PIDFILE` starts a helper process that
+/// lives as long as it is let (a data-loader worker), its pid appended to PIDFILE.
 const SCRIPT: &str = r#"
-import argparse, math, os, sys, time
+import argparse, math, os, subprocess, sys, time
 p = argparse.ArgumentParser()
 p.add_argument("--lr", type=float, required=True)
 p.add_argument("--epochs", type=int, required=True)
 p.add_argument("--log", required=True)
+p.add_argument("--style", default="line")
+p.add_argument("--grandchild")
 a = p.parse_args()
+if a.grandchild:
+    worker = subprocess.Popen(["sleep", "300"])
+    with open(a.grandchild, "a") as f:
+        f.write(f"{worker.pid}\n")
 print(f"training with lr={a.lr} for {a.epochs} epochs")
 for epoch in range(1, a.epochs + 1):
+    if a.style.startswith("keras"):
+        print(f"Epoch {epoch}/{a.epochs}")
+    if a.style == "keras1":
+        for step in range(1, 4):
+            sys.stdout.write(f"\r\x1b[1m{step}/5\x1b[0m \x1b[32m" + "\u2501" * step + f"\x1b[0m - loss: {0.9 / step:.4f}" + "\b" * 8)
+            sys.stdout.flush()
+    if a.style == "pytorch":
+        for batch in range(0, 3):
+            print(f"Train Epoch: {epoch} [{batch * 640}/1920 ({batch * 33:.0f}%)]\tLoss: {2.0 / (batch + 1):.6f}")
     time.sleep(float(os.environ.get("EPOCH_SECONDS", "0.15")))
     val = (math.log10(a.lr) + 2.0) ** 2 / 4.0 + 1.0 / epoch
     with open(a.log, "a") as f:
         f.write(f"{os.getpid()} {epoch} {time.time()!r} {a.lr!r}\n")
-    print(f"Epoch {epoch}/{a.epochs} - loss: {val * 1.1:.4f} - val_loss: {val:.6f}")
+    if a.style == "line":
+        print(f"Epoch {epoch}/{a.epochs} - loss: {val * 1.1:.4f} - val_loss: {val:.6f}")
+    elif a.style == "keras1":
+        print(f"\r\x1b[1m5/5\x1b[0m \x1b[32m" + "\u2501" * 5 + f"\x1b[0m \x1b[1m0s\x1b[0m 5ms/step - loss: {val * 1.1:.4f} - val_loss: {val:.4f}")
+    elif a.style == "keras2":
+        print(f"5/5 - 0s - 5ms/step - loss: {val * 1.1:.4f} - val_loss: {val:.4f}")
+    elif a.style == "pytorch":
+        print(f"\nTest set: Average loss: {val:.4f}, Accuracy: {9000 + epoch}/10000 ({90 + epoch / 10:.0f}%)\n")
 print("done")
 "#;
 
 const EPOCH_SECONDS: f64 = 0.15;
 
+/// How the script prints, and the study file's `metric` that reads it.
+#[derive(Clone, Copy)]
+struct Style {
+    name: &'static str,
+    metric: &'static str,
+    /// Decimals printed (`None`: six, read as exact).
+    decimals: Option<i32>,
+}
+
+/// Epoch and value on one line, read with the README's regex rule.
+const LINE: Style = Style {
+    name: "line",
+    metric: r"{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\d+)/' }",
+    decimals: None,
+};
+
 fn write_study(dir: &Path, scheduler: &str, workers: usize, max_trials: u64) -> PathBuf {
+    write_styled_study(dir, scheduler, workers, max_trials, LINE, "")
+}
+
+fn write_styled_study(
+    dir: &Path,
+    scheduler: &str,
+    workers: usize,
+    max_trials: u64,
+    style: Style,
+    extra_args: &str,
+) -> PathBuf {
     std::fs::write(dir.join("train.py"), SCRIPT).unwrap();
+    let (style_name, metric) = (style.name, style.metric);
     let text = format!(
         r#"name = "stop-{scheduler}"
 seed = 5
 storage = "sqlite:studies.db"
 
 [objective]
-command = ["python3", "train.py", "--lr", "{{lr}}", "--epochs", "{{budget}}", "--log", "epochs.log"]
-metric = {{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\d+)/' }}
+command = ["python3", "train.py", "--lr", "{{lr}}", "--epochs", "{{budget}}", "--log", "epochs.log", "--style", "{style_name}"{extra_args}]
+metric = {metric}
 timeout = "60s"
 
 [space]
@@ -95,6 +152,10 @@ fn epochs_run(dir: &Path) -> BTreeMap<u32, Vec<u32>> {
 }
 
 fn check_stopped_at_rungs(dir: &Path, study: &Path, trials: u64) {
+    check_styled_run(dir, study, trials, LINE)
+}
+
+fn check_styled_run(dir: &Path, study: &Path, trials: u64, style: Style) {
     let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
     assert_eq!(status["trials"], trials, "{status:#}");
     assert_eq!(status["failed"], 0, "{status:#}");
@@ -129,10 +190,19 @@ fn check_stopped_at_rungs(dir: &Path, study: &Path, trials: u64) {
         assert_eq!(row["state"], "finished", "{row}");
         let budget = row["budget"].as_f64().unwrap();
         let lr = row["config"]["lr"].as_f64().unwrap();
-        let want = (lr.log10() + 2.0).powi(2) / 4.0 + 1.0 / budget;
+        let mut want = (lr.log10() + 2.0).powi(2) / 4.0 + 1.0 / budget;
+        if let Some(d) = style.decimals {
+            // The value as printed, to the script's decimals.
+            want = format!("{want:.*}", d as usize).parse().unwrap();
+        }
         let loss = row["loss"].as_f64().unwrap();
         assert!(
-            (loss - want).abs() < 1e-5,
+            (loss - want).abs()
+                < if style.decimals.is_some() {
+                    1e-12
+                } else {
+                    1e-5
+                },
             "{row}: loss {loss}, printed {want}"
         );
     }
@@ -272,4 +342,108 @@ fn a_runner_killed_with_sigkill_loses_no_finished_result() {
     let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
     assert_eq!(status["trials"], 12, "{status:#}");
     assert_eq!(status["running"], 0, "{status:#}");
+}
+
+/// Keras `fit(verbose=1)`: the epoch on a line of its own, the value on the last frame of a
+/// redrawn progress bar, read by `format = "keras"`.
+const KERAS1: Style = Style {
+    name: "keras1",
+    metric: r#"{ format = "keras", name = "val_loss" }"#,
+    decimals: Some(4),
+};
+
+/// Keras `fit(verbose=2)`, read by the README's regex (the epoch on an earlier line).
+const KERAS2: Style = Style {
+    name: "keras2",
+    metric: r"{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\d+)/' }",
+    decimals: Some(4),
+};
+
+/// pytorch/examples `mnist/main.py`, read by `format = "pytorch-examples"`.
+const PYTORCH: Style = Style {
+    name: "pytorch",
+    metric: r#"{ format = "pytorch-examples" }"#,
+    decimals: Some(4),
+};
+
+/// pytorch/examples read by the rule a user writes from its output (the issue's).
+const PYTORCH_REGEX: Style = Style {
+    name: "pytorch",
+    metric: r"{ regex = 'Test set: Average loss: ([0-9.]+)', budget_regex = 'Train Epoch: (\d+)' }",
+    decimals: Some(4),
+};
+
+#[test]
+fn asha_and_hyperband_follow_scripts_that_print_like_pytorch_examples_and_keras() {
+    for (scheduler, trials, style) in [
+        ("asha", 12, PYTORCH),
+        ("asha", 12, PYTORCH_REGEX),
+        ("hyperband", 17, KERAS1),
+        ("asha", 12, KERAS2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let study = write_styled_study(dir.path(), scheduler, 2, trials, style, "");
+        run_ok(&["run", study.to_str().unwrap(), "--plain"]);
+        check_styled_run(dir.path(), &study, trials, style);
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie nobody has reaped yet).
+fn is_dead(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_runner_killed_with_sigkill_takes_its_trials_grandchildren_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_styled_study(
+        dir.path(),
+        "asha",
+        2,
+        12,
+        LINE,
+        r#", "--grandchild", "grandchildren.pids""#,
+    );
+    let mut child = hyperband()
+        .args(["run", study.to_str().unwrap(), "--plain"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pids_file = dir.path().join("grandchildren.pids");
+    let start = Instant::now();
+    let pids: Vec<u32> = loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let text = std::fs::read_to_string(&pids_file).unwrap_or_default();
+        let pids: Vec<u32> = text.lines().filter_map(|l| l.parse().ok()).collect();
+        if pids.len() >= 2 {
+            break pids;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no trial started"
+        );
+    };
+    let alive: Vec<u32> = pids.iter().copied().filter(|p| !is_dead(*p)).collect();
+    assert!(!alive.is_empty(), "the helpers are running before the kill");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let start = Instant::now();
+    while alive.iter().any(|p| !is_dead(*p)) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survivors: Vec<u32> = alive.into_iter().filter(|p| !is_dead(*p)).collect();
+    for pid in &survivors {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert!(
+        survivors.is_empty(),
+        "grandchildren {survivors:?} outlived the killed runner"
+    );
 }

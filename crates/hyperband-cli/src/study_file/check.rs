@@ -518,10 +518,10 @@ impl Checker<'_> {
                 "`stop` applies to commands; a built-in workload resumes from checkpoints (use `promote`)"
             }
             (ObjectiveKind::Command(_), None) => {
-                "`stop` reads each value as the program prints it: give `[objective] metric = { regex = '...', budget_regex = '...' }` (or `step_budget` for one value per fixed budget)"
+                "`stop` reads each value as the program prints it: give `[objective] metric = { format = \"keras\" }` (or pytorch-examples, lightning, hf-trainer, xgboost, lightgbm, json-lines, key=value), or `{ regex = '...', budget_regex = '...' }` (or `step_budget` for one value per fixed budget)"
             }
-            (ObjectiveKind::Command(_), Some(m)) if m.budget_regex.is_none() && m.step_budget.is_none() => {
-                "`stop` needs each value's budget: give `budget_regex` (e.g. 'Epoch (\\d+)') or `step_budget` in `[objective] metric`"
+            (ObjectiveKind::Command(_), Some(m)) if m.rule().is_ok_and(|r| !r.knows_budgets()) => {
+                "`stop` needs each value's budget: give a `format`, `budget_regex` (e.g. 'Epoch (\\d+)') or `step_budget` in `[objective] metric`"
             }
             _ => return,
         };
