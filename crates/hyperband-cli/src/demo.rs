@@ -100,6 +100,7 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
             n_configs: None,
             max_brackets: None,
             mode: hyperband::spec::Mode::Promote,
+            integer_budgets: false,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

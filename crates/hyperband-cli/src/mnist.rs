@@ -37,6 +37,7 @@ pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudyS
             n_configs: None,
             max_brackets: None,
             mode: hyperband::spec::Mode::Promote,
+            integer_budgets: false,
         },
         cost: CostModel::Resume,
         max_retries: 0,

@@ -7,6 +7,9 @@ use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct ScheduleArgs {
+    /// A study file: its `[algorithm]` budgets, eta, bracket sizes and `integer_budgets`
+    /// instead of the flags below.
+    pub study_file: Option<std::path::PathBuf>,
     /// Smallest budget a configuration is evaluated with.
     #[arg(long, default_value_t = 1.0)]
     pub min_budget: f64,
@@ -19,21 +22,43 @@ pub struct ScheduleArgs {
     /// `algorithm` (the paper's Algorithm 1) or `table` (its printed Table 1).
     #[arg(long, default_value = "algorithm")]
     pub bracket_sizes: BracketSizes,
+    /// Round every rung's budget to a whole number (for programs that count epochs).
+    #[arg(long)]
+    pub integer_budgets: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: &ScheduleArgs) -> anyhow::Result<()> {
-    let budgets = Budgets::new(args.min_budget, args.max_budget, args.eta).map_err(bad_input)?;
-    let brackets = hyperband_brackets(&budgets, args.bracket_sizes);
+    let (budgets, sizes) = match &args.study_file {
+        Some(file) => {
+            let parsed = crate::study_file::StudyFile::load(file).map_err(bad_input)?;
+            let spec = parsed.spec();
+            let budgets = spec.budgets().map_err(bad_input)?;
+            (budgets, spec.algorithm.bracket_sizes)
+        }
+        None => {
+            let budgets =
+                Budgets::new(args.min_budget, args.max_budget, args.eta).map_err(bad_input)?;
+            let budgets = if args.integer_budgets {
+                budgets.whole().map_err(bad_input)?
+            } else {
+                budgets
+            };
+            (budgets, args.bracket_sizes)
+        }
+    };
+    let brackets = hyperband_brackets(&budgets, sizes);
     let scratch: f64 = brackets.iter().map(|b| b.cost_scratch()).sum();
     let resume: f64 = brackets.iter().map(|b| b.cost_resume()).sum();
     if args.json {
         let brackets: Vec<_> = brackets
             .iter()
-            .map(|b| {
+            .enumerate()
+            .map(|(i, b)| {
                 json!({
+                    "bracket": i,
                     "s": b.s,
                     "rungs": b.rungs,
                     "cost_scratch": b.cost_scratch(),
@@ -46,7 +71,8 @@ pub fn run(args: &ScheduleArgs) -> anyhow::Result<()> {
             "max_budget": budgets.max,
             "eta": budgets.eta,
             "s_max": budgets.s_max,
-            "bracket_sizes": args.bracket_sizes,
+            "integer_budgets": budgets.whole,
+            "bracket_sizes": sizes,
             "brackets": brackets,
             "cost_scratch": scratch,
             "cost_resume": resume,
@@ -55,21 +81,25 @@ pub fn run(args: &ScheduleArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "Hyperband plan: min budget {}, max budget {}, eta {}, s_max {}, bracket sizes `{}`",
+        "Hyperband plan: min budget {}, max budget {}, eta {}, s_max {}, bracket sizes `{}`{}",
         budgets.min,
         budgets.max,
         budgets.eta,
         budgets.s_max,
-        match args.bracket_sizes {
+        match sizes {
             BracketSizes::Algorithm => "algorithm",
             BracketSizes::Table => "table",
-        }
+        },
+        if budgets.whole { ", whole budgets" } else { "" }
     );
-    println!("Each cell is n_i (configurations) and r_i (budget) of rung i.\n");
+    println!(
+        "Each cell is n_i (configurations) and r_i (budget) of rung i; brackets are numbered \
+         as they run (export and report use these numbers), s is the paper's index.\n"
+    );
     let cell = 16;
     let mut header = format!("{:>3} ", "i");
-    for b in &brackets {
-        header += &format!("{:>cell$}", format!("s={}", b.s));
+    for (i, b) in brackets.iter().enumerate() {
+        header += &format!("{:>cell$}", format!("bracket {i} s={}", b.s));
     }
     println!("{header}");
     for i in 0..=budgets.s_max as usize {

@@ -85,3 +85,37 @@ fn bad_ranges_exit_with_status_2_and_say_why() {
         "{err}"
     );
 }
+
+#[test]
+fn integer_budgets_round_every_rung_and_number_brackets_as_they_run() {
+    let plan = schedule(&[
+        "--min-budget",
+        "1",
+        "--max-budget",
+        "14",
+        "--eta",
+        "3",
+        "--integer-budgets",
+    ]);
+    assert_eq!(
+        rungs(&plan),
+        vec![
+            vec![(9, 2.0), (3, 5.0), (1, 14.0)],
+            vec![(5, 5.0), (1, 14.0)],
+            vec![(3, 14.0)],
+        ]
+    );
+    assert_eq!(plan["integer_budgets"], true);
+    let numbers: Vec<(u64, u64)> = plan["brackets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["bracket"].as_u64().unwrap(), b["s"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(numbers, [(0, 2), (1, 1), (2, 0)]);
+    // The paper's costs, on the rounded rungs.
+    assert_eq!(
+        plan["brackets"][0]["cost_scratch"],
+        9.0 * 2.0 + 3.0 * 5.0 + 14.0
+    );
+}

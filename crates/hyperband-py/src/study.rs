@@ -257,6 +257,7 @@ impl PyStudy {
                 n_configs,
                 max_brackets,
                 mode,
+                integer_budgets: false,
             },
             // A stopped trial's program never restarts: each rung pays what it adds.
             cost: cost(resumable || mode == Mode::Stop),

@@ -94,6 +94,10 @@ pub struct AlgorithmSpec {
     /// Absent from stored definitions written before stopping rules (they promote).
     #[serde(default, skip_serializing_if = "Mode::is_promote")]
     pub mode: Mode,
+    /// Every rung a whole number ([`Budgets::whole`]); absent when false, as in stored
+    /// definitions written before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub integer_budgets: bool,
 }
 
 /// Everything that decides which jobs a study issues. Stop limits are not part of it: a
@@ -132,7 +136,12 @@ impl StudySpec {
 
     pub fn budgets(&self) -> Result<Budgets, SpecError> {
         let a = &self.algorithm;
-        Ok(Budgets::new(a.min_budget, a.max_budget, a.eta)?)
+        let budgets = Budgets::new(a.min_budget, a.max_budget, a.eta)?;
+        Ok(if a.integer_budgets {
+            budgets.whole()?
+        } else {
+            budgets
+        })
     }
 
     pub fn scheduler(&self) -> Result<Box<dyn Scheduler>, SpecError> {
@@ -252,6 +261,7 @@ mod tests {
                 n_configs: None,
                 max_brackets: None,
                 mode: Mode::Promote,
+                integer_budgets: false,
             },
             cost: CostModel::Resume,
             max_retries: 1,

@@ -144,6 +144,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
             n_configs: None,
             max_brackets: Some(4),
             mode: hyperband::spec::Mode::Promote,
+            integer_budgets: false,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

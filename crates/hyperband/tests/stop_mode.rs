@@ -26,6 +26,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
             n_configs: None,
             max_brackets: None,
             mode: Mode::Stop,
+            integer_budgets: false,
         },
         cost: CostModel::Resume,
         max_retries: 0,

@@ -44,6 +44,7 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
             n_configs: None,
             max_brackets: None,
             mode: hyperband::spec::Mode::Promote,
+            integer_budgets: false,
         },
         cost: CostModel::Scratch,
         max_retries: 0,

@@ -162,6 +162,7 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
             n_configs: None,
             max_brackets: None,
             mode: method.mode(),
+            integer_budgets: false,
         },
         cost: match method.mode() {
             Mode::Stop => CostModel::Resume,

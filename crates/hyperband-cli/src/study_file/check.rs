@@ -76,6 +76,7 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
     let run = c.run(raw.run.as_ref());
     if let (Some(o), Some(a)) = (&objective, &algorithm) {
         c.stop_mode(o, a, raw.algorithm.as_ref());
+        c.fractional_epochs(o, a, raw.objective.as_ref());
     }
     let enqueue = match (&raw.enqueue, &space) {
         (Some(e), Some(space)) => c.enqueue(e, space, &fixed),
@@ -354,7 +355,16 @@ impl Checker<'_> {
                 let span = span.unwrap_or(a.max_budget.span());
                 self.fail(self.ctx.error_naming_key(at(&keys, span), e))
             }
-            Some(Ok(b)) => Some(b),
+            Some(Ok(b)) => match &a.integer_budgets {
+                Some(i) if *i.get_ref() => match b.whole() {
+                    Ok(b) => Some(b),
+                    Err(e) => self.fail(
+                        self.ctx
+                            .error(at(&["algorithm", "integer_budgets"], i.span()), e),
+                    ),
+                },
+                _ => Some(b),
+            },
             None => None,
         };
         let bracket_sizes = match &a.bracket_sizes {
@@ -443,6 +453,7 @@ impl Checker<'_> {
             n_configs: n_configs?,
             max_brackets: max_brackets?,
             mode: mode?,
+            integer_budgets: budgets.whole,
         })
     }
 
@@ -503,7 +514,93 @@ impl Checker<'_> {
     }
 }
 
+/// Flags of programs that count a whole number of something: `{budget}` after one of these
+/// (`--epochs {budget}`, `--epochs={budget}`) must be a whole number.
+const COUNTING_FLAGS: &[&str] = &[
+    "epochs",
+    "epoch",
+    "num_epochs",
+    "n_epochs",
+    "max_epochs",
+    "num_train_epochs",
+    "iterations",
+    "iters",
+    "steps",
+    "max_steps",
+    "n_estimators",
+    "num_boost_round",
+    "num_rounds",
+    "rounds",
+    "trees",
+];
+
+/// Whether argument `arg` (with the one before it) passes `{budget}` to a counting flag.
+fn counts_budget(prev: Option<&str>, arg: &str) -> bool {
+    let flag_name = |f: &str| {
+        let f = f
+            .trim_start_matches('-')
+            .replace('-', "_")
+            .to_ascii_lowercase();
+        COUNTING_FLAGS.contains(&f.as_str())
+    };
+    match arg.split_once("={budget}") {
+        Some((flag, "")) => flag.starts_with('-') && flag_name(flag),
+        _ => arg == "{budget}" && prev.is_some_and(|p| p.starts_with('-') && flag_name(p)),
+    }
+}
+
 impl Checker<'_> {
+    /// A warning when fractional rung budgets feed `--epochs`-like flags: with min 1, max
+    /// 14, eta 3 the first rung is 1.5556, and an argparse `type=int` flag fails every job.
+    fn fractional_epochs(
+        &mut self,
+        o: &Objective,
+        a: &AlgorithmSpec,
+        raw: Option<&Spanned<RawObjective>>,
+    ) {
+        let ObjectiveKind::Command(argv) = &o.kind else {
+            return;
+        };
+        if a.integer_budgets {
+            return;
+        }
+        let Some(flag) = argv
+            .iter()
+            .enumerate()
+            .find(|(i, arg)| counts_budget(i.checked_sub(1).map(|j| argv[j].as_str()), arg))
+            .map(|(i, arg)| match arg.split_once('=') {
+                Some((flag, _)) => flag.to_string(),
+                None => argv[i - 1].clone(),
+            })
+        else {
+            return;
+        };
+        let Ok(budgets) = Budgets::new(a.min_budget, a.max_budget, a.eta) else {
+            return;
+        };
+        let fractional: Vec<String> = (0..=budgets.s_max)
+            .rev()
+            .map(|k| budgets.below_max(k))
+            .filter(|b| b.fract() != 0.0)
+            .map(|b| format!("{b:.4}"))
+            .collect();
+        if fractional.is_empty() {
+            return;
+        }
+        let span = raw
+            .and_then(|r| r.get_ref().command.as_ref().map(|c| c.span()))
+            .unwrap_or_default();
+        self.warnings.push(self.ctx.warning(
+            at(&["objective", "command"], span),
+            format!(
+                "`{flag}` gets the budget, and rungs {} are not whole numbers: a program that \
+                 counts whole epochs fails on them; set `[algorithm] integer_budgets = true` \
+                 to round every rung",
+                fractional.join(", ")
+            ),
+        ));
+    }
+
     /// `mode = "stop"` reads the values as the program prints them: it needs a command
     /// and a metric rule that knows each value's budget.
     fn stop_mode(&mut self, o: &Objective, a: &AlgorithmSpec, raw: Option<&Spanned<RawAlgorithm>>) {

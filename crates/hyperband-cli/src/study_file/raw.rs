@@ -109,6 +109,7 @@ pub(super) struct RawAlgorithm {
     pub n_configs: Option<Spanned<u64>>,
     pub max_brackets: Option<Spanned<u64>>,
     pub mode: Option<Spanned<String>>,
+    pub integer_budgets: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

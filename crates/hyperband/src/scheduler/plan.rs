@@ -46,6 +46,8 @@ pub enum PlanError {
     TooManyRungs(f64),
     #[error("successive halving needs at least one configuration")]
     NoConfigs,
+    #[error("whole budgets need a whole min_budget of at least 1 and a whole max_budget, got {min} and {max}")]
+    NotWhole { min: f64, max: f64 },
 }
 
 /// The validated budget range and halving rate shared by all multi-fidelity schedulers.
@@ -56,6 +58,12 @@ pub struct Budgets {
     pub eta: u32,
     /// The largest `s` with `min * eta^s <= max`.
     pub s_max: u32,
+    /// Every rung's budget is rounded to a whole number, for programs that count epochs
+    /// (`--epochs 1.5556` is an error to argparse's `type=int`). Rounding to the nearest
+    /// keeps each rung's ratio closest to eta; rungs stay distinct, since consecutive ones
+    /// are at least one apart before rounding.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub whole: bool,
 }
 
 /// Relative slack when comparing budgets, so that 0.1 * 3^4 counts as reaching 8.1.
@@ -86,6 +94,22 @@ impl Budgets {
             max,
             eta,
             s_max,
+            whole: false,
+        })
+    }
+
+    /// The same range with whole rung budgets (see [`Budgets::whole`]).
+    pub fn whole(self) -> Result<Self, PlanError> {
+        let whole = |x: f64| x >= 1.0 && x.fract() == 0.0;
+        if !(whole(self.min) && whole(self.max)) {
+            return Err(PlanError::NotWhole {
+                min: self.min,
+                max: self.max,
+            });
+        }
+        Ok(Self {
+            whole: true,
+            ..self
         })
     }
 
@@ -94,9 +118,15 @@ impl Budgets {
         (self.eta as u128).pow(k)
     }
 
-    /// The budget of the rung `k` steps below the maximum: `max / eta^k`.
+    /// The budget of the rung `k` steps below the maximum: `max / eta^k` (rounded with
+    /// whole budgets, never below 1).
     pub fn below_max(&self, k: u32) -> f64 {
-        self.max / self.pow(k) as f64
+        let budget = self.max / self.pow(k) as f64;
+        if self.whole {
+            budget.round().max(1.0)
+        } else {
+            budget
+        }
     }
 }
 
@@ -188,6 +218,28 @@ mod tests {
                 vec![(5, 81.0)],
             ]
         );
+    }
+
+    #[test]
+    fn whole_budgets_round_every_rung_and_the_plan_costs_those() {
+        let b = Budgets::new(1.0, 14.0, 3).unwrap();
+        assert_eq!(b.below_max(2), 14.0 / 9.0);
+        let w = b.whole().unwrap();
+        let brackets = hyperband_brackets(&w, BracketSizes::Algorithm);
+        let rungs: Vec<Vec<f64>> = brackets
+            .iter()
+            .map(|br| br.rungs.iter().map(|r| r.budget).collect())
+            .collect();
+        assert_eq!(rungs, [vec![2.0, 5.0, 14.0], vec![5.0, 14.0], vec![14.0]]);
+        assert_eq!(brackets[0].cost_resume(), 9.0 * 2.0 + 3.0 * 3.0 + 9.0);
+        assert_eq!(
+            Budgets::new(0.5, 14.0, 3).unwrap().whole(),
+            Err(PlanError::NotWhole {
+                min: 0.5,
+                max: 14.0
+            })
+        );
+        assert!(Budgets::new(1.0, 14.5, 3).unwrap().whole().is_err());
     }
 
     #[test]
