@@ -7,6 +7,7 @@ mod bench;
 mod cli_error;
 mod dashboard;
 mod demo;
+mod fail_fast;
 mod init;
 mod inspect;
 mod lab;

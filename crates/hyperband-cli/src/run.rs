@@ -208,6 +208,16 @@ fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()
             }
         }
     }
+    if let Some(reason) = &outcome.gave_up {
+        let hint = crate::fail_fast::hint(reason)
+            .map(|h| format!("\n\nfix: {h}"))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "stopped early: the first {} jobs of this run all failed the same way, so the \
+             others would too; the last failure was:\n{reason}{hint}",
+            crate::fail_fast::FAILURES
+        );
+    }
     if stats.finished == 0 && stats.failed > 0 {
         let reason = replica
             .study()
@@ -216,7 +226,10 @@ fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()
             .rev()
             .find_map(|j| j.failure.clone())
             .unwrap_or_default();
-        anyhow::bail!("every job failed; the last failure was:\n{reason}");
+        let hint = crate::fail_fast::hint(&reason)
+            .map(|h| format!("\n\nfix: {h}"))
+            .unwrap_or_default();
+        anyhow::bail!("every job failed; the last failure was:\n{reason}{hint}");
     }
     Ok(())
 }

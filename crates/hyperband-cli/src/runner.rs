@@ -5,6 +5,7 @@
 //! but threads and a display, so killing it at any moment loses nothing that was stored.
 
 use crate::cli_error::bad_input;
+use crate::fail_fast::FailFast;
 use crate::progress::Progress;
 use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
@@ -59,6 +60,8 @@ pub struct RunOutcome {
     pub stopped: StopReason,
     pub interrupted: bool,
     pub elapsed: Duration,
+    /// The run gave up: its first jobs all failed alike ([`crate::fail_fast`]).
+    pub gave_up: Option<String>,
 }
 
 /// Opens the store a URL names; problems with it are the user's input (exit status 2).
@@ -121,6 +124,7 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let start = Instant::now();
     let deadline = plan.max_time.map(|t| start + t);
     let progress_done = AtomicBool::new(false);
+    let fail_fast = FailFast::default();
     let results: Vec<anyhow::Result<StopReason>> = std::thread::scope(|scope| {
         let progress = (!plan.quiet).then(|| {
             let mut display = Progress::new(plan.plain, start);
@@ -143,7 +147,13 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
         let handles: Vec<_> = (0..plan.workers.max(1))
             .map(|_| {
                 let (objective, stop) = (objective.clone(), stop.clone());
+                let fail_fast = &fail_fast;
                 scope.spawn(move || -> anyhow::Result<StopReason> {
+                    let mut observe = |_: &Replica, _: &Job, outcome: &hyperband::Outcome| {
+                        if fail_fast.observe(outcome) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    };
                     let store = open_store(&plan.storage)?;
                     let url = plan.storage.clone();
                     let beat = move || AnyStore::open(&url);
@@ -152,14 +162,14 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
                         StoreWorker::new(store, id, Box::new(move || Replica::new(&name, build())));
                     let report = match &objective {
                         Evaluator::Plain(f) => {
-                            worker.run(beat, |job| f(job), deadline, &stop, &mut |_, _, _| {})?
+                            worker.run(beat, |job| f(job), deadline, &stop, &mut observe)?
                         }
                         Evaluator::Stopping(f) => worker.run_stopping(
                             beat,
                             |job, monitor| f(job, monitor),
                             deadline,
                             &stop,
-                            &mut |_, _, _| {},
+                            &mut observe,
                         )?,
                     };
                     Ok(report.stopped)
@@ -190,11 +200,13 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let mut store = open_store(&plan.storage)?;
     let mut replica = Replica::new(&plan.name, (plan.build)());
     replica.sync(&mut store, id)?;
+    let gave_up = fail_fast.verdict();
     Ok(RunOutcome {
         replica,
         stopped,
-        interrupted: stop.load(Ordering::Relaxed),
+        interrupted: stop.load(Ordering::Relaxed) && gave_up.is_none(),
         elapsed: start.elapsed(),
+        gave_up,
     })
 }
 
