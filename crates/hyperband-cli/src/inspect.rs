@@ -4,10 +4,9 @@
 //! any machine that can reach the database, study file or not.
 
 use crate::cli_error::bad_input;
-use crate::runner::open_store;
 use crate::schedule::fmt_budget;
 use anyhow::Context;
-use hyperband::storage::{EventStore, Replica, StorageUrl};
+use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
 use hyperband::{JobState, Limits, StudySpec};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -47,26 +46,27 @@ impl StudyRef {
         }
     }
 
-    /// The study as its store has it now.
+    /// The study as its store has it now, read without writing: the store is opened
+    /// read-only (nothing is created, initialised, upgraded or locked, so a read-only
+    /// folder or database serves), and results still waiting in a server store's inbox
+    /// are shown without being moved into the log. A missing or empty store, schema or
+    /// study is bad input (exit status 2).
     pub fn open(&self) -> anyhow::Result<(Replica, StudySpec, StorageUrl)> {
         let (url, name) = self.locate()?;
-        if let StorageUrl::Sqlite(path) = &url {
-            if !path.exists() {
-                return Err(bad_input(anyhow::anyhow!(
-                    "{}: no such database (has the study been run yet?)",
-                    path.display()
-                )));
-            }
-        }
-        let mut store = open_store(&url)?;
-        let (id, spec) = store.find_study(&name).map_err(bad_input)?;
+        let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
+        let (id, spec) = store
+            .find_study(&name)
+            .map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", url.redacted())))?;
         let spec: StudySpec = serde_json::from_value(spec)
             .with_context(|| format!("study `{name}`: the stored definition is unreadable"))?;
         let study = spec
             .build(Limits::default())
             .with_context(|| format!("study `{name}`: the stored definition cannot be built"))?;
         let mut replica = Replica::new(&name, study);
-        replica.sync(&mut store, id)?;
+        let peeked = store.peek_events(id, 0)?;
+        for event in peeked.log.iter().chain(&peeked.pending) {
+            replica.apply(event)?;
+        }
         Ok((replica, spec, url))
     }
 }

@@ -6,7 +6,7 @@ use crate::leases::Leases;
 use crate::space::PySpace;
 use hyperband::executor::StoreWorker;
 use hyperband::spec::changed_keys;
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
+use hyperband::storage::{AnyStore, EventStore, Replica, StorageError, StorageUrl};
 use hyperband::{
     AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
     SchedulerKind, Study, StudySpec,
@@ -282,13 +282,21 @@ impl PyStudy {
     }
 
     /// Opens a stored study by name, whatever created it (a study file, another program):
-    /// its definition comes from the store.
+    /// its definition comes from the store. The store is first read without writing, so a
+    /// study that is not there is a `StorageError` naming it and the store, and nothing
+    /// (no file, no schema) is created.
     #[staticmethod]
     fn load(py: Python<'_>, name: String, storage: &str) -> PyResult<Self> {
         let url = parse_url(storage)?;
         py.detach(|| {
-            let mut store = open_store(&url)?;
-            let (_, stored) = store.find_study(&name).map_err(errors::storage)?;
+            let not_loaded = |e: StorageError| {
+                errors::storage(format!(
+                    "cannot load study `{name}` from {}: {e}",
+                    url.redacted()
+                ))
+            };
+            let mut store = AnyStore::open_read_only(&url).map_err(not_loaded)?;
+            let (_, stored) = store.find_study(&name).map_err(not_loaded)?;
             let spec: StudySpec = serde_json::from_value(stored).map_err(|e| {
                 errors::storage(format!(
                     "study `{name}` in {}: the stored definition is unreadable: {e}",

@@ -35,6 +35,23 @@ def test_a_sqlite_study_resumes_in_a_new_object(tmp_path):
     assert loaded.best == again.best
 
 
+def test_loading_a_missing_study_is_an_error_that_creates_nothing(tmp_path):
+    url = f"sqlite:{tmp_path}/absent.db"
+    with pytest.raises(hyperband.StorageError) as err:
+        hyperband.Study.load("ghost", url)
+    assert "ghost" in str(err.value) and "absent.db" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+    # A store that holds other studies: the same, and the store is left as it was.
+    url = f"sqlite:{tmp_path}/s.db"
+    hyperband.Study(space(), storage=url, name="s", max_budget=9)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(hyperband.StorageError) as err:
+        hyperband.Study.load("ghost", url)
+    assert "ghost" in str(err.value) and "s.db" in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_another_definition_under_the_same_name_is_refused(tmp_path):
     url = f"sqlite:{tmp_path}/s.db"
     hyperband.Study(space(), storage=url, name="s", max_budget=9)

@@ -472,6 +472,19 @@ fn passwords_never_show_in_errors() {
         .unwrap_err()
         .to_string();
     assert!(!err.contains("hunter2"), "{err}");
+    // A password may hold `@`, `:` and `/`: none of it shows.
+    for password in ["p@ss", "a:b@c", "x/y@z", "q@@r"] {
+        let err = PgStore::connect(&format!(
+            "postgres://postgres:{password}@127.0.0.1:1/test?connect_timeout=2"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains(password), "{password}: {err}");
+        assert!(
+            err.contains("postgres:***@127.0.0.1:1/test"),
+            "{password}: {err}"
+        );
+    }
 }
 
 /// Kills every server process whose connection carries `application_name`.
@@ -685,7 +698,7 @@ fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(version, "2");
+    assert_eq!(version, "3", "upgraded to the current schema");
     let old_function: i64 = admin
         .query_one(
             "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -710,4 +723,142 @@ fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
     let mut replica = Replica::new("demo", study(3));
     replica.sync(&mut store, id).unwrap();
     assert_eq!(results(replica.study()), results(&in_memory(3)));
+}
+
+#[test]
+fn a_schema_2_database_is_read_as_it_is_and_upgraded_by_its_first_writer() {
+    let schema = unique("hbtest_v2");
+    let _cleanup = DropSchema(schema.clone());
+    let s = format!("\"{schema}\"");
+    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
+    let (id, _) = store
+        .open_study("demo", &serde_json::json!({"seed": 7}))
+        .unwrap();
+    let mut worker = StoreWorker::new(PgStore::connect_in(&url(), &schema).unwrap(), id, fresh(7));
+    for _ in 0..5 {
+        let Decision::Run(job) = worker.next_job().unwrap() else {
+            panic!("no job")
+        };
+        worker
+            .report(&job, Outcome::Finished(loss(&job).unwrap()), 0.0)
+            .unwrap();
+    }
+    drop((store, worker));
+    // Schema 2 is schema 3 without the checksum columns.
+    let mut admin = admin();
+    admin
+        .batch_execute(&format!(
+            "ALTER TABLE {s}.events DROP COLUMN crc;
+             ALTER TABLE {s}.inbox DROP COLUMN crc;
+             UPDATE {s}.meta SET value = '2' WHERE key = 'schema_version';"
+        ))
+        .unwrap();
+    let version = |admin: &mut postgres::Client| -> String {
+        admin
+            .query_one(
+                &format!("SELECT value FROM {s}.meta WHERE key = 'schema_version'"),
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+
+    // A reader takes it as it is, the result waiting in the inbox included.
+    let mut reader = PgStore::connect_read_only(&format!("{}?schema={schema}", url())).unwrap();
+    let peeked = reader.peek_events(id, 0).unwrap();
+    assert_eq!(
+        peeked.pending.len(),
+        1,
+        "the last result waits in the inbox"
+    );
+    let mut replica = Replica::new("demo", study(7));
+    for event in peeked.log.iter().chain(&peeked.pending) {
+        replica.apply(event).unwrap();
+    }
+    assert_eq!(replica.study().stats().finished, 5);
+    drop(reader);
+    assert_eq!(version(&mut admin), "2");
+
+    // A writer upgrades it, and the study goes on to the uninterrupted history.
+    let mut worker = StoreWorker::new(PgStore::connect_in(&url(), &schema).unwrap(), id, fresh(7));
+    assert_eq!(version(&mut admin), "3");
+    let stop = AtomicBool::new(false);
+    worker
+        .run(
+            || PgStore::connect_in(&url(), &schema),
+            loss,
+            None,
+            &stop,
+            &mut |_, _, _| {},
+        )
+        .unwrap();
+    let (old, new): (i64, i64) = {
+        let row = admin
+            .query_one(
+                &format!("SELECT count(*) FILTER (WHERE crc IS NULL), count(crc) FROM {s}.events"),
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(
+        old >= 6 && new > 0,
+        "{old} events without a checksum, {new} with"
+    );
+    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
+    let mut replica = Replica::new("demo", study(7));
+    replica.sync(&mut store, id).unwrap();
+    assert_eq!(results(replica.study()), results(&in_memory(7)));
+}
+
+#[test]
+fn a_changed_digit_in_a_stored_loss_is_reported_as_damage_naming_the_event() {
+    let name = unique("damaged");
+    run_worker(&name, 7, Some(6));
+    let mut admin = admin();
+    let row = admin
+        .query_one(
+            &format!(
+                "SELECT e.seq, e.payload FROM {SHARED_SCHEMA}.events e
+                 JOIN {SHARED_SCHEMA}.studies s ON s.id = e.study
+                 WHERE s.name = $1 AND e.kind = 'job_finished' ORDER BY e.seq LIMIT 1"
+            ),
+            &[&name],
+        )
+        .unwrap();
+    let (seq, payload): (i64, String) = (row.get(0), row.get(1));
+    let at = payload.find("\"loss\":").unwrap() + "\"loss\":".len();
+    let digit = payload[at..].find(|c: char| c.is_ascii_digit()).unwrap() + at;
+    let mut bytes = payload.into_bytes();
+    bytes[digit] = if bytes[digit] == b'9' {
+        b'1'
+    } else {
+        bytes[digit] + 1
+    };
+    admin
+        .execute(
+            &format!(
+                "UPDATE {SHARED_SCHEMA}.events SET payload = $1
+                 WHERE seq = $2 AND study = (SELECT id FROM {SHARED_SCHEMA}.studies WHERE name = $3)"
+            ),
+            &[&String::from_utf8(bytes).unwrap(), &seq, &name],
+        )
+        .unwrap();
+    let (mut store, id) = open(&name);
+    let mut replica = Replica::new(&name, study(7));
+    let err = replica.sync(&mut store, id).unwrap_err();
+    assert!(
+        matches!(&err, StorageError::Damaged { name: n, seq: s } if *n == name && *s == seq as u64),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("study `{name}`: event #{seq} is damaged")),
+        "{err}"
+    );
+    // A read-only reader says the same.
+    let mut reader =
+        PgStore::connect_read_only(&format!("{}?schema={SHARED_SCHEMA}", url())).unwrap();
+    let err = reader.peek_events(id, 0).unwrap_err();
+    assert!(matches!(err, StorageError::Damaged { .. }), "{err:?}");
 }

@@ -325,3 +325,159 @@ fn workers_opening_a_new_file_at_once_all_get_the_store() {
         });
     }
 }
+
+/// The file's schema version.
+fn schema_version(path: &Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT value FROM hyperband_meta WHERE key = 'schema_version'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_schema_1_file_is_read_as_it_is_and_upgraded_by_its_first_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    run_worker(&path, 7, Some(10));
+    // What hyperband wrote before event checksums: the same tables, no `events.crc`.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE events DROP COLUMN crc;
+         UPDATE hyperband_meta SET value = '1' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(conn);
+
+    // A reader takes it as it is, and leaves it so.
+    let mut reader = SqliteStore::open_read_only(&path).unwrap();
+    let (id, _) = reader.find_study("demo").unwrap();
+    let mut replica = Replica::new("demo", study(7));
+    replica.sync(&mut reader, id).unwrap();
+    assert_eq!(replica.study().stats().finished, 10);
+    drop(reader);
+    assert_eq!(schema_version(&path), "1");
+
+    // A writer upgrades it, and the study goes on to the uninterrupted history.
+    run_worker(&path, 7, None);
+    assert_eq!(schema_version(&path), "2");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (old, new): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*) FILTER (WHERE crc IS NULL), count(crc) FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        old >= 11 && new > 0,
+        "{old} events without a checksum, {new} with"
+    );
+    assert_eq!(results(replay(&path, 7).study()), results(&in_memory(7)));
+}
+
+/// Changes the first digit after `"loss":` in the payload of event `seq`.
+fn flip_loss_digit(path: &Path, seq: i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let payload: String = conn
+        .query_row("SELECT payload FROM events WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let at = payload.find("\"loss\":").unwrap() + "\"loss\":".len();
+    let digit = payload[at..].find(|c: char| c.is_ascii_digit()).unwrap() + at;
+    let mut bytes = payload.into_bytes();
+    bytes[digit] = if bytes[digit] == b'9' {
+        b'1'
+    } else {
+        bytes[digit] + 1
+    };
+    conn.execute(
+        "UPDATE events SET payload = ?1 WHERE seq = ?2",
+        rusqlite::params![String::from_utf8(bytes).unwrap(), seq],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_changed_digit_in_a_stored_loss_is_reported_as_damage_naming_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    run_worker(&path, 7, Some(6));
+    let seq: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT min(seq) FROM events WHERE kind = 'job_finished'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    flip_loss_digit(&path, seq);
+    for mut store in [
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open_read_only(&path).unwrap(),
+    ] {
+        let (id, _) = store.find_study("demo").unwrap();
+        let mut replica = Replica::new("demo", study(7));
+        let err = replica.sync(&mut store, id).unwrap_err();
+        assert!(
+            matches!(&err, StorageError::Damaged { name, seq: s } if name == "demo" && *s == seq as u64),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("study `demo`") && text.contains(&format!("event #{seq} is damaged")),
+            "{text}"
+        );
+        assert!(err.is_permanent());
+    }
+}
+
+#[test]
+fn a_write_sqlite_refuses_is_permanent_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hb.db");
+    let (_, id) = open(&path);
+    // A connection SQLite will not write through fails as a read-only file does.
+    let mut store = SqliteStore::open_read_only(&path).unwrap();
+    let event = Event::JobLost {
+        job: hyperband::JobId(0),
+        reason: "test".into(),
+    };
+    let err = store.append(id, &event).unwrap_err();
+    assert!(err.is_permanent(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("hb.db") && text.contains("the database file is read-only"),
+        "{text}"
+    );
+}
+
+#[test]
+fn reading_a_missing_or_empty_file_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let err = SqliteStore::open_read_only(&missing)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing.db") && err.contains("no such database"),
+        "{err}"
+    );
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = SqliteStore::open_read_only(&empty).unwrap_err().to_string();
+    assert!(
+        err.contains("empty.db") && err.contains("an empty file"),
+        "{err}"
+    );
+    let mut left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["empty.db"]);
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+}

@@ -59,14 +59,6 @@ impl DashboardArgs {
 
 pub fn run(args: &DashboardArgs) -> anyhow::Result<()> {
     let (url, study) = args.locate()?;
-    if let StorageUrl::Sqlite(path) = &url {
-        if !path.exists() {
-            return Err(bad_input(anyhow::anyhow!(
-                "{}: no such database (has the study been run yet?)",
-                path.display()
-            )));
-        }
-    }
     let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
     if let Some(name) = &study {
         store.find_study(name).map_err(bad_input)?;

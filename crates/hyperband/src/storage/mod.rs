@@ -31,7 +31,7 @@ pub use limits::{last_limits, set_limits, StoredLimits};
 pub use postgres::PgStore;
 pub use replica::Replica;
 pub use sqlite::SqliteStore;
-pub use url::StorageUrl;
+pub use url::{redact, StorageUrl};
 
 /// Why the store refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +72,44 @@ pub enum StorageError {
     /// last commits (a crash with lazily flushed decisions). The worker rebuilds its replica.
     #[error("study #{study}: the log no longer holds event #{seq} that this worker had seen (the database lost its last decisions); rebuilding from the log")]
     Diverged { study: i64, seq: u64 },
-    #[error("{context}: {source}")]
+    /// A stored event whose checksum does not match its bytes: it was changed after it was
+    /// written (an edit of the database, a disk fault). Never replayed.
+    #[error("study `{name}`: event #{seq} is damaged: its checksum does not match its content, so it was changed after hyperband wrote it (an edit of the database or a disk fault); it is not used. Restore the database from a backup, or start a new study")]
+    Damaged { name: String, seq: u64 },
+    /// A SQLite failure; `cause` is what a user acts on (see `explain` in the SQLite store): for a
+    /// failure that waiting cannot cure, a sentence saying what is wrong with the file.
+    #[error("{context}: {cause}")]
     Sqlite {
         context: String,
+        cause: String,
+        /// Waiting cannot cure it: anything but SQLite's busy and locked.
+        permanent: bool,
         #[source]
         source: rusqlite::Error,
     },
+}
+
+impl StorageError {
+    /// Whether retrying cannot help, so that a worker reports it at once instead of
+    /// retrying for its whole retry window: a file SQLite cannot write (read-only, disk
+    /// full, corrupt), damage, a store or URL that is not one. Server errors and a log
+    /// that moved under a worker are worth retrying (the server store has already retried
+    /// a lost connection itself).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            StorageError::Sqlite { permanent, .. } => *permanent,
+            StorageError::Damaged { .. }
+            | StorageError::Foreign { .. }
+            | StorageError::NewerSchema { .. }
+            | StorageError::NoSuchStudy(_)
+            | StorageError::BadUrl { .. } => true,
+            StorageError::StudyExists(_)
+            | StorageError::CorruptEvent { .. }
+            | StorageError::Unreplayable { .. }
+            | StorageError::Server { .. }
+            | StorageError::Diverged { .. } => false,
+        }
+    }
 }
 
 /// What a read-only reader sees of a study's log ([`AnyStore::peek_events`]).

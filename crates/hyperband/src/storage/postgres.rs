@@ -44,9 +44,10 @@
 //! study lock with it. The password never appears in
 //! messages: they name the URL with `***` in its place.
 
+use super::event::{checksum, decode, name_study};
+use super::url::redact;
 use super::{
-    Asked, Event, EventStore, Lease, LockedLog, PeekedEvents, StorageError, StorageUrl,
-    StoredEvent, UnderLock,
+    Asked, Event, EventStore, Lease, LockedLog, PeekedEvents, StorageError, StoredEvent, UnderLock,
 };
 use crate::job::JobId;
 use postgres::error::SqlState;
@@ -55,8 +56,10 @@ use std::time::{Duration, Instant};
 
 /// The schema this binary writes; a database with a newer one is refused.
 /// 1: events, leases, a row lock. 2: the results inbox, combined requests and an advisory
-/// lock (a schema 1 database is upgraded in place).
-const SCHEMA_VERSION: i64 = 2;
+/// lock. 3: each event's checksum (`events.crc`, `inbox.crc`; events written before have
+/// none and are read as they are). An older database is upgraded in place by the first
+/// writer; a read-only reader reads schemas 1 to 3 as they are.
+const SCHEMA_VERSION: i64 = 3;
 /// Marks a PostgreSQL schema as ours.
 const APPLICATION: &str = "hyperband";
 /// The advisory lock key that serializes schema creation ('HYBD').
@@ -91,6 +94,8 @@ CREATE TABLE IF NOT EXISTS {s}.events (
     payload TEXT NOT NULL,
     PRIMARY KEY (study, seq)
 );
+-- Schema 3: `event::checksum(payload)`, computed by the writer; NULL for older events.
+ALTER TABLE {s}.events ADD COLUMN IF NOT EXISTS crc BIGINT;
 CREATE TABLE IF NOT EXISTS {s}.leases (
     study BIGINT NOT NULL,
     job BIGINT NOT NULL,
@@ -109,6 +114,7 @@ CREATE TABLE IF NOT EXISTS {s}.inbox (
     job BIGINT NOT NULL,
     worker TEXT
 );
+ALTER TABLE {s}.inbox ADD COLUMN IF NOT EXISTS crc BIGINT;
 CREATE INDEX IF NOT EXISTS inbox_by_study ON {s}.inbox (study, id);
 -- Moves a study's waiting results into its log, in the order they were written, and drops
 -- the leases they end (only the reporting worker's own: a job re-issued to another worker
@@ -129,15 +135,15 @@ BEGIN
     SELECT COALESCE(MAX(seq), 0) INTO last_seq FROM {s}.events WHERE study = p_study;
     WITH taken AS (
         DELETE FROM {s}.inbox WHERE study = p_study
-        RETURNING id, at, kind, payload, job, worker
+        RETURNING id, at, kind, payload, job, worker, crc
     ), numbered AS (
         SELECT last_seq + row_number() OVER (ORDER BY id) AS seq, * FROM taken
     ), dropped AS (
         DELETE FROM {s}.leases l USING numbered n
         WHERE l.study = p_study AND l.job = n.job AND (n.worker IS NULL OR l.worker = n.worker)
     ), inserted AS (
-        INSERT INTO {s}.events (study, seq, at, kind, payload)
-        SELECT p_study, seq, at, kind, payload FROM numbered
+        INSERT INTO {s}.events (study, seq, at, kind, payload, crc)
+        SELECT p_study, seq, at, kind, payload, crc FROM numbered
         RETURNING 1
     )
     SELECT count(*) INTO moved FROM inserted;
@@ -158,11 +164,13 @@ CREATE TABLE IF NOT EXISTS {s}.requests (
     PRIMARY KEY (study, worker)
 );
 -- A worker's one round trip between two jobs: store its last result (durably, so that
--- the call waits for the flush), ask for a job, and read the log after p_after.
+-- the call waits for the flush), ask for a job, and read the log after p_after. (Schema 3
+-- added the checksum to its arguments and rows: the old one goes.)
+DROP FUNCTION IF EXISTS {s}.ask(BIGINT, TEXT, DOUBLE PRECISION, BIGINT, TEXT, TEXT, BIGINT);
 CREATE OR REPLACE FUNCTION {s}.ask(
     p_study BIGINT, p_worker TEXT, p_at DOUBLE PRECISION, p_after BIGINT,
-    p_kind TEXT, p_payload TEXT, p_job BIGINT
-) RETURNS TABLE (seq BIGINT, at DOUBLE PRECISION, payload TEXT)
+    p_kind TEXT, p_payload TEXT, p_job BIGINT, p_crc BIGINT
+) RETURNS TABLE (seq BIGINT, at DOUBLE PRECISION, payload TEXT, crc BIGINT)
 LANGUAGE plpgsql VOLATILE AS $fn$
 #variable_conflict use_column
 BEGIN
@@ -170,14 +178,14 @@ BEGIN
         -- Nothing else here needs to survive a crash: a lost request is asked again.
         PERFORM set_config('synchronous_commit', 'off', true);
     ELSE
-        INSERT INTO {s}.inbox (study, at, kind, payload, job, worker)
-            VALUES (p_study, p_at, p_kind, p_payload, p_job, p_worker);
+        INSERT INTO {s}.inbox (study, at, kind, payload, job, worker, crc)
+            VALUES (p_study, p_at, p_kind, p_payload, p_job, p_worker, p_crc);
     END IF;
     INSERT INTO {s}.requests (study, worker, asked_at, waiting, assigned)
         VALUES (p_study, p_worker, p_at, true, NULL)
         ON CONFLICT (study, worker)
         DO UPDATE SET asked_at = EXCLUDED.asked_at, waiting = true, assigned = NULL;
-    RETURN QUERY SELECT e.seq, e.at, e.payload FROM {s}.events e
+    RETURN QUERY SELECT e.seq, e.at, e.payload, e.crc FROM {s}.events e
         WHERE e.study = p_study AND e.seq > p_after ORDER BY e.seq;
 END
 $fn$;
@@ -187,8 +195,9 @@ $fn$;
 -- the study lock (held until end_round), move the waiting results into the log and return the events after p_after ('event'), the other workers waiting
 -- for a job in the order they asked ('waiting', worker in payload), then ('last',
 -- MAX(seq)) so that the caller numbers its appends without asking again.
+DROP FUNCTION IF EXISTS {s}.begin_round(BIGINT, BIGINT, TEXT);
 CREATE OR REPLACE FUNCTION {s}.begin_round(p_study BIGINT, p_after BIGINT, p_worker TEXT)
-RETURNS TABLE (kind TEXT, seq BIGINT, at DOUBLE PRECISION, payload TEXT)
+RETURNS TABLE (kind TEXT, seq BIGINT, at DOUBLE PRECISION, payload TEXT, crc BIGINT)
 LANGUAGE plpgsql VOLATILE AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -199,7 +208,7 @@ BEGIN
         SELECT r.assigned INTO job FROM {s}.requests r
             WHERE r.study = p_study AND r.worker = p_worker;
         IF job IS NOT NULL THEN
-            RETURN QUERY SELECT 'assigned'::TEXT, NULL::BIGINT, NULL::DOUBLE PRECISION, job;
+            RETURN QUERY SELECT 'assigned'::TEXT, NULL::BIGINT, NULL::DOUBLE PRECISION, job, NULL::BIGINT;
             RETURN;
         END IF;
     END IF;
@@ -210,7 +219,7 @@ BEGIN
             WHERE r.study = p_study AND r.worker = p_worker;
         IF job IS NOT NULL THEN
             PERFORM pg_advisory_unlock({key});
-            RETURN QUERY SELECT 'assigned'::TEXT, NULL::BIGINT, NULL::DOUBLE PRECISION, job;
+            RETURN QUERY SELECT 'assigned'::TEXT, NULL::BIGINT, NULL::DOUBLE PRECISION, job, NULL::BIGINT;
             RETURN;
         END IF;
     END IF;
@@ -219,13 +228,14 @@ BEGIN
         RAISE EXCEPTION 'no study with id %', p_study USING ERRCODE = 'no_data_found';
     END IF;
     PERFORM {s}.drain_inbox(p_study);
-    RETURN QUERY SELECT 'event'::TEXT, e.seq, e.at, e.payload FROM {s}.events e
+    RETURN QUERY SELECT 'event'::TEXT, e.seq, e.at, e.payload, e.crc FROM {s}.events e
         WHERE e.study = p_study AND e.seq > p_after ORDER BY e.seq;
-    RETURN QUERY SELECT 'waiting'::TEXT, NULL::BIGINT, r.asked_at, r.worker FROM {s}.requests r
+    RETURN QUERY SELECT 'waiting'::TEXT, NULL::BIGINT, r.asked_at, r.worker, NULL::BIGINT
+        FROM {s}.requests r
         WHERE r.study = p_study AND r.waiting AND r.worker IS DISTINCT FROM p_worker
         ORDER BY r.asked_at, r.worker;
-    RETURN QUERY SELECT 'last'::TEXT, COALESCE(MAX(e.seq), 0), NULL::DOUBLE PRECISION, NULL::TEXT
-        FROM {s}.events e WHERE e.study = p_study;
+    RETURN QUERY SELECT 'last'::TEXT, COALESCE(MAX(e.seq), 0), NULL::DOUBLE PRECISION, NULL::TEXT,
+        NULL::BIGINT FROM {s}.events e WHERE e.study = p_study;
 END
 $fn$;
 CREATE OR REPLACE FUNCTION {s}.end_round(p_study BIGINT) RETURNS BOOLEAN
@@ -253,6 +263,9 @@ pub struct PgStore {
     /// Opened by [`connect_read_only`](PgStore::connect_read_only): the server refuses
     /// this session's writes, and reads leave the results inbox as it is.
     read_only: bool,
+    /// The schema's version: [`SCHEMA_VERSION`] once a writer has checked (and upgraded)
+    /// it; as found for a read-only reader, which reads what that version has.
+    version: i64,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -267,6 +280,11 @@ struct Conn {
     read_events: Statement,
     leases: Statement,
     renew_lease: Statement,
+    /// The inbox's writes: none on a read-only connection, whose schema may be older.
+    writes: Option<InboxWrites>,
+}
+
+struct InboxWrites {
     post_result: Statement,
     drain_inbox: Statement,
 }
@@ -362,37 +380,15 @@ fn split_schema(url: &str) -> (String, Option<String>) {
     }
 }
 
-/// `url` without its password, wherever it is written.
-fn redact(url: &str) -> String {
-    let url = StorageUrl::Postgres(url.to_string()).redacted();
-    let hide = |text: &str, sep: char| -> String {
-        text.split(sep)
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if k.trim().eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => kv.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(&sep.to_string())
-    };
-    match url.split_once('?') {
-        Some((base, query)) => format!("{base}?{}", hide(query, '&')),
-        None if !url.contains("://") => hide(&url, ' '),
-        None => url,
-    }
-}
-
+/// Rows of (seq, at, payload, crc) as events (the study named `#id` in errors: see
+/// [`PgStore::name_study`]).
 fn parse_events(study: i64, rows: Vec<postgres::Row>) -> Result<Vec<StoredEvent>, StorageError> {
     rows.into_iter()
         .map(|row| {
-            let seq: i64 = row.get(0);
-            let payload: &str = row.get(2);
-            let event = serde_json::from_str(payload).map_err(|e| StorageError::CorruptEvent {
-                name: format!("#{study}"),
-                seq: seq as u64,
-                problem: e.to_string(),
-            })?;
+            let seq = row.get::<_, i64>(0) as u64;
+            let event = decode(row.get(2), row.get(3), &format!("#{study}"), seq)?;
             Ok(StoredEvent {
-                seq: seq as u64,
+                seq,
                 at: row.get(1),
                 event,
             })
@@ -417,9 +413,10 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Connects to an existing store to read it only (the dashboard): the session is
-    /// read-only on the server (`default_transaction_read_only`), the schema is neither
-    /// created nor upgraded, the study lock is never taken, and
+    /// Connects to an existing store to read it only (the read commands, the dashboard):
+    /// the session is read-only on the server (`default_transaction_read_only`), the
+    /// schema is neither created nor upgraded (an older one is read as it is), the study
+    /// lock is never taken, and
     /// [`events_after`](EventStore::events_after) leaves the results inbox alone (see
     /// [`peek_events`](Self::peek_events) for the results still there).
     pub fn connect_read_only(url: &str) -> Result<Self, StorageError> {
@@ -445,12 +442,8 @@ impl PgStore {
                     known: SCHEMA_VERSION,
                 })
             }
-            Some(v) if v < SCHEMA_VERSION => {
-                return Err(foreign(format!(
-                    "schema version {v} of an older hyperband; a read-only reader does not upgrade it (`hyperband status` does)"
-                )))
-            }
-            Some(_) => {}
+            // An older schema is read as it is: upgrading is a write, left to `run`.
+            Some(v) => store.version = v,
         }
         let conn = store
             .prepare(client)
@@ -466,11 +459,19 @@ impl PgStore {
     /// them: the log holds them in that order once drained.
     pub fn peek_events(&mut self, study: i64, seq: u64) -> Result<PeekedEvents, StorageError> {
         let s = self.quoted.clone();
-        let pending_sql = format!(
-            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM {s}.events WHERE study = $1)
-                    + row_number() OVER (ORDER BY id), at, payload
-             FROM {s}.inbox WHERE study = $1 ORDER BY id"
-        );
+        // Schema 1 has no inbox; schema 2 no checksums.
+        let crc = if self.version >= 3 {
+            "crc"
+        } else {
+            "NULL::BIGINT"
+        };
+        let pending_sql = (self.version >= 2).then(|| {
+            format!(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM {s}.events WHERE study = $1)
+                        + row_number() OVER (ORDER BY id), at, payload, {crc}
+                 FROM {s}.inbox WHERE study = $1 ORDER BY id"
+            )
+        });
         let (log, pending) = self.run("cannot read events", |c| {
             let mut tx = c
                 .client
@@ -482,13 +483,35 @@ impl PgStore {
                 &c.read_events,
                 &[&study, &(seq.min(i64::MAX as u64) as i64)],
             )?;
-            let pending = tx.query(&pending_sql, &[&study])?;
+            let pending = match &pending_sql {
+                Some(sql) => tx.query(sql, &[&study])?,
+                None => Vec::new(),
+            };
             tx.commit()?;
             Ok((log, pending))
         })?;
-        Ok(PeekedEvents {
-            log: parse_events(study, log)?,
-            pending: parse_events(study, pending)?,
+        let peeked = parse_events(study, log).and_then(|log| {
+            Ok(PeekedEvents {
+                log,
+                pending: parse_events(study, pending)?,
+            })
+        });
+        peeked.map_err(|e| self.name_study(e, study))
+    }
+
+    /// `error` about an event of `study` with the study named, when the store says its name.
+    fn name_study(&mut self, error: StorageError, study: i64) -> StorageError {
+        let s = self.quoted.clone();
+        name_study(error, study, || {
+            self.run("cannot read studies", |c| {
+                Ok(c.client.query_opt(
+                    &format!("SELECT name FROM {s}.studies WHERE id = $1"),
+                    &[&study],
+                )?)
+            })
+            .ok()
+            .flatten()
+            .map(|r| r.get(0))
         })
     }
 
@@ -527,6 +550,7 @@ impl PgStore {
             conn: None,
             retry_window: DEFAULT_RETRY_WINDOW,
             read_only: false,
+            version: SCHEMA_VERSION,
         })
     }
 
@@ -595,8 +619,13 @@ impl PgStore {
             client.batch_execute("SET default_transaction_read_only = on")?;
         }
         let s = &self.quoted;
+        let crc = if self.version >= 3 {
+            "crc"
+        } else {
+            "NULL::BIGINT"
+        };
         let read_events = client.prepare(&format!(
-            "SELECT seq, at, payload FROM {s}.events WHERE study = $1 AND seq > $2 ORDER BY seq"
+            "SELECT seq, at, payload, {crc} FROM {s}.events WHERE study = $1 AND seq > $2 ORDER BY seq"
         ))?;
         let leases = client.prepare(&format!(
             "SELECT job, worker, expires_at FROM {s}.leases WHERE study = $1 ORDER BY job"
@@ -604,18 +633,23 @@ impl PgStore {
         let renew_lease = client.prepare(&format!(
             "UPDATE {s}.leases SET expires_at = $4 WHERE study = $1 AND job = $2 AND worker = $3"
         ))?;
-        let post_result = client.prepare(&format!(
-            "INSERT INTO {s}.inbox (study, at, kind, payload, job, worker)
-             VALUES ($1, $2, $3, $4, $5, $6)"
-        ))?;
-        let drain_inbox = client.prepare(&format!("SELECT {s}.drain_inbox($1)"))?;
+        let writes = if self.read_only {
+            None
+        } else {
+            Some(InboxWrites {
+                post_result: client.prepare(&format!(
+                    "INSERT INTO {s}.inbox (study, at, kind, payload, job, worker, crc)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ))?,
+                drain_inbox: client.prepare(&format!("SELECT {s}.drain_inbox($1)"))?,
+            })
+        };
         Ok(Conn {
             client,
             read_events,
             leases,
             renew_lease,
-            post_result,
-            drain_inbox,
+            writes,
         })
     }
 
@@ -896,11 +930,12 @@ impl LockedLog for Locked<'_> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending.push_str(&format!(
-            "INSERT INTO {s}.events (study, seq, at, kind, payload) VALUES ({}, {seq}, {}, '{}', {});\n",
+            "INSERT INTO {s}.events (study, seq, at, kind, payload, crc) VALUES ({}, {seq}, {}, '{}', {}, {});\n",
             self.study,
             float_literal(at),
             event.kind(),
-            text_literal(&payload)
+            text_literal(&payload),
+            checksum(&payload)
         ));
         if let Some(job) = event.ends_job() {
             self.pending.push_str(&format!(
@@ -994,7 +1029,7 @@ fn event_rows(
         .collect()
 }
 
-/// The event in text columns `first`, `first + 1`, `first + 2` (seq, at, payload) of a
+/// The event in text columns `first` to `first + 3` (seq, at, payload, crc) of a
 /// simple-query row.
 fn text_event(
     study: i64,
@@ -1014,8 +1049,19 @@ fn text_event(
         .get(first + 1)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| corrupt(seq, "an event without a time".into()))?;
-    let event = serde_json::from_str(row.get(first + 2).unwrap_or_default())
-        .map_err(|e| corrupt(seq, e.to_string()))?;
+    let crc = match row.get(first + 3) {
+        None => None,
+        Some(text) => Some(
+            text.parse()
+                .map_err(|_| corrupt(seq, format!("an unreadable checksum `{text}`")))?,
+        ),
+    };
+    let event = decode(
+        row.get(first + 2).unwrap_or_default(),
+        crc,
+        &format!("#{study}"),
+        seq,
+    )?;
     Ok(StoredEvent { seq, at, event })
 }
 
@@ -1103,19 +1149,20 @@ impl PgStore {
             })
         })?;
         let shown = self.shown.clone();
-        let (events, waiting, last) = match round_rows(study, &shown, &messages) {
-            Ok(Round::Decide {
-                events,
-                waiting,
-                last,
-            }) => (events, waiting, last),
-            // The lock was never ours, or was released in the server.
-            Ok(Round::Assigned(event)) => return Ok(Asked::Served(event)),
-            Err(e) => {
-                self.rollback();
-                return Err(e);
-            }
-        };
+        let (events, waiting, last) =
+            match round_rows(study, &shown, &messages).map_err(|e| self.name_study(e, study)) {
+                Ok(Round::Decide {
+                    events,
+                    waiting,
+                    last,
+                }) => (events, waiting, last),
+                // The lock was never ours, or was released in the server.
+                Ok(Round::Assigned(event)) => return Ok(Asked::Served(event)),
+                Err(e) => {
+                    self.rollback();
+                    return Err(e);
+                }
+            };
         let conn = self.conn.as_mut().expect("locked above");
         let mut log = Locked {
             conn,
@@ -1189,9 +1236,16 @@ impl EventStore for PgStore {
                 let id: i64 = row.get(0);
                 tx.execute(
                     &format!(
-                        "INSERT INTO {s}.events (study, seq, at, kind, payload) VALUES ($1, 1, $2, $3, $4)"
+                        "INSERT INTO {s}.events (study, seq, at, kind, payload, crc)
+                         VALUES ($1, 1, $2, $3, $4, $5)"
                     ),
-                    &[&id, &super::now(), &created.kind(), &payload],
+                    &[
+                        &id,
+                        &super::now(),
+                        &created.kind(),
+                        &payload,
+                        &checksum(&payload),
+                    ],
                 )?;
                 tx.commit()?;
                 return Ok((id, None));
@@ -1278,8 +1332,12 @@ impl EventStore for PgStore {
             });
         let sql = |report: Option<&(&str, String, i64)>| {
             let result = match report {
-                Some((kind, payload, job)) => format!("'{kind}', {}, {job}", text_literal(payload)),
-                None => "NULL, NULL, NULL".to_string(),
+                Some((kind, payload, job)) => format!(
+                    "'{kind}', {}, {job}, {}",
+                    text_literal(payload),
+                    checksum(payload)
+                ),
+                None => "NULL, NULL, NULL, NULL".to_string(),
             };
             format!(
                 "SELECT * FROM {s}.ask({study}, {}, {}, {}, {result})",
@@ -1300,7 +1358,7 @@ impl EventStore for PgStore {
             }
             Ok(c.client.simple_query(&sql(report))?)
         })?;
-        event_rows(study, &messages)
+        event_rows(study, &messages).map_err(|e| self.name_study(e, study))
     }
 
     fn ask_locked<T>(
@@ -1319,16 +1377,31 @@ impl EventStore for PgStore {
         let job = event.ends_job().map_or(-1, |j| j.0 as i64);
         let worker = event.worker();
         let s = self.quoted.clone();
+        let shown = self.shown.clone();
         let mut attempt = 0;
         self.run("cannot write a result", |c| {
+            let Some(writes) = &c.writes else {
+                return Err(Fail::Store(StorageError::Server {
+                    store: shown.clone(),
+                    problem: "cannot write a result: the store was opened read-only".into(),
+                }));
+            };
             attempt += 1;
             if attempt > 1 && stored(&mut c.client, &s, study, at, &payload)? {
                 // An earlier attempt committed before its reply was lost.
                 return Ok(());
             }
             c.client.execute(
-                &c.post_result,
-                &[&study, &at, &event.kind(), &payload, &job, &worker],
+                &writes.post_result,
+                &[
+                    &study,
+                    &at,
+                    &event.kind(),
+                    &payload,
+                    &job,
+                    &worker,
+                    &checksum(&payload),
+                ],
             )?;
             Ok(())
         })
@@ -1337,14 +1410,13 @@ impl EventStore for PgStore {
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
         // Results still in the inbox are part of what a reader must see; a read-only
         // reader cannot move them (they are in `peek_events`).
-        let read_only = self.read_only;
         let rows = self.run("cannot read events", |c| {
-            if !read_only {
-                c.client.execute(&c.drain_inbox, &[&study])?;
+            if let Some(writes) = &c.writes {
+                c.client.execute(&writes.drain_inbox, &[&study])?;
             }
             Ok(c.client.query(&c.read_events, &[&study, &(seq as i64)])?)
         })?;
-        parse_events(study, rows)
+        parse_events(study, rows).map_err(|e| self.name_study(e, study))
     }
 
     fn renew_lease(

@@ -4,6 +4,7 @@
 //! study lock: a plain `BEGIN` would upgrade to a write lock mid-transaction and fail with
 //! "database is locked" under contention instead of waiting.
 
+use super::event::{checksum, decode, name_study};
 use super::{Event, EventStore, Lease, LockedLog, StorageError, StoredEvent, UnderLock};
 use crate::job::JobId;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -13,7 +14,10 @@ use std::time::Duration;
 /// Marks a SQLite file as ours ('HYBD'), so that we never write into someone else's.
 const APPLICATION_ID: i64 = 0x4859_4244;
 /// The schema this binary writes; a file with a newer one is refused.
-const SCHEMA_VERSION: i64 = 1;
+/// 1: studies, events, leases. 2: each event's checksum (`events.crc`; a schema 1 file is
+/// upgraded in place by the first writer, and its events, which have none, are read as
+/// they are).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS hyperband_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,6 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
     at REAL NOT NULL,
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
+    -- Schema 2: `event::checksum(payload)`; NULL for an event a schema 1 binary wrote.
+    crc INTEGER,
     PRIMARY KEY (study, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leases (
@@ -43,6 +49,9 @@ CREATE TABLE IF NOT EXISTS leases (
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Whether the file's events have a checksum column: a schema 1 file opened read-only
+    /// is not upgraded.
+    has_crc: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -60,37 +69,81 @@ impl SqliteStore {
         let store = Self {
             conn,
             path: path.to_path_buf(),
+            has_crc: true,
         };
         store.check_and_init()?;
         Ok(store)
     }
 
-    /// Opens an existing database for reading only (the dashboard): SQLite refuses every
-    /// write through this connection, nothing is created, and a study being run is read
-    /// through its WAL as it commits, without taking its write lock.
+    /// Opens an existing database for reading only (`status`, `export`, `best`, `report`,
+    /// the dashboard): SQLite refuses every write through this connection, no file is
+    /// created or initialised, and a study being run is read through its WAL as it commits,
+    /// without taking its write lock. A missing or empty file, or one of another program,
+    /// is an error that leaves everything as it was.
+    ///
+    /// A WAL database's readers share an index file (`-shm`) beside it. In a folder we
+    /// cannot write, with no `-shm` there to open, SQLite cannot read the file at all;
+    /// then, if no write-ahead log (`-wal`) holds changes the file lacks, the file is read
+    /// as immutable (a snapshot as of opening, which sees no later run), and otherwise the
+    /// error names the files needed.
     pub fn open_read_only(path: &Path) -> Result<Self, StorageError> {
         let shown = path.display().to_string();
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| sql(&shown, "cannot open", e))?;
-        conn.busy_timeout(Duration::from_secs(60))
-            .map_err(|e| sql(&shown, "cannot set busy timeout", e))?;
-        let app_id: i64 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| sql(&shown, "cannot read the database header", e))?;
+        let refuse = |problem: String| StorageError::Foreign {
+            path: shown.clone(),
+            problem,
+        };
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(refuse(
+                    "no such database (has the study been run yet?); nothing was created".into(),
+                ))
+            }
+            Err(e) => return Err(refuse(format!("cannot read the database file: {e}"))),
+            Ok(m) if m.is_dir() => return Err(refuse("a folder, not a database file".into())),
+            Ok(m) if m.len() == 0 => {
+                return Err(refuse(
+                    "an empty file, not a hyperband database (no study was run in it yet); it was left as it is"
+                        .into(),
+                ))
+            }
+            Ok(_) => {}
+        }
+        let mut conn = connect_read_only(path, false)?;
+        let app_id = match read_application_id(&conn) {
+            // What SQLite says when it cannot create the index (older versions: cannot
+            // open; newer: read-only directory).
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
+                ) =>
+            {
+                let wal = sibling(path, "-wal");
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                    return Err(refuse(format!(
+                        "cannot read this WAL-mode database: its folder is read-only to us, so SQLite cannot create {}, which it needs to read the changes still in {}; make the folder writable, or have its owner open the database once (which moves those changes into it)",
+                        sibling(path, "-shm").display(),
+                        wal.display()
+                    )));
+                }
+                conn = connect_read_only(path, true)?;
+                read_application_id(&conn)
+            }
+            other => other,
+        }
+        .map_err(|e| sql(&shown, "cannot read the database header", e))?;
         if app_id != APPLICATION_ID {
             return Err(StorageError::Foreign {
                 path: shown,
                 problem: "not a hyperband database (or not one yet: no study was run in it)".into(),
             });
         }
-        let store = Self {
+        let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            has_crc: false,
         };
-        store.check_version()?;
+        store.has_crc = store.check_version()? >= 2;
         Ok(store)
     }
 
@@ -136,7 +189,43 @@ impl SqliteStore {
         self.conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| sql(&shown, "cannot set synchronous mode", e))?;
-        self.check_version()
+        if self.check_version()? < SCHEMA_VERSION {
+            self.upgrade()?;
+        }
+        Ok(())
+    }
+
+    /// Brings a file of an older schema to this one, under the write lock (several
+    /// workers may open it at once: the version is read again under the lock). Schema 1
+    /// to 2 adds the checksum column; the events already there keep none and are read as
+    /// they are.
+    fn upgrade(&self) -> Result<(), StorageError> {
+        let shown = self.shown();
+        let fail = |what: &str, e: rusqlite::Error| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            sql(&shown, what, e)
+        };
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| sql(&shown, "cannot lock the database to upgrade it", e))?;
+        let version = match self.check_version() {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        if version < 2 {
+            self.conn
+                .execute_batch("ALTER TABLE events ADD COLUMN crc INTEGER")
+                .map_err(|e| fail("cannot upgrade the schema", e))?;
+        }
+        self.conn
+            .execute_batch(&format!(
+                "UPDATE hyperband_meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
+                 COMMIT;"
+            ))
+            .map_err(|e| fail("cannot upgrade the schema", e))
     }
 
     /// Switches the file to WAL (which lasts: later opens find it so). Changing the journal
@@ -209,8 +298,8 @@ impl SqliteStore {
             .map_err(|e| fail("cannot create the schema", e))
     }
 
-    /// Refuses a database that a newer hyperband wrote.
-    fn check_version(&self) -> Result<(), StorageError> {
+    /// The file's schema version; a database that a newer hyperband wrote is refused.
+    fn check_version(&self) -> Result<i64, StorageError> {
         let shown = self.shown();
         let foreign = |problem: &str| StorageError::Foreign {
             path: shown.clone(),
@@ -241,7 +330,7 @@ impl SqliteStore {
                 known: SCHEMA_VERSION,
             });
         }
-        Ok(())
+        Ok(version)
     }
 
     fn study_by_name(&self, name: &str) -> Result<Option<(i64, serde_json::Value)>, StorageError> {
@@ -266,23 +355,118 @@ impl SqliteStore {
     }
 }
 
+fn read_application_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA application_id", [], |r| r.get(0))
+}
+
+/// `path` with `suffix` appended to its file name (SQLite's `-wal` and `-shm` files).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A read-only connection to `path`; `immutable`: told that nobody changes the file, so
+/// that SQLite reads it without its WAL index (see [`SqliteStore::open_read_only`]).
+fn connect_read_only(path: &Path, immutable: bool) -> Result<Connection, StorageError> {
+    use std::os::unix::ffi::OsStrExt;
+    let shown = path.display().to_string();
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        // A URI's path is percent-encoded where it would be read as syntax.
+        let mut uri = String::from("file:");
+        for &b in path.as_os_str().as_bytes() {
+            match b {
+                b'%' | b'?' | b'#' => uri.push_str(&format!("%{b:02x}")),
+                b if b.is_ascii() => uri.push(b as char),
+                b => uri.push_str(&format!("%{b:02x}")),
+            }
+        }
+        uri.push_str("?immutable=1");
+        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+    .map_err(|e| sql(&shown, "cannot open", e))?;
+    conn.busy_timeout(Duration::from_secs(60))
+        .map_err(|e| sql(&shown, "cannot set busy timeout", e))?;
+    Ok(conn)
+}
+
+/// Every SQLite failure becomes a [`StorageError`] here, classified by [`explain`].
 fn sql(path: &str, context: &str, source: rusqlite::Error) -> StorageError {
+    let (cause, permanent) = explain(path, &source);
     StorageError::Sqlite {
         context: format!("{path}: {context}"),
+        cause,
+        permanent,
         source,
     }
 }
 
+const DISK_FULL: &str =
+    "the disk is full: nothing more can be stored until space is freed (what was stored is intact)";
+
+/// What a SQLite failure on the database at `path` means, in a sentence a user can act
+/// on, and whether it is permanent. Only busy and locked pass with time (another process
+/// holds the file); a read-only or unopenable file, a full disk and a damaged file stay
+/// as they are however long a worker retries, so they are reported at once.
+fn explain(path: &str, e: &rusqlite::Error) -> (String, bool) {
+    use rusqlite::ErrorCode as C;
+    let rusqlite::Error::SqliteFailure(failure, _) = e else {
+        return (e.to_string(), true);
+    };
+    let sentence = match failure.code {
+        C::DatabaseBusy | C::DatabaseLocked => return (e.to_string(), false),
+        C::ReadOnly => "the database file is read-only (or its folder, or its file system, is): nothing can be stored in it; make it writable and run again",
+        C::CannotOpen => "the database file cannot be opened: it is missing, or its folder cannot be read (or written, to create it)",
+        C::DiskFull => DISK_FULL,
+        // SQLite says "disk I/O error" when a full disk fails a write other than the
+        // log's own (growing the shared-memory file, a checkpoint): ask the file system.
+        C::SystemIoFailure if disk_full(Path::new(path)) => DISK_FULL,
+        C::DatabaseCorrupt => "the database file is damaged (corrupt): restore it from a backup",
+        C::NotADatabase => "the file is not a SQLite database",
+        _ => return (e.to_string(), true),
+    };
+    // SQLite's own words follow as the error's source.
+    (sentence.to_string(), true)
+}
+
+/// Whether the file system holding `path` (or its folder) has fewer than 16 blocks free
+/// for us: too few for SQLite to write a page, its log's header and a checkpoint.
+fn disk_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let probe = if path.exists() {
+        path
+    } else {
+        match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        }
+    };
+    let Ok(c_path) = std::ffi::CString::new(probe.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: statvfs writes only into the zeroed struct we pass, from a NUL-terminated path.
+    unsafe {
+        let mut stats: libc::statvfs = std::mem::zeroed();
+        libc::statvfs(c_path.as_ptr(), &mut stats) == 0 && stats.f_bavail < 16
+    }
+}
+
+/// The log of `study` after `after`. `has_crc`: the file has the checksum column.
 fn read_events(
     conn: &Connection,
     path: &str,
     study: i64,
     after: u64,
+    has_crc: bool,
 ) -> Result<Vec<StoredEvent>, StorageError> {
+    let crc = if has_crc { "crc" } else { "NULL" };
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT seq, at, payload FROM events WHERE study = ?1 AND seq > ?2 ORDER BY seq",
-        )
+        .prepare_cached(&format!(
+            "SELECT seq, at, payload, {crc} FROM events WHERE study = ?1 AND seq > ?2 ORDER BY seq"
+        ))
         .map_err(|e| sql(path, "cannot read events", e))?;
     let rows = stmt
         .query_map(params![study, after as i64], |r| {
@@ -290,16 +474,20 @@ fn read_events(
                 r.get::<_, i64>(0)?,
                 r.get::<_, f64>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Option<i64>>(3)?,
             ))
         })
         .map_err(|e| sql(path, "cannot read events", e))?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, at, payload) = row.map_err(|e| sql(path, "cannot read events", e))?;
-        let event = serde_json::from_str(&payload).map_err(|e| StorageError::CorruptEvent {
-            name: format!("#{study}"),
-            seq: seq as u64,
-            problem: e.to_string(),
+        let (seq, at, payload, crc) = row.map_err(|e| sql(path, "cannot read events", e))?;
+        let event = decode(&payload, crc, &format!("#{study}"), seq as u64).map_err(|e| {
+            name_study(e, study, || {
+                conn.query_row("SELECT name FROM studies WHERE id = ?1", [study], |r| {
+                    r.get(0)
+                })
+                .ok()
+            })
         })?;
         out.push(StoredEvent {
             seq: seq as u64,
@@ -324,9 +512,18 @@ fn insert_event(
     let seq = last + 1;
     let payload = serde_json::to_string(event).expect("events serialize");
     conn.prepare_cached(
-        "INSERT INTO events (study, seq, at, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO events (study, seq, at, kind, payload, crc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
-    .and_then(|mut s| s.execute(params![study, seq, at, event.kind(), payload]))
+    .and_then(|mut s| {
+        s.execute(params![
+            study,
+            seq,
+            at,
+            event.kind(),
+            payload,
+            checksum(&payload)
+        ])
+    })
     .map_err(|e| sql(path, "cannot append an event", e))?;
     if let Some(job) = event.ends_job() {
         conn.prepare_cached("DELETE FROM leases WHERE study = ?1 AND job = ?2")
@@ -447,7 +644,7 @@ impl EventStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&shown, "cannot lock the study", e))?;
-        let events = read_events(&tx, &shown, study, after.min(i64::MAX as u64))?;
+        let events = read_events(&tx, &shown, study, after.min(i64::MAX as u64), true)?;
         let value = f(
             &mut Locked {
                 conn: &tx,
@@ -474,7 +671,7 @@ impl EventStore for SqliteStore {
     }
 
     fn events_after(&mut self, study: i64, seq: u64) -> Result<Vec<StoredEvent>, StorageError> {
-        read_events(&self.conn, &self.shown(), study, seq)
+        read_events(&self.conn, &self.shown(), study, seq, self.has_crc)
     }
 
     fn renew_lease(
@@ -492,5 +689,37 @@ impl EventStore for SqliteStore {
             .and_then(|mut s| s.execute(params![study, job.0 as i64, worker, expires_at]))
             .map_err(|e| sql(&shown, "cannot renew a lease", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn only_busy_and_locked_are_worth_retrying() {
+        use rusqlite::ffi;
+        for (code, says) in [
+            (ffi::SQLITE_READONLY, "the database file is read-only"),
+            (ffi::SQLITE_FULL, "the disk is full"),
+            (ffi::SQLITE_CANTOPEN, "cannot be opened"),
+            (ffi::SQLITE_CORRUPT, "damaged (corrupt)"),
+            (ffi::SQLITE_NOTADB, "not a SQLite database"),
+        ] {
+            let err = sql("/data/hb.db", "cannot commit a result", failure(code));
+            assert!(err.is_permanent(), "{err}");
+            let text = err.to_string();
+            assert!(
+                text.starts_with("/data/hb.db: cannot commit a result: ") && text.contains(says),
+                "{text}"
+            );
+        }
+        for code in [rusqlite::ffi::SQLITE_BUSY, rusqlite::ffi::SQLITE_LOCKED] {
+            assert!(!sql("/data/hb.db", "x", failure(code)).is_permanent());
+        }
     }
 }

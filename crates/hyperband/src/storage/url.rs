@@ -14,7 +14,7 @@ impl StorageUrl {
     /// folder), so that a study file means the same wherever it is run from.
     pub fn parse(url: &str, base: &Path) -> Result<Self, StorageError> {
         let bad = |problem: &str| StorageError::BadUrl {
-            url: url.to_string(),
+            url: redact(url),
             problem: problem.to_string(),
         };
         if let Some(rest) = url.strip_prefix("sqlite:") {
@@ -41,7 +41,7 @@ impl StorageUrl {
     pub fn redacted(&self) -> String {
         match self {
             Self::Sqlite(p) => format!("sqlite:{}", p.display()),
-            Self::Postgres(url) => redact_password(url),
+            Self::Postgres(url) => redact(url),
         }
     }
 
@@ -78,18 +78,41 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
-fn redact_password(url: &str) -> String {
+/// `url` with its password hidden, wherever it is written: the one function that every
+/// message, status line and page naming a storage URL goes through.
+///
+/// A password is everything between `://USER:` and the *last* `@` of the URL, not the
+/// first: passwords may hold `@`, `:` and `/` unencoded (libpq takes them), and cutting at
+/// the first `@` would print the rest. A host name never holds `@`, so the last one is
+/// where the credentials end; should a path or parameter hold one, more is hidden, never
+/// less. `password=` parameters (`?password=...`, or a `key=value` connection string) are
+/// hidden too.
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+        return hide_password_params(url, ' ');
     };
-    let (auth, host) = match rest.split_once('@') {
-        Some(parts) => parts,
-        None => return url.to_string(),
-    };
-    match auth.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+    let url = match rest.rsplit_once('@') {
+        Some((auth, host)) => match auth.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
         None => url.to_string(),
+    };
+    match url.split_once('?') {
+        Some((base, query)) => format!("{base}?{}", hide_password_params(query, '&')),
+        None => url,
     }
+}
+
+/// `key=value` pairs separated by `sep`, with the value of `password` hidden.
+fn hide_password_params(text: &str, sep: char) -> String {
+    text.split(sep)
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.trim().eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(&sep.to_string())
 }
 
 #[cfg(test)]
@@ -122,5 +145,41 @@ mod tests {
         let url = StorageUrl::parse("postgres://bob:hunter2@db:5432/hb", Path::new("/")).unwrap();
         assert_eq!(url.redacted(), "postgres://bob:***@db:5432/hb");
         assert!(!url.redacted().contains("hunter2"));
+    }
+
+    #[test]
+    fn passwords_holding_at_colon_and_slash_are_hidden_whole() {
+        for (url, shown) in [
+            ("postgres://u:p@ss@host/db", "postgres://u:***@host/db"),
+            (
+                "postgres://u:a:b@c@host:5432/db",
+                "postgres://u:***@host:5432/db",
+            ),
+            (
+                "postgresql://u:x/y@z@host/db?schema=s",
+                "postgresql://u:***@host/db?schema=s",
+            ),
+            ("postgres://u:@@@host/db", "postgres://u:***@host/db"),
+            ("postgres://bob@db/hb", "postgres://bob@db/hb"),
+            (
+                "postgres://bob@db/hb?password=p@ss&connect_timeout=2",
+                "postgres://bob@db/hb?password=***&connect_timeout=2",
+            ),
+            (
+                "host=db user=bob password=p@ss:w/rd",
+                "host=db user=bob password=***",
+            ),
+        ] {
+            assert_eq!(redact(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_bad_url_is_shown_without_its_password() {
+        let err = StorageUrl::parse("mysql://u:s3cr@t@h/db", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cr") && !err.contains("t@h"), "{err}");
+        assert!(err.contains("mysql://u:***@h/db"), "{err}");
     }
 }

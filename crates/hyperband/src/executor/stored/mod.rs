@@ -179,7 +179,8 @@ pub struct WorkerReport {
     pub unreported: u64,
 }
 
-/// Calls `f` until it succeeds or `window` has passed since the first failure.
+/// Calls `f` until it succeeds or `window` has passed since the first failure; an error
+/// that retrying cannot cure ([`StorageError::is_permanent`]) is returned at once.
 fn with_retries<T>(
     window: Duration,
     mut f: impl FnMut() -> Result<T, StorageError>,
@@ -189,7 +190,7 @@ fn with_retries<T>(
     loop {
         match f() {
             Ok(v) => return Ok(v),
-            Err(e) if start.elapsed() >= window => return Err(e),
+            Err(e) if e.is_permanent() || start.elapsed() >= window => return Err(e),
             Err(_) => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(2));
