@@ -6,7 +6,7 @@ use crate::leases::Leases;
 use crate::space::PySpace;
 use hyperband::executor::StoreWorker;
 use hyperband::spec::changed_keys;
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
+use hyperband::storage::{AnyStore, EventStore, Replica, RunDir, StorageUrl};
 use hyperband::{
     AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
     SchedulerKind, Study, StudySpec,
@@ -126,7 +126,7 @@ impl PyStudy {
                         changed_keys(&stored, &wanted).join(", ")
                     )));
                 }
-                let checkpoints = url.run_dir(&name, &cwd).join("checkpoints");
+                let checkpoints = RunDir::of_study(&url, &name, &cwd).checkpoints();
                 let mut worker = StoreWorker::new(store, id, fresh_replica(&name, &spec));
                 worker.sync().map_err(errors::storage)?;
                 let leases = Leases::start(url.clone(), id, worker.name().to_string());
