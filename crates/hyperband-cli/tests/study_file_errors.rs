@@ -103,3 +103,66 @@ fn one_mistake_reads_as_before() {
         )
     );
 }
+
+/// A study that is valid as written; the cases below each put one hole in it.
+const VALID: &str = r#"name = "holes"
+
+[objective]
+command = ["python3", "-c", "print(1)", "{x}", "{act}", "{budget}"]
+
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+act = { type = "categorical", choices = ["relu", "tanh"] }
+batch = { value = "b128" }
+
+[algorithm]
+scheduler = "full-budget"
+max_budget = 1
+
+[run]
+workers = 2
+max_trials = 2
+"#;
+
+/// Runs `run` on VALID with `from` replaced by `to`: it must exit 2 at once, with one
+/// located error, `FILE:LINE: MESSAGE`, the message starting with `message`.
+fn refused(from: &str, to: &str, line: usize, message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.toml");
+    assert!(VALID.contains(from), "{from}");
+    std::fs::write(&path, VALID.replace(from, to)).unwrap();
+    let file = path.to_str().unwrap();
+    let started = std::time::Instant::now();
+    let out = hyperband().args(["run", file]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{to}: {stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{to}: slow"
+    );
+    let one = stderr.strip_prefix("error: ").unwrap_or(&stderr);
+    let lines = located_lines(one, file);
+    assert_eq!(lines.len(), 1, "{to}: {stderr}");
+    assert_eq!(lines[0].0, line, "{to}: {stderr}");
+    assert!(lines[0].1.starts_with(message), "{to}: {stderr}");
+    assert!(
+        !dir.path().join("hyperband.db").exists(),
+        "{to}: a study was stored"
+    );
+}
+
+#[test]
+fn a_float_range_too_wide_to_sample_is_refused_naming_the_parameter() {
+    refused(
+        "x = { type = \"float\", low = 0.0, high = 1.0 }",
+        "x = { type = \"float\", low = -1.797e308, high = 1.797e308 }",
+        7,
+        "[space.x] the range [-1.797e308, 1.797e308] is too wide: high - low is not a finite number",
+    );
+    refused(
+        "x = { type = \"float\", low = 0.0, high = 1.0 }",
+        "x = { type = \"float\", low = -1.0, high = 1.0, log = true }",
+        7,
+        "[space.x] a log scale needs low > 0, got low = -1",
+    );
+}

@@ -326,9 +326,9 @@ impl Checker<'_> {
         let n = name.get_ref().as_str();
         let span_of = |v: &Option<Spanned<toml::Value>>| v.as_ref().map(|v| v.span());
         let (key, span) = match e {
-            SpaceError::EmptyRange { .. } | SpaceError::NotFinite { .. } => {
-                ("low", span_of(&p.low))
-            }
+            SpaceError::EmptyRange { .. }
+            | SpaceError::NotFinite { .. }
+            | SpaceError::TooWide { .. } => ("low", span_of(&p.low)),
             SpaceError::LogNeedsPositive { .. } => {
                 ("log", p.log.as_ref().map(|l| l.span()).or(span_of(&p.low)))
             }
