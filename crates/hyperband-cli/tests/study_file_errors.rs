@@ -152,6 +152,29 @@ fn refused(from: &str, to: &str, line: usize, message: &str) {
 }
 
 #[test]
+fn a_million_workers_is_refused_naming_the_limit() {
+    refused(
+        "workers = 2",
+        "workers = 1000000",
+        16,
+        "[run] workers: 1000000 is too many worker threads for one process (at most 1024",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.toml");
+    std::fs::write(&path, VALID).unwrap();
+    let out = hyperband()
+        .args(["run", path.to_str().unwrap(), "--workers", "5000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("workers: 5000 is too many worker threads"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_float_range_too_wide_to_sample_is_refused_naming_the_parameter() {
     refused(
         "x = { type = \"float\", low = 0.0, high = 1.0 }",

@@ -460,14 +460,12 @@ impl Checker<'_> {
         let r = raw.get_ref();
         let mut all_good = true;
         if let Some(w) = &r.workers {
-            if *w.get_ref() == 0 {
+            let n = usize::try_from(*w.get_ref()).unwrap_or(usize::MAX);
+            if let Err(message) = crate::runner::check_workers(n) {
                 all_good = false;
-                self.report(
-                    self.ctx
-                        .error(at(&["run", "workers"], w.span()), "must be at least 1"),
-                );
+                self.report(self.ctx.error(at(&["run", "workers"], w.span()), message));
             }
-            run.workers = *w.get_ref() as usize;
+            run.workers = n;
         }
         if let Some(b) = &r.max_total_budget {
             let x = *b.get_ref();
