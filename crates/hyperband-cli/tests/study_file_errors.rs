@@ -189,3 +189,26 @@ fn a_float_range_too_wide_to_sample_is_refused_naming_the_parameter() {
         "[space.x] a log scale needs low > 0, got low = -1",
     );
 }
+
+#[test]
+fn a_nul_byte_that_would_reach_the_program_is_refused_naming_where() {
+    refused(
+        "[\"relu\", \"tanh\"]",
+        "[\"relu\", \"ta\\u0000nh\"]",
+        8,
+        "[space.act] choices: choice \"ta\\0nh\" contains a NUL byte, which no command-line \
+         argument or environment variable can hold",
+    );
+    refused(
+        "{ value = \"b128\" }",
+        "{ value = \"b\\u0000\" }",
+        9,
+        "[space.batch] value: value \"b\\0\" contains a NUL byte",
+    );
+    refused(
+        "\"print(1)\"",
+        "\"print(1)\\u0000\"",
+        4,
+        "[objective] command: argument \"print(1)\\0\" contains a NUL byte",
+    );
+}

@@ -159,7 +159,13 @@ impl Checker<'_> {
         let value = match v.get_ref() {
             toml::Value::Integer(i) => Some(Value::Int(*i)),
             toml::Value::Float(x) if x.is_finite() => Some(Value::Float(*x)),
-            toml::Value::String(s) => Some(Value::Categorical(s.clone())),
+            toml::Value::String(s) => {
+                let keys = ["space", n, "value"];
+                if !self.passable(&keys, v.span(), "value", s) {
+                    return None;
+                }
+                Some(Value::Categorical(s.clone()))
+            }
             other => {
                 let keys = ["space", n, "value"];
                 return self.fail(self.ctx.error(
@@ -252,6 +258,16 @@ impl Checker<'_> {
                         ));
                     };
                     labels.push(s.to_string());
+                }
+                let keys = key("choices");
+                let passable: Vec<bool> = choices
+                    .get_ref()
+                    .iter()
+                    .zip(&labels)
+                    .map(|(c, s)| self.passable(&keys, c.span(), "choice", s))
+                    .collect();
+                if passable.contains(&false) {
+                    return None;
                 }
                 Domain::Categorical { choices: labels }
             }
