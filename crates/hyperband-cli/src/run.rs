@@ -105,6 +105,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     let (id, stored) = store.find_study(&name).map_err(bad_input)?;
     if let Some(path) = &args.study.study_file {
         let file = StudyFile::load(path).map_err(bad_input)?;
+        runner::same_definition(&url, &name, &stored, &file.fingerprint())?;
         workdir = file.dir().to_path_buf();
         timeout = timeout.or(file.objective.timeout);
         let stored_limits = last_limits(&store.events_after(id, 0)?).unwrap_or_default();

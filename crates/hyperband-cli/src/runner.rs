@@ -99,16 +99,29 @@ pub fn open_study(
     spec: &serde_json::Value,
 ) -> anyhow::Result<i64> {
     let (id, stored) = store.open_study(name, spec)?;
-    if stored != *spec {
-        let changed = hyperband::spec::changed_keys(&stored, spec).join(", ");
-        return Err(bad_input(anyhow::anyhow!(
-            "study `{name}` in {} was created with a different definition (changed: {changed}); \
-             its stored results would not mean the same thing. Give the study a new name, or \
-             run with --fork to start a copy under a new name",
-            url.redacted()
-        )));
-    }
+    same_definition(url, name, &stored, spec)?;
     Ok(id)
+}
+
+/// A study file may only drive the study stored under its name if it defines the same
+/// study (`run`, and `worker` given the file): otherwise the results would be the file's
+/// jobs judged by the stored definition, or the other way round.
+pub fn same_definition(
+    url: &StorageUrl,
+    name: &str,
+    stored: &serde_json::Value,
+    spec: &serde_json::Value,
+) -> anyhow::Result<()> {
+    if stored == spec {
+        return Ok(());
+    }
+    let changed = hyperband::spec::changed_keys(stored, spec).join(", ");
+    Err(bad_input(anyhow::anyhow!(
+        "study `{name}` in {} was created with a different definition (changed: {changed}); \
+         its stored results would not mean the same thing. Give the study a new name, or \
+         run with --fork to start a copy under a new name",
+        url.redacted()
+    )))
 }
 
 /// The first `NAME-fork-N` not yet in the store.

@@ -212,3 +212,35 @@ fn a_nul_byte_that_would_reach_the_program_is_refused_naming_where() {
         "[objective] command: argument \"print(1)\\0\" contains a NUL byte",
     );
 }
+
+#[test]
+fn a_worker_given_an_edited_study_file_refuses_in_the_words_of_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.toml");
+    let file = path.to_str().unwrap();
+    let study = VALID.replace(
+        "[\"python3\", \"-c\", \"print(1)\", \"{x}\", \"{act}\", \"{budget}\"]",
+        "[\"sh\", \"-c\", \"echo 1\", \"{x}\", \"{act}\", \"{budget}\"]",
+    );
+    std::fs::write(&path, &study).unwrap();
+    let first = hyperband().args(["run", file, "--json"]).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    std::fs::write(&path, study.replace("high = 1.0", "high = 2.0")).unwrap();
+    let run = hyperband().args(["run", file]).output().unwrap();
+    let worker = hyperband().args(["worker", file]).output().unwrap();
+    let (run_err, worker_err) = (
+        String::from_utf8_lossy(&run.stderr),
+        String::from_utf8_lossy(&worker.stderr),
+    );
+    assert_eq!(run.status.code(), Some(2), "{run_err}");
+    assert!(
+        run_err.contains("was created with a different definition"),
+        "{run_err}"
+    );
+    assert_eq!(worker.status.code(), Some(2), "{worker_err}");
+    assert_eq!(worker_err, run_err);
+}
