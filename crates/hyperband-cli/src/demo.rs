@@ -4,7 +4,7 @@ use crate::cli_error::bad_input;
 use crate::runner::{self, RunPlan};
 use crate::schedule::fmt_budget;
 use crate::synthetic;
-use hyperband::storage::{StorageUrl, StoredLimits};
+use hyperband::storage::{RunDir, StorageUrl, StoredLimits};
 use hyperband::{
     AlgorithmSpec, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
 };
@@ -237,10 +237,10 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
             ""
         }
     );
-    let run_dir = storage.run_dir(&name, &cwd);
+    let run_dir = RunDir::of_study(&storage, &name, &cwd);
     let objective = Arc::new(crate::mnist::MnistObjective::new(
         Arc::new(data),
-        &run_dir.join("checkpoints"),
+        &run_dir.checkpoints(),
         args.seed,
     ));
     let build_spec = spec.clone();

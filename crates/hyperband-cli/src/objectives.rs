@@ -6,6 +6,7 @@ use crate::runner::{Evaluator, Objective};
 use crate::synthetic;
 use hyperband::objective::command::MetricSpec;
 use hyperband::objective::CommandObjective;
+use hyperband::storage::RunDir;
 use hyperband::{Mode, StudySpec};
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub fn builtin_names() -> Vec<String> {
 pub fn from_spec(
     spec: &StudySpec,
     workdir: &Path,
-    run_dir: &Path,
+    run_dir: &RunDir,
     timeout: Option<Duration>,
 ) -> anyhow::Result<Evaluator> {
     if let Some(argv) = spec.objective.get("command").and_then(|c| c.as_array()) {
@@ -41,8 +42,8 @@ pub fn from_spec(
             .map_err(|e| bad_input(anyhow::anyhow!("command: {e}")))?
             .with_timeout(timeout)
             .with_workdir(workdir)
-            .with_log_dir(run_dir.join("logs"))
-            .with_checkpoint_root(run_dir.join("checkpoints"));
+            .with_log_dir(run_dir.logs())
+            .with_checkpoint_root(run_dir.checkpoints());
         let command = match spec.objective.get("metric") {
             Some(m) => {
                 let metric: MetricSpec = serde_json::from_value(m.clone())
@@ -92,15 +93,12 @@ pub fn command_objective(command: CommandObjective, stops: bool) -> Evaluator {
 }
 
 /// A built-in workload; the study's space must name the workload's parameters.
-pub fn builtin(name: &str, spec: &StudySpec, run_dir: &Path) -> anyhow::Result<Objective> {
+pub fn builtin(name: &str, spec: &StudySpec, run_dir: &RunDir) -> anyhow::Result<Objective> {
     if name == crate::mnist::NAME {
         check_names(name, &crate::mnist::space(), spec)?;
         let data = workloads::mnist::bundled_splits(spec.seed)?;
-        let objective = crate::mnist::MnistObjective::new(
-            Arc::new(data),
-            &run_dir.join("checkpoints"),
-            spec.seed,
-        );
+        let objective =
+            crate::mnist::MnistObjective::new(Arc::new(data), &run_dir.checkpoints(), spec.seed);
         return Ok(Arc::new(move |job| objective.run(job)));
     }
     let problem = workloads::synthetic::by_name(name).map_err(|_| {

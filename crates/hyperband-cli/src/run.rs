@@ -8,7 +8,7 @@ use crate::runner::{self, RunOutcome, RunPlan};
 use crate::schedule::fmt_budget;
 use crate::study_file::{parse_duration, StudyFile};
 use hyperband::executor::StopReason;
-use hyperband::storage::{last_limits, EventStore, StoredLimits};
+use hyperband::storage::{last_limits, EventStore, RunDir, StoredLimits};
 use hyperband::{Limits, Mode, StudySpec};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +64,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         name = runner::fork_name(&mut store, &name)?;
         eprintln!("forking: the study is stored as `{name}`");
     }
-    let run_dir = file.storage.run_dir(&name, file.dir());
+    let run_dir = RunDir::of_study(&file.storage, &name, file.dir());
     let objective = match file.command_objective(&run_dir) {
         Some(command) => objectives::command_objective(command, spec.algorithm.mode == Mode::Stop),
         None => objectives::from_spec(&spec, file.dir(), &run_dir, file.objective.timeout)?,
@@ -105,6 +105,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     let (id, stored) = store.find_study(&name).map_err(bad_input)?;
     if let Some(path) = &args.study.study_file {
         let file = StudyFile::load(path).map_err(bad_input)?;
+        runner::same_definition(&url, &name, &stored, &file.fingerprint())?;
         workdir = file.dir().to_path_buf();
         timeout = timeout.or(file.objective.timeout);
         let stored_limits = last_limits(&store.events_after(id, 0)?).unwrap_or_default();
@@ -120,7 +121,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     let spec: StudySpec = serde_json::from_value(stored.clone())
         .map_err(|e| anyhow::anyhow!("study `{name}`: the stored definition is unreadable: {e}"))?;
     spec.validate().map_err(bad_input)?;
-    let run_dir = url.run_dir(&name, &cwd);
+    let run_dir = RunDir::of_study(&url, &name, &cwd);
     let objective = objectives::from_spec(&spec, &workdir, &run_dir, timeout)?;
     let plan = RunPlan {
         name,

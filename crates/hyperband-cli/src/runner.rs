@@ -16,6 +16,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The most worker threads one process runs. Each holds a store connection and, while its
+/// job runs, the program's pipes and log files: far beyond this, a process meets the usual
+/// limit of 1024 open files and the threads' stacks exhaust memory, and fails after minutes
+/// without saying why. More parallelism comes from more processes (`hyperband worker`).
+pub const MAX_WORKERS: usize = 1024;
+
+/// Whether `n` worker threads may run in one process; the message says why not.
+pub fn check_workers(n: usize) -> Result<(), String> {
+    match n {
+        0 => Err("must be at least 1".to_string()),
+        n if n > MAX_WORKERS => Err(format!(
+            "{n} is too many worker threads for one process (at most {MAX_WORKERS}: each \
+             holds a database connection and its job's open files); for more, start \
+             `hyperband worker` in more processes or on more machines"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Builds a fresh (empty) study from its specification.
 pub type StudyBuilder = Arc<dyn Fn() -> Study + Send + Sync>;
 /// Evaluates one job.
@@ -83,16 +102,29 @@ pub fn open_study(
     spec: &serde_json::Value,
 ) -> anyhow::Result<i64> {
     let (id, stored) = store.open_study(name, spec)?;
-    if stored != *spec {
-        let changed = hyperband::spec::changed_keys(&stored, spec).join(", ");
-        return Err(bad_input(anyhow::anyhow!(
-            "study `{name}` in {} was created with a different definition (changed: {changed}); \
-             its stored results would not mean the same thing. Give the study a new name, or \
-             run with --fork to start a copy under a new name",
-            url.redacted()
-        )));
-    }
+    same_definition(url, name, &stored, spec)?;
     Ok(id)
+}
+
+/// A study file may only drive the study stored under its name if it defines the same
+/// study (`run`, and `worker` given the file): otherwise the results would be the file's
+/// jobs judged by the stored definition, or the other way round.
+pub fn same_definition(
+    url: &StorageUrl,
+    name: &str,
+    stored: &serde_json::Value,
+    spec: &serde_json::Value,
+) -> anyhow::Result<()> {
+    if stored == spec {
+        return Ok(());
+    }
+    let changed = hyperband::spec::changed_keys(stored, spec).join(", ");
+    Err(bad_input(anyhow::anyhow!(
+        "study `{name}` in {} was created with a different definition (changed: {changed}); \
+         its stored results would not mean the same thing. Give the study a new name, or \
+         run with --fork to start a copy under a new name",
+        url.redacted()
+    )))
 }
 
 /// The first `NAME-fork-N` not yet in the store.
@@ -106,6 +138,7 @@ pub fn fork_name(store: &mut AnyStore, name: &str) -> anyhow::Result<String> {
 
 /// Runs `plan` until the study is done, time is up, or Ctrl-C / SIGTERM.
 pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
+    check_workers(plan.workers).map_err(|m| bad_input(anyhow::anyhow!("workers: {m}")))?;
     let mut store = open_store(&plan.storage)?;
     let id = open_study(&mut store, &plan.storage, &plan.name, &plan.spec)?;
     if let Some(limits) = plan.limits {

@@ -127,8 +127,18 @@ fn a_command_study_runs_and_reports() {
     ] {
         assert!(rows.iter().all(|r| r.get(key).is_some()), "missing {key}");
     }
-    // Per-job logs are kept beside the database.
-    let logs = dir.path().join("studies-runs/quad/logs");
+    // Per-job logs are kept beside the database, in the study's own folder.
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("studies-runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(runs[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("quad-"));
+    let logs = runs[0].join("logs");
     assert!(logs.join("job-0.stdout").exists(), "{}", logs.display());
 
     let csv = run_ok(&["export", s, "--format", "csv"]).stdout;

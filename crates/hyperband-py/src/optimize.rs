@@ -3,15 +3,14 @@
 //! workers keep N jobs running; the calling thread watches for Ctrl-C.
 
 use crate::errors;
-use crate::job::PyJob;
+use crate::job::{PyJob, StudyTag};
 use crate::study::{Backend, PyStudy};
 use hyperband::executor::StoreWorker;
 use hyperband::storage::{set_limits, AnyStore, StorageUrl, StoredLimits};
 use hyperband::{Decision, Evaluation, Job, Limits, Outcome};
 use pyo3::prelude::*;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How much of a traceback a failure keeps: its end says what went wrong.
@@ -115,7 +114,7 @@ fn memory_worker(
             Decision::Run(job) => {
                 *in_optimize += 1;
                 drop(backend);
-                let outcome = evaluate(func, &job, &study.checkpoints);
+                let outcome = evaluate(func, &job, &study.tag);
                 backend = study.lock();
                 let Backend::Memory {
                     study: core,
@@ -161,7 +160,7 @@ fn stored_worker(
     let report = worker
         .run(
             move || AnyStore::open(&beat),
-            |job| match evaluate(func, job, &study.checkpoints) {
+            |job| match evaluate(func, job, &study.tag) {
                 Outcome::Finished(evaluation) => Ok::<Evaluation, String>(evaluation),
                 Outcome::Failed { reason, .. } => Err(reason),
                 Outcome::Lost => Err("lost".to_string()),
@@ -178,9 +177,9 @@ fn stored_worker(
 }
 
 /// Calls the Python function on one job; whatever goes wrong is that job's failure.
-fn evaluate(func: &Py<PyAny>, job: &Job, checkpoints: &Path) -> Outcome {
+fn evaluate(func: &Py<PyAny>, job: &Job, study: &Arc<StudyTag>) -> Outcome {
     Python::attach(|py| {
-        let call = PyJob::new(py, job.clone(), checkpoints.to_path_buf())
+        let call = PyJob::new(py, job.clone(), study.clone())
             .and_then(|job| Py::new(py, job))
             .and_then(|job| func.call1(py, (job,)));
         match call {

@@ -1,20 +1,21 @@
 //! `hyperband.Study`: an ask/tell study in memory or in a SQLite / PostgreSQL store.
 
 use crate::errors;
-use crate::job::PyJob;
+use crate::job::{Home, PyJob, StudyTag};
 use crate::leases::Leases;
 use crate::space::PySpace;
 use hyperband::executor::StoreWorker;
 use hyperband::spec::changed_keys;
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageError, StorageUrl};
+use hyperband::storage::{
+    AnyStore, EventStore, Replica, RunDir, StorageError, StorageUrl, StudyIdentity,
+};
 use hyperband::{
     AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
     SchedulerKind, Study, StudySpec,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use std::path::PathBuf;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Where the study lives. One per study object, so the variants' sizes do not matter.
@@ -45,7 +46,8 @@ pub struct PyStudy {
     pub told: Condvar,
     pub name: String,
     pub spec: StudySpec,
-    pub checkpoints: PathBuf,
+    /// Where its checkpoints go and what tells it apart; each job it issues carries it.
+    pub tag: Arc<StudyTag>,
     /// The last decision was that the study is done.
     pub done: std::sync::atomic::AtomicBool,
 }
@@ -105,14 +107,28 @@ impl PyStudy {
     fn open(name: String, spec: StudySpec, url: Option<StorageUrl>) -> PyResult<Self> {
         let study = spec.build(Limits::default()).map_err(errors::value)?;
         let cwd = std::env::current_dir().map_err(errors::storage)?;
-        let (backend, checkpoints) = match url {
-            None => (
-                Backend::Memory {
-                    study,
-                    in_optimize: 0,
-                },
-                cwd.join("hyperband-runs").join(&name).join("checkpoints"),
-            ),
+        let (backend, home) = match url {
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("hyperband-")
+                    .tempdir()
+                    .map_err(|e| {
+                        pyo3::exceptions::PyOSError::new_err(format!(
+                            "cannot create the study's checkpoint folder in {}: {e}",
+                            std::env::temp_dir().display()
+                        ))
+                    })?;
+                (
+                    Backend::Memory {
+                        study,
+                        in_optimize: 0,
+                    },
+                    Home::Memory {
+                        name: name.clone(),
+                        dir,
+                    },
+                )
+            }
             Some(url) => {
                 let mut store = open_store(&url)?;
                 let wanted = spec.to_json();
@@ -126,7 +142,11 @@ impl PyStudy {
                         changed_keys(&stored, &wanted).join(", ")
                     )));
                 }
-                let checkpoints = url.run_dir(&name, &cwd).join("checkpoints");
+                let home = Home::Stored {
+                    identity: StudyIdentity::new(&url, &name),
+                    storage: url.redacted(),
+                    dir: RunDir::of_study(&url, &name, &cwd),
+                };
                 let mut worker = StoreWorker::new(store, id, fresh_replica(&name, &spec));
                 worker.sync().map_err(errors::storage)?;
                 let leases = Leases::start(url.clone(), id, worker.name().to_string());
@@ -137,7 +157,7 @@ impl PyStudy {
                         id,
                         leases,
                     },
-                    checkpoints,
+                    home,
                 )
             }
         };
@@ -146,7 +166,7 @@ impl PyStudy {
             told: Condvar::new(),
             name,
             spec,
-            checkpoints,
+            tag: Arc::new(StudyTag(home)),
             done: Default::default(),
         })
     }
@@ -312,7 +332,7 @@ impl PyStudy {
     /// for results of jobs this object handed out and that are not told yet.
     fn ask(&self, py: Python<'_>) -> PyResult<Option<PyJob>> {
         match py.detach(|| self.decide())? {
-            Some(job) => Ok(Some(PyJob::new(py, job, self.checkpoints.clone())?)),
+            Some(job) => Ok(Some(PyJob::new(py, job, self.tag.clone())?)),
             None => Ok(None),
         }
     }
@@ -352,8 +372,18 @@ impl PyStudy {
         result: &Bound<'_, PyAny>,
         resumed: Option<bool>,
     ) -> PyResult<Option<PyJob>> {
-        let outcome = crate::convert::outcome(result, resumed)?;
         let job = job.get();
+        // Job ids count from 0 in every study, so another study's job would pass for one
+        // of this study's and record its result against the wrong configuration.
+        if !job.study.same_study(&self.tag) {
+            return Err(errors::value(format!(
+                "job {} belongs to study {}, not to study {}; tell it to the study that asked it",
+                job.job.id,
+                job.study.describe(),
+                self.tag.describe()
+            )));
+        }
+        let outcome = crate::convert::outcome(result, resumed)?;
         let seconds = job.issued.elapsed().as_secs_f64();
         let stops = self.spec.algorithm.mode == Mode::Stop;
         let next = py.detach(|| {
@@ -398,7 +428,7 @@ impl PyStudy {
             self.told.notify_all();
             Ok(next)
         })?;
-        next.map(|j| PyJob::new(py, j, self.checkpoints.clone()))
+        next.map(|j| PyJob::new(py, j, self.tag.clone()))
             .transpose()
     }
 
@@ -582,6 +612,14 @@ impl PyStudy {
     #[getter]
     fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The study's own folder (checkpoints under `checkpoints/trial-N`): a stored study's
+    /// is the one the command line uses too; a study in memory has a private temporary one,
+    /// removed when the study and its jobs are gone.
+    #[getter]
+    fn run_dir(&self) -> String {
+        self.tag.dir().to_string_lossy().into_owned()
     }
 
     /// The storage URL (password hidden), or `None` for a study in memory.

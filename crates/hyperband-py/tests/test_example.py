@@ -1,6 +1,7 @@
 """examples/python/tune_sklearn.py runs, checkpoints and resumes (it needs scikit-learn,
 which the CI venv installs)."""
 
+import pathlib
 import re
 import subprocess
 import sys
@@ -26,4 +27,5 @@ def test_the_sklearn_example_tunes_and_resumes_from_checkpoints(tmp_path):
     assert promoted
     # Promotions continued from their checkpoints, so they paid only their new epochs.
     assert all(j["cost"] == j["budget"] - j["resume_from"] for j in promoted)
-    assert (tmp_path / "digits-runs" / "digits-sgd" / "checkpoints" / "trial-0" / "model.pkl").exists()
+    assert study.run_dir.startswith(str(tmp_path / "digits-runs" / "digits-sgd-"))
+    assert (pathlib.Path(study.run_dir) / "checkpoints" / "trial-0" / "model.pkl").exists()

@@ -19,6 +19,8 @@ def test_space_builds_in_one_expression():
         (lambda s: s.float("x", 0.0, 1.0, log=True), ["`x`", "log"]),
         (lambda s: s.int("n", 0, 10, log=True), ["`n`", "log"]),
         (lambda s: s.float("x", 0.0, math.inf), ["`x`"]),
+        (lambda s: s.float("wide", -1.797e308, 1.797e308), ["`wide`", "too wide"]),
+        (lambda s: s.float("x", -1.0, 1.0, log=True), ["`x`", "log"]),
         (lambda s: s.categorical("c", []), ["`c`"]),
         (lambda s: s.categorical("c", ["a", "a"]), ["`c`", "a"]),
         (lambda s: s.float("x", 0, 1).int("x", 0, 3), ["`x`"]),

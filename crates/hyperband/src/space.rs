@@ -74,6 +74,15 @@ pub enum SpaceError {
         low: String,
         high: String,
     },
+    /// Samplers place a value at `low + u * (high - low)`: with an infinite width every
+    /// sample would be `high` (or NaN), so the range is refused rather than silently
+    /// searched at one point.
+    #[error("parameter `{name}`: the range [{low}, {high}] is too wide: high - low is not a finite number, so it cannot be sampled (keep both bounds within ±8.9e307)")]
+    TooWide {
+        name: String,
+        low: String,
+        high: String,
+    },
     #[error("parameter `{name}`: a categorical parameter needs at least one choice")]
     NoChoices { name: String },
     #[error("parameter `{name}`: choice `{choice}` is listed twice")]
@@ -187,7 +196,16 @@ impl Param {
                     *log,
                     low.to_string(),
                     high.to_string(),
-                )
+                )?;
+                // A log axis is ln(high) - ln(low) wide, finite for any positive bounds.
+                if !*log && !(high - low).is_finite() {
+                    return Err(SpaceError::TooWide {
+                        name: name(),
+                        low: format!("{low:e}"),
+                        high: format!("{high:e}"),
+                    });
+                }
+                Ok(())
             }
             Domain::Int { low, high, log } => check_range(
                 &self.name,

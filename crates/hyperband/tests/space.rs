@@ -32,6 +32,14 @@ fn errors_name_the_parameter_and_the_problem() {
             "parameter `y`: bounds must be finite",
         ),
         (
+            Param::float("wide", -f64::MAX, f64::MAX),
+            "parameter `wide`: the range [-1.7976931348623157e308, 1.7976931348623157e308] is too wide: high - low is not a finite number",
+        ),
+        (
+            Param::float("half", -1e308, 1e308),
+            "parameter `half`: the range [-1e308, 1e308] is too wide",
+        ),
+        (
             Param::categorical::<&str>("act", &[]),
             "parameter `act`: a categorical parameter needs at least one choice",
         ),
@@ -194,4 +202,17 @@ fn log_int_gives_each_value_its_log_share() {
             "{counts:?} vs {want:?}"
         );
     }
+}
+
+#[test]
+fn the_widest_accepted_float_range_samples_all_of_it() {
+    // Half of f64::MAX on each side: the width is f64::MAX, finite, so it is allowed, and
+    // samples land on both sides of 0 rather than all at `high`.
+    let space = Space::new(vec![Param::float("x", -f64::MAX / 2.0, f64::MAX / 2.0)]).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let xs: Vec<f64> = (0..200)
+        .map(|_| space.sample(&mut rng).f64("x").unwrap())
+        .collect();
+    assert!(xs.iter().any(|x| *x < 0.0) && xs.iter().any(|x| *x > 0.0));
+    assert!(xs.iter().all(|x| x.is_finite()));
 }

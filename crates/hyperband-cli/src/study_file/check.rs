@@ -16,6 +16,7 @@ use hyperband::{
     Space,
 };
 use std::collections::HashSet;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -42,6 +43,24 @@ impl Checker<'_> {
     pub fn fail<T>(&mut self, e: StudyFileError) -> Option<T> {
         self.report(e);
         None
+    }
+
+    /// Whether `text`, which reaches a job's program as an argument or an environment
+    /// variable, can: the operating system takes neither with a NUL byte, so every job
+    /// would fail at its start without naming the culprit. `what` is how the message
+    /// calls it ("choice", "argument").
+    pub fn passable(&mut self, keys: &[&str], span: Range<usize>, what: &str, text: &str) -> bool {
+        if !text.contains('\0') {
+            return true;
+        }
+        self.report(self.ctx.error(
+            at(keys, span),
+            format!(
+                "{what} {text:?} contains a NUL byte, which no command-line argument or \
+                 environment variable can hold"
+            ),
+        ));
+        false
     }
 }
 
@@ -268,6 +287,10 @@ impl Checker<'_> {
         let mut uses_budget = false;
         let mut all_good = true;
         for arg in args {
+            if !self.passable(&keys, arg.span(), "argument", arg.get_ref()) {
+                all_good = false;
+                continue;
+            }
             let found = match placeholders(arg.get_ref()) {
                 Ok(found) => found,
                 Err(m) => {
@@ -471,14 +494,12 @@ impl Checker<'_> {
         let r = raw.get_ref();
         let mut all_good = true;
         if let Some(w) = &r.workers {
-            if *w.get_ref() == 0 {
+            let n = usize::try_from(*w.get_ref()).unwrap_or(usize::MAX);
+            if let Err(message) = crate::runner::check_workers(n) {
                 all_good = false;
-                self.report(
-                    self.ctx
-                        .error(at(&["run", "workers"], w.span()), "must be at least 1"),
-                );
+                self.report(self.ctx.error(at(&["run", "workers"], w.span()), message));
             }
-            run.workers = *w.get_ref() as usize;
+            run.workers = n;
         }
         if let Some(b) = &r.max_total_budget {
             let x = *b.get_ref();

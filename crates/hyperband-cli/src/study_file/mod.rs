@@ -22,7 +22,7 @@ pub use errors::{StudyFileError, StudyFileErrors};
 use errors::Ctx;
 use hyperband::objective::command::MetricSpec;
 use hyperband::objective::CommandObjective;
-use hyperband::storage::StorageUrl;
+use hyperband::storage::{RunDir, StorageUrl};
 use hyperband::{AlgorithmSpec, Config, CostModel, Limits, Mode, Space, StudySpec};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -169,7 +169,7 @@ impl StudyFile {
 
     /// The command objective of a command study: runs in the study file's folder, with
     /// logs and checkpoints under `run_dir`.
-    pub fn command_objective(&self, run_dir: &Path) -> Option<CommandObjective> {
+    pub fn command_objective(&self, run_dir: &RunDir) -> Option<CommandObjective> {
         let ObjectiveKind::Command(argv) = &self.objective.kind else {
             return None;
         };
@@ -177,8 +177,8 @@ impl StudyFile {
             .expect("placeholders were checked when the file was parsed")
             .with_timeout(self.objective.timeout)
             .with_workdir(&self.dir)
-            .with_log_dir(run_dir.join("logs"))
-            .with_checkpoint_root(run_dir.join("checkpoints"));
+            .with_log_dir(run_dir.logs())
+            .with_checkpoint_root(run_dir.checkpoints());
         let objective = match &self.objective.metric {
             Some(m) => objective.with_metric(m.rule().expect("checked when the file was parsed")),
             None => objective,

@@ -159,7 +159,13 @@ impl Checker<'_> {
         let value = match v.get_ref() {
             toml::Value::Integer(i) => Some(Value::Int(*i)),
             toml::Value::Float(x) if x.is_finite() => Some(Value::Float(*x)),
-            toml::Value::String(s) => Some(Value::Categorical(s.clone())),
+            toml::Value::String(s) => {
+                let keys = ["space", n, "value"];
+                if !self.passable(&keys, v.span(), "value", s) {
+                    return None;
+                }
+                Some(Value::Categorical(s.clone()))
+            }
             other => {
                 let keys = ["space", n, "value"];
                 return self.fail(self.ctx.error(
@@ -253,6 +259,16 @@ impl Checker<'_> {
                     };
                     labels.push(s.to_string());
                 }
+                let keys = key("choices");
+                let passable: Vec<bool> = choices
+                    .get_ref()
+                    .iter()
+                    .zip(&labels)
+                    .map(|(c, s)| self.passable(&keys, c.span(), "choice", s))
+                    .collect();
+                if passable.contains(&false) {
+                    return None;
+                }
                 Domain::Categorical { choices: labels }
             }
             other => {
@@ -326,9 +342,9 @@ impl Checker<'_> {
         let n = name.get_ref().as_str();
         let span_of = |v: &Option<Spanned<toml::Value>>| v.as_ref().map(|v| v.span());
         let (key, span) = match e {
-            SpaceError::EmptyRange { .. } | SpaceError::NotFinite { .. } => {
-                ("low", span_of(&p.low))
-            }
+            SpaceError::EmptyRange { .. }
+            | SpaceError::NotFinite { .. }
+            | SpaceError::TooWide { .. } => ("low", span_of(&p.low)),
             SpaceError::LogNeedsPositive { .. } => {
                 ("log", p.log.as_ref().map(|l| l.span()).or(span_of(&p.low)))
             }

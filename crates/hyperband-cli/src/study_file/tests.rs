@@ -116,7 +116,9 @@ fn the_design_example_parses() {
     assert_eq!((s.seed, s.cost, s.max_retries), (7, CostModel::Scratch, 0));
     assert_eq!(s.limits.max_total_budget, Some(2000.0));
     assert!(f.warnings.is_empty(), "{:?}", f.warnings);
-    let command = f.command_objective(Path::new("/runs/x")).unwrap();
+    let command = f
+        .command_objective(&RunDir::of_study(&f.storage, &f.name, f.dir()))
+        .unwrap();
     assert_eq!(command.timeout(), Some(Duration::from_secs(600)));
     assert_eq!(command.argv()[3], "{lr}");
 }
@@ -140,7 +142,9 @@ fn defaults_fill_what_the_file_leaves_out() {
     assert_eq!((f.algorithm.min_budget, f.algorithm.eta), (10.0, 3));
     assert_eq!(f.run.workers, 1);
     assert_eq!(f.space().params()[0], Param::float("x", -5.0, 10.0));
-    assert!(f.command_objective(Path::new("/tmp")).is_none());
+    assert!(f
+        .command_objective(&RunDir::of_study(&f.storage, &f.name, f.dir()))
+        .is_none());
     assert_eq!(f.scheduler().name(), "full-budget");
 }
 
@@ -788,7 +792,9 @@ fn conditional_and_fixed_parameters_are_read() {
         .unwrap()
         .contains("when"));
     // The command: momentum and its flag only for sgd, the fixed batch always.
-    let command = f.command_objective(Path::new("/tmp/run")).unwrap();
+    let command = f
+        .command_objective(&RunDir::of_study(&f.storage, &f.name, f.dir()))
+        .unwrap();
     let adam = space
         .config([("optimizer", hyperband::Value::Categorical("adam".into()))])
         .unwrap();

@@ -113,3 +113,6 @@ class Study:
     def name(self) -> str: ...
     @property
     def storage(self) -> Optional[str]: ...
+    @property
+    def run_dir(self) -> str:
+        """The study's folder (checkpoints/trial-N); private and temporary in memory."""

@@ -21,6 +21,7 @@ mod event;
 mod limits;
 mod postgres;
 mod replica;
+mod run_dir;
 mod sqlite;
 mod url;
 
@@ -30,6 +31,7 @@ pub use event::{config_from_json, config_json, Event, IssuedJob, StoredEvent};
 pub use limits::{last_limits, set_limits, StoredLimits};
 pub use postgres::PgStore;
 pub use replica::Replica;
+pub use run_dir::{RunDir, StudyIdentity};
 pub use sqlite::SqliteStore;
 pub use url::{redact, StorageUrl};
 

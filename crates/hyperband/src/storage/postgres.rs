@@ -358,7 +358,7 @@ fn connection_lost(e: &postgres::Error, client: Option<&Client>) -> bool {
 }
 
 /// Splits our `schema=NAME` parameter off a URL.
-fn split_schema(url: &str) -> (String, Option<String>) {
+pub(super) fn split_schema(url: &str) -> (String, Option<String>) {
     let Some((base, query)) = url.split_once('?') else {
         return (url.to_string(), None);
     };

@@ -44,38 +44,6 @@ impl StorageUrl {
             Self::Postgres(url) => redact(url),
         }
     }
-
-    /// Where study `study`'s job logs and checkpoints go: beside its SQLite file, or under
-    /// `fallback` (the current folder) for a server store. The CLI and the Python package
-    /// share it, so that either finds the other's checkpoints.
-    pub fn run_dir(&self, study: &str, fallback: &Path) -> PathBuf {
-        let base = match self {
-            Self::Sqlite(path) => {
-                let stem = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "hyperband".into());
-                path.parent()
-                    .unwrap_or(Path::new("."))
-                    .join(format!("{stem}-runs"))
-            }
-            Self::Postgres(_) => fallback.join("hyperband-runs"),
-        };
-        base.join(sanitize(study))
-    }
-}
-
-/// A study name as a file name.
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// `url` with its password hidden, wherever it is written: the one function that every
