@@ -34,7 +34,10 @@ pub struct DashboardArgs {
     /// Port to listen on (0: any free one; the address is printed).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Address to listen on: this machine only unless told otherwise.
+    /// Address to listen on: this machine only unless told otherwise. On a loopback
+    /// address only requests for 127.0.0.1, localhost or [::1] (any port) are answered,
+    /// which keeps web pages from reaching it through a name that resolves here (DNS
+    /// rebinding); on any other address every Host name is accepted.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
 }
@@ -88,7 +91,7 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<()> {
         None => println!("dashboard: http://{addr}/"),
     }
     println!("read-only; Ctrl-C stops it");
-    let app = server::App::new(routes::Routes::new(store, url), study);
+    let app = server::App::new(routes::Routes::new(store, url), study, args.bind);
     // One thread serves every connection; the store is read on the blocking threads.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()

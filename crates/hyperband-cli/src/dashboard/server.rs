@@ -11,10 +11,13 @@
 use super::routes::{Query, Reply, Route, Routes, TEXT};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, LOCATION};
+use hyper::header::{
+    HeaderMap, HeaderValue, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -48,18 +51,67 @@ pub struct App {
     routes: Mutex<Routes>,
     /// The study `/` opens; without one, `/` lists the store's studies.
     default: Option<String>,
+    /// The address the dashboard listens on: on a loopback address, only requests naming
+    /// a loopback host are answered (see [`App::foreign_host`]).
+    bind: IpAddr,
 }
 
 impl App {
-    pub fn new(routes: Routes, default: Option<String>) -> Self {
+    pub fn new(routes: Routes, default: Option<String>, bind: IpAddr) -> Self {
         Self {
             routes: Mutex::new(routes),
             default,
+            bind,
         }
+    }
+
+    /// Why a request's Host is refused, if it is. A page on any web site can make the
+    /// browser send requests to 127.0.0.1 under the site's own name (DNS rebinding: the
+    /// name first resolves to the site, then to 127.0.0.1), and then read the answers as
+    /// the site's; the Host header still carries that name, so a dashboard that only this
+    /// machine should reach answers only to loopback names. Any port is accepted (an SSH
+    /// tunnel or a proxy may map the dashboard to another one). Bound to another address,
+    /// the dashboard is meant to be reached by whatever name the network gives it.
+    fn foreign_host(&self, headers: &HeaderMap) -> Option<String> {
+        if !self.bind.is_loopback() {
+            return None;
+        }
+        let Some(host) = headers.get(HOST) else {
+            return Some("the request has no Host header".to_string());
+        };
+        let host = String::from_utf8_lossy(host.as_bytes());
+        let name = match host.strip_prefix('[') {
+            // [v6]:port
+            Some(rest) => rest.split_once(']').and_then(|(ip, port)| {
+                (port.is_empty() || is_port(port.strip_prefix(':')?)).then_some(ip)
+            }),
+            None => match host.split_once(':') {
+                Some((name, port)) => is_port(port).then_some(name),
+                None => Some(&*host),
+            },
+        };
+        let loopback = name.is_some_and(|name| {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback() && (ip == self.bind || is_usual(ip)))
+        });
+        (!loopback).then(|| format!("Host {host:?} is not this machine's loopback"))
     }
 
     /// The answer to one request. Never reads the request's body.
     async fn answer(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        if let Some(why) = self.foreign_host(request.headers()) {
+            return reply(
+                421,
+                TEXT,
+                format!(
+                    "{why}: a dashboard listening on {} answers to 127.0.0.1, localhost and \
+                     [::1] only (--bind another address to serve other names)\n",
+                    self.bind
+                ),
+            );
+        }
         if let Some(why) = unwanted_body(request.headers()) {
             let mut response = reply(413, TEXT, format!("{why}\n"));
             // The body stays unread: the connection cannot carry another request.
@@ -165,6 +217,15 @@ fn unwanted_body(headers: &HeaderMap) -> Option<String> {
     let length: u64 = length.to_str().ok()?.trim().parse().ok()?;
     (length > MAX_BODY)
         .then(|| format!("a request body of {length} bytes is not read here (at most {MAX_BODY})"))
+}
+
+fn is_port(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// 127.0.0.1 or ::1, the names a browser uses for this machine.
+fn is_usual(ip: IpAddr) -> bool {
+    ip == IpAddr::from([127, 0, 0, 1]) || ip == IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
 }
 
 fn reply(status: u16, kind: &'static str, body: String) -> Response<Full<Bytes>> {
