@@ -1,16 +1,18 @@
 //! `hyperband dashboard`: the report's views, live, for a study that is running.
 //!
-//! A small HTTP server (tiny_http: one thread, no async runtime; a dashboard serves a few
-//! browser tabs) hands out the report's page, which then polls for the same data as the
-//! study's log grows. It only reads: the store is opened read-only (SQLite refuses writes
-//! on the connection; the PostgreSQL session is read-only and the results inbox is peeked
-//! at, not drained), and the study lock is never taken, so that a dashboard cannot slow
-//! down or disturb the workers.
+//! A small HTTP server (server.rs: hyper on a one-thread tokio runtime, every client served
+//! on its own and bounded in size and time) hands out the report's page, which then polls
+//! for the same data as the study's log grows. It only reads: the store is opened read-only
+//! (SQLite refuses writes on the connection; the PostgreSQL session is read-only and the
+//! results inbox is peeked at, not drained), and the study lock is never taken, so that a
+//! dashboard cannot slow down or disturb the workers.
 
 mod live;
 mod routes;
+mod server;
 
 use crate::cli_error::bad_input;
+use anyhow::Context;
 use hyperband::storage::{AnyStore, EventStore, StorageUrl};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -32,7 +34,10 @@ pub struct DashboardArgs {
     /// Port to listen on (0: any free one; the address is printed).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Address to listen on: this machine only unless told otherwise.
+    /// Address to listen on: this machine only unless told otherwise. On a loopback
+    /// address only requests for 127.0.0.1, localhost or [::1] (any port) are answered,
+    /// which keeps web pages from reaching it through a name that resolves here (DNS
+    /// rebinding); on any other address every Host name is accepted.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
 }
@@ -63,26 +68,30 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<()> {
     if let Some(name) = &study {
         store.find_study(name).map_err(bad_input)?;
     }
-    let server = tiny_http::Server::http((args.bind, args.port)).map_err(|e| {
+    let listener = std::net::TcpListener::bind((args.bind, args.port)).map_err(|e| {
         bad_input(anyhow::anyhow!(
             "cannot listen on {}:{}: {e}",
             args.bind,
             args.port
         ))
     })?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .expect("a TCP listener has an IP address");
-    let mut routes = routes::Routes::new(store, url, study.clone());
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
     // The first line says where to point a browser (tests read it too).
     match &study {
         Some(name) => println!("dashboard: http://{addr}{}", routes::study_path(name)),
         None => println!("dashboard: http://{addr}/"),
     }
     println!("read-only; Ctrl-C stops it");
-    for request in server.incoming_requests() {
-        routes.answer(request);
-    }
-    Ok(())
+    let app = server::App::new(routes::Routes::new(store, url), study, args.bind);
+    // One thread serves every connection; the store is read on the blocking threads.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .max_blocking_threads(server::BLOCKING_THREADS)
+        .build()
+        .context("cannot start the dashboard's event loop")?;
+    runtime
+        .block_on(server::serve(listener, std::sync::Arc::new(app)))
+        .context("the dashboard stopped listening")
 }

@@ -8,61 +8,37 @@ use hyperband::storage::{AnyStore, EventStore, StorageUrl};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use tiny_http::{Header, Method, Request, Response};
 
-pub struct Routes {
-    store: AnyStore,
-    url: StorageUrl,
-    /// The study `/` opens; without one, `/` lists the store's studies.
-    default: Option<String>,
-    studies: HashMap<String, LiveStudy>,
+/// What a request asks for, decided from its path and query alone.
+#[derive(Debug)]
+pub enum Route {
+    /// `/` when a study was named: to that study's page (this path).
+    Redirect(String),
+    /// No such page: the path, to say so.
+    NotFound(String),
+    /// An answer that reads the store.
+    Store(Query),
 }
 
-/// A reply: status, content type, body.
-type Reply = (u16, &'static str, String);
-
-pub fn study_path(name: &str) -> String {
-    format!("/study/{}", utf8_percent_encode(name, NON_ALPHANUMERIC))
+/// A page or data that comes from the store.
+#[derive(Debug)]
+pub enum Query {
+    /// `/` without a named study, or `/studies`.
+    List,
+    /// `/api/studies`
+    ApiStudies,
+    /// `/study/NAME`
+    StudyPage(String),
+    /// `/api/study/NAME?since=SEQ`
+    StudyData(String, Option<u64>),
 }
 
-fn api_path(name: &str) -> String {
-    format!("/api/study/{}", utf8_percent_encode(name, NON_ALPHANUMERIC))
-}
-
-const HTML: &str = "text/html; charset=utf-8";
-const JSON: &str = "application/json";
-const TEXT: &str = "text/plain; charset=utf-8";
-
-impl Routes {
-    pub fn new(store: AnyStore, url: StorageUrl, default: Option<String>) -> Self {
-        Self {
-            store,
-            url,
-            default,
-            studies: HashMap::new(),
-        }
-    }
-
-    /// Answers one request; a browser that went away meanwhile is no error of ours.
-    pub fn answer(&mut self, request: Request) {
-        let (status, kind, body) = match request.method() {
-            Method::Get | Method::Head => self.get(request.url()),
-            _ => (405, TEXT, "the dashboard only reads\n".to_string()),
-        };
-        let mut response = Response::from_string(body)
-            .with_status_code(status)
-            .with_header(header("Content-Type", kind))
-            .with_header(header("Cache-Control", "no-store"));
-        if status == 302 {
-            let to = self.default.as_deref().map(study_path).unwrap_or_default();
-            response = response.with_header(header("Location", &to));
-        }
-        let _ = request.respond(response);
-    }
-
-    fn get(&mut self, target: &str) -> Reply {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+impl Route {
+    /// The route of `path` (percent-encoded, as in the request line) with `query`, where
+    /// `default` is the study that `/` opens.
+    pub fn of(path: &str, query: Option<&str>, default: Option<&str>) -> Self {
         let since = query
+            .unwrap_or("")
             .split('&')
             .find_map(|kv| kv.strip_prefix("since="))
             .and_then(|v| v.parse::<u64>().ok());
@@ -72,16 +48,64 @@ impl Routes {
             .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
             .collect();
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        match segments.as_slice() {
-            [] if self.default.is_some() => (302, TEXT, String::new()),
-            [] | ["studies"] => self.list_page(),
-            ["api", "studies"] => match self.store.study_names() {
+        match (segments.as_slice(), default) {
+            ([], Some(name)) => Route::Redirect(study_path(name)),
+            ([], None) | (["studies"], _) => Route::Store(Query::List),
+            (["api", "studies"], _) => Route::Store(Query::ApiStudies),
+            (["study", name], _) => Route::Store(Query::StudyPage(name.to_string())),
+            (["api", "study", name], _) => Route::Store(Query::StudyData(name.to_string(), since)),
+            _ => Route::NotFound(path.to_string()),
+        }
+    }
+}
+
+/// The store and the studies read from it so far.
+pub struct Routes {
+    store: AnyStore,
+    url: StorageUrl,
+    studies: HashMap<String, LiveStudy>,
+}
+
+/// A reply: status, content type, body.
+pub type Reply = (u16, &'static str, String);
+
+pub fn study_path(name: &str) -> String {
+    format!("/study/{}", utf8_percent_encode(name, NON_ALPHANUMERIC))
+}
+
+fn api_path(name: &str) -> String {
+    format!("/api/study/{}", utf8_percent_encode(name, NON_ALPHANUMERIC))
+}
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const JSON: &str = "application/json";
+pub const TEXT: &str = "text/plain; charset=utf-8";
+
+impl Routes {
+    pub fn new(store: AnyStore, url: StorageUrl) -> Self {
+        Self {
+            store,
+            url,
+            studies: HashMap::new(),
+        }
+    }
+
+    /// Forgets the studies read so far: after a panic while one was being brought up to
+    /// date, its replica may be half applied, so each is read again from the log.
+    pub fn forget_studies(&mut self) {
+        self.studies.clear();
+    }
+
+    /// Answers `query`, reading the store (blocking).
+    pub fn answer(&mut self, query: &Query) -> Reply {
+        match query {
+            Query::List => self.list_page(),
+            Query::ApiStudies => match self.store.study_names() {
                 Ok(names) => (200, JSON, json!(names).to_string()),
                 Err(e) => unavailable(&e.into()),
             },
-            ["study", name] => self.study_page(name),
-            ["api", "study", name] => self.study_data(name, since),
-            _ => (404, TEXT, format!("no page {path}\n")),
+            Query::StudyPage(name) => self.study_page(name),
+            Query::StudyData(name, since) => self.study_data(name, *since),
         }
     }
 
@@ -151,10 +175,6 @@ fn unavailable(e: &anyhow::Error) -> Reply {
         _ => 503,
     };
     (status, TEXT, format!("{e:#}\n"))
-}
-
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
 
 /// Text for HTML.

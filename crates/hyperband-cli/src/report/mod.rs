@@ -46,8 +46,6 @@ pub fn html(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> String {
 /// the dashboard passes `{"url", "interval_ms", "seq"}`: where the page asks for newer data,
 /// how often, and the event number `data` is as of.
 pub fn page(data: &Value, live: &Value) -> String {
-    // Inside a <script> element only `</` can end it early; JSON allows `<\/`.
-    let json = |v: &Value| v.to_string().replace("</", "<\\/");
     let (head, rest) = TEMPLATE
         .split_once("/*ECHARTS*/")
         .expect("the template has the library's place");
@@ -61,12 +59,33 @@ pub fn page(data: &Value, live: &Value) -> String {
         head,
         ECHARTS,
         middle,
-        &json(data),
+        &script_json(data),
         between,
-        &json(live),
+        &script_json(live),
         tail,
     ]
     .concat()
+}
+
+/// `value` as JSON text that can sit inside a `<script>` element whatever strings it
+/// holds: every `<`, `>` and `&` is written as a JSON escape (`\u003c`, `\u003e`,
+/// `\u0026`), which `JSON.parse` reads back as the same character. Escaping only `</` is
+/// not enough: `<!--` followed by `<script` puts the HTML parser in the "script data double
+/// escaped" state, where the element's own `</script>` no longer ends it and the rest of
+/// the page is swallowed. Outside strings JSON has none of these characters, so replacing
+/// them everywhere only ever touches string contents.
+pub fn script_json(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn write(

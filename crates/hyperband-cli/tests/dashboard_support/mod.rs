@@ -154,12 +154,20 @@ impl Writer {
     /// Issues the next job and stores its result (on PostgreSQL it waits in the inbox
     /// until the next decision). The job's number, or None when the study is done.
     pub fn step(&mut self) -> Option<u64> {
+        self.step_with(|job| {
+            hyperband::Outcome::loss(1.0 / job.budget + (job.trial.0 as f64 * 0.37).sin().abs())
+        })
+    }
+
+    /// Issues the next job and stores `outcome(job)` as its result, as [`Writer::step`].
+    pub fn step_with(
+        &mut self,
+        outcome: impl FnOnce(&hyperband::Job) -> hyperband::Outcome,
+    ) -> Option<u64> {
         match self.worker.next_job().unwrap() {
             hyperband::Decision::Run(job) => {
-                let loss = 1.0 / job.budget + (job.trial.0 as f64 * 0.37).sin().abs();
-                self.worker
-                    .report(&job, hyperband::Outcome::loss(loss), 0.01)
-                    .unwrap();
+                let outcome = outcome(&job);
+                self.worker.report(&job, outcome, 0.01).unwrap();
                 Some(job.id.0)
             }
             hyperband::Decision::Wait => panic!("one worker never waits in Hyperband"),
