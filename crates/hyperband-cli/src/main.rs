@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod bench;
+mod check;
 mod cli_error;
 mod dashboard;
 mod demo;
@@ -34,6 +35,8 @@ struct Cli {
 enum Command {
     /// Write a commented study file for a training command: `init -- python3 train.py --lr 0.01`.
     Init(init::InitArgs),
+    /// Run the study's command once at the smallest budget and show what its metric rule reads.
+    Check(check::CheckArgs),
     /// Create or resume a study from its file and run it.
     Run(run::RunArgs),
     /// Join a stored study as a worker (from this or any other machine).
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Init(args) => init::run(args),
+        Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Worker(args) => run::worker(args),
         Command::Status(args) => inspect::status(args),

@@ -170,6 +170,15 @@ impl StudyFile {
     /// The command objective of a command study: runs in the study file's folder, with
     /// logs and checkpoints under `run_dir`.
     pub fn command_objective(&self, run_dir: &RunDir) -> Option<CommandObjective> {
+        self.command_objective_in(&run_dir.logs(), &run_dir.checkpoints())
+    }
+
+    /// The command objective with its job logs and checkpoints in the folders given.
+    pub fn command_objective_in(
+        &self,
+        logs: &std::path::Path,
+        checkpoints: &std::path::Path,
+    ) -> Option<CommandObjective> {
         let ObjectiveKind::Command(argv) = &self.objective.kind else {
             return None;
         };
@@ -177,8 +186,8 @@ impl StudyFile {
             .expect("placeholders were checked when the file was parsed")
             .with_timeout(self.objective.timeout)
             .with_workdir(&self.dir)
-            .with_log_dir(run_dir.logs())
-            .with_checkpoint_root(run_dir.checkpoints());
+            .with_log_dir(logs)
+            .with_checkpoint_root(checkpoints);
         let objective = match &self.objective.metric {
             Some(m) => objective.with_metric(m.rule().expect("checked when the file was parsed")),
             None => objective,

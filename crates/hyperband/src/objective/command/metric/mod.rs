@@ -99,7 +99,7 @@ pub struct MetricRule {
 /// program's output the same way. Either a `regex` (with `budget_regex` or `step_budget`)
 /// or a named `format` with the metric's `name`. The field order keeps the JSON of
 /// definitions stored before formats existed unchanged.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +127,22 @@ pub struct MetricSpec {
 
 fn default_source() -> String {
     "stdout".to_string()
+}
+
+/// Nothing but the source, stdout, as a study file without the other keys says.
+impl Default for MetricSpec {
+    fn default() -> Self {
+        Self {
+            regex: None,
+            source: default_source(),
+            maximize: None,
+            budget_regex: None,
+            step_budget: None,
+            format: None,
+            name: None,
+            budget_key: None,
+        }
+    }
 }
 
 /// Which key of a [`MetricSpec`] a problem is about, and the problem.
@@ -333,16 +349,25 @@ impl MetricRule {
         }
     }
 
-    /// The value one line reports, if it matches; `Err` for a match that is no number.
+    /// The value one line reports, if it matches; `Err` for a match that is no number. The
+    /// message quotes the line only when it is the program's own output stream: a
+    /// `file:` source can name any file, whose text has no place in a stored reason.
     pub fn value_of(&self, line: &str) -> Option<Result<f64, String>> {
         let caps = self.regex.captures(line)?;
         let text = caps.get(1).map_or("", |m| m.as_str());
         Some(text.trim().parse::<f64>().map_err(|_| {
-            format!(
-                "the metric regex matched {} but captured {}, not a number",
-                quote(line),
-                quote(text)
-            )
+            if self.source.is_stream() {
+                format!(
+                    "the metric regex matched {} but captured {}, not a number",
+                    quote(line),
+                    quote(text)
+                )
+            } else {
+                format!(
+                    "the metric regex matched a line of {} but captured no number",
+                    self.source.describe()
+                )
+            }
         }))
     }
 
