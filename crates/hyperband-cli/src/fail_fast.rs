@@ -10,8 +10,11 @@
 use hyperband::Outcome;
 use std::sync::Mutex;
 
-/// How many failures, all alike and before any success, end a run.
-pub const FAILURES: usize = 3;
+/// How many failures, all alike, of different trials and before any success, end a run.
+/// Five, not three: a failure that only some configurations meet (a script that prints
+/// `loss: n/a` for a tenth of the space) then ends a working study by chance once in
+/// 10^5 runs, not once in 10^3.
+pub const FAILURES: usize = 5;
 
 /// What the run has seen so far.
 #[derive(Debug, Default)]
@@ -23,7 +26,8 @@ pub struct FailFast {
 struct State {
     /// The kind of the failures so far, while they are all alike and nothing succeeded.
     kind: Option<String>,
-    count: usize,
+    /// The trials those failures came from (a retried job counts once).
+    trials: Vec<u64>,
     /// A job finished, or failures differed: the study can work; never give up.
     works: bool,
     /// The reason to give up, once decided.
@@ -31,8 +35,8 @@ struct State {
 }
 
 impl FailFast {
-    /// Records a job's outcome; `true` when the run should stop now.
-    pub fn observe(&self, outcome: &Outcome) -> bool {
+    /// Records the outcome of a job of `trial`; `true` when the run should stop now.
+    pub fn observe(&self, trial: u64, outcome: &Outcome) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.works || s.verdict.is_some() {
             return s.verdict.is_some();
@@ -57,8 +61,10 @@ impl FailFast {
             }
             _ => s.kind = Some(kind),
         }
-        s.count += 1;
-        if s.count >= FAILURES {
+        if !s.trials.contains(&trial) {
+            s.trials.push(trial);
+        }
+        if s.trials.len() >= FAILURES {
             s.verdict = Some(reason.clone());
             return true;
         }
@@ -155,31 +161,35 @@ mod tests {
     }
 
     #[test]
-    fn three_alike_failures_before_any_success_end_the_run() {
+    fn five_alike_failures_of_five_trials_before_any_success_end_the_run() {
         let f = FailFast::default();
         let r = "exit status 1\nstderr (last 2 lines of /x/job-3.stderr):\n  NameError: name 'x'";
-        assert!(!f.observe(&failed(r)));
-        assert!(!f.observe(&failed(&r.replace("job-3", "job-4"))));
-        assert!(f.observe(&failed(&r.replace("job-3", "job-5"))));
+        for trial in 0..4 {
+            assert!(!f.observe(trial, &failed(&r.replace("job-3", &format!("job-{trial}")))));
+            // A retry of the same trial is no new evidence.
+            assert!(!f.observe(trial, &failed(r)));
+        }
+        assert!(f.observe(4, &failed(r)));
         assert!(f.verdict().unwrap().contains("NameError"));
     }
 
     #[test]
     fn a_success_different_failures_or_configuration_failures_never_end_it() {
         let f = FailFast::default();
-        assert!(!f.observe(&failed("exit status 1\nA")));
-        assert!(!f.observe(&Outcome::loss(0.5)));
-        for _ in 0..5 {
-            assert!(!f.observe(&failed("exit status 1\nA")));
+        assert!(!f.observe(0, &failed("exit status 1\nA")));
+        assert!(!f.observe(1, &Outcome::loss(0.5)));
+        for t in 2..10 {
+            assert!(!f.observe(t, &failed("exit status 1\nA")));
         }
         let f = FailFast::default();
-        assert!(!f.observe(&failed("exit status 1\nA")));
-        assert!(!f.observe(&failed("exit status 1\nB")));
-        assert!(!f.observe(&failed("exit status 1\nA")));
-        assert!(!f.observe(&failed("exit status 1\nA")));
+        assert!(!f.observe(0, &failed("exit status 1\nA")));
+        assert!(!f.observe(1, &failed("exit status 1\nB")));
+        for t in 2..10 {
+            assert!(!f.observe(t, &failed("exit status 1\nA")));
+        }
         let f = FailFast::default();
-        for _ in 0..5 {
-            assert!(!f.observe(&failed("the metric is not finite: NaN")));
+        for t in 0..10 {
+            assert!(!f.observe(t, &failed("the metric is not finite: NaN")));
         }
         assert_eq!(f.verdict(), None);
     }

@@ -214,7 +214,7 @@ fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()
             .map(|h| format!("\n\nfix: {h}"))
             .unwrap_or_default();
         anyhow::bail!(
-            "stopped early: the first {} jobs of this run all failed the same way, so the \
+            "stopped early: the first {} trials of this run all failed the same way, so the \
              others would too; the last failure was:\n{reason}{hint}",
             crate::fail_fast::FAILURES
         );

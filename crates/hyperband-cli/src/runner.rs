@@ -182,8 +182,8 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
                 let (objective, stop) = (objective.clone(), stop.clone());
                 let fail_fast = &fail_fast;
                 scope.spawn(move || -> anyhow::Result<StopReason> {
-                    let mut observe = |_: &Replica, _: &Job, outcome: &hyperband::Outcome| {
-                        if fail_fast.observe(outcome) {
+                    let mut observe = |_: &Replica, job: &Job, outcome: &hyperband::Outcome| {
+                        if fail_fast.observe(job.trial.0, outcome) {
                             stop.store(true, Ordering::Relaxed);
                         }
                     };

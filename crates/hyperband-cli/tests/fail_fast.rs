@@ -46,14 +46,14 @@ print("done")
 "#;
 
 #[test]
-fn a_script_that_prints_no_loss_stops_the_study_after_three_jobs_with_the_fix() {
+fn a_script_that_prints_no_loss_stops_the_study_after_five_trials_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let file = study(dir.path(), NO_NUMBER);
     let out = hyperband(&["run", &file, "--plain"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("stopped early: the first 3 jobs of this run all failed the same way"),
+        stderr.contains("stopped early: the first 5 trials of this run all failed the same way"),
         "{stderr}"
     );
     assert!(
@@ -66,9 +66,9 @@ fn a_script_that_prints_no_loss_stops_the_study_after_three_jobs_with_the_fix() 
     );
     let status: Value =
         serde_json::from_slice(&hyperband(&["status", &file, "--json"]).stdout).unwrap();
-    // One worker: three jobs ran, not the 20 trials' dozens.
-    assert_eq!(status["failed"], 3, "{status:#}");
-    assert_eq!(status["jobs"], 3, "{status:#}");
+    // One worker: five jobs ran, not the 20 trials' dozens.
+    assert_eq!(status["failed"], 5, "{status:#}");
+    assert_eq!(status["jobs"], 5, "{status:#}");
 }
 
 #[test]

@@ -222,12 +222,15 @@ fn a_study_whose_every_job_fails_is_a_failed_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
+    // Its first jobs all fail alike: the run stops early instead of going through the plan.
     assert!(
-        err.contains("every job failed") && err.contains("out of memory"),
+        err.contains("stopped early: the first 5 trials of this run all failed the same way")
+            && err.contains("out of memory"),
         "{err}"
     );
     let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
     assert_eq!(status["failures"][0]["reason"], "exit status 1");
+    assert_eq!(status["failed"], 5, "{status:#}");
 }
 
 #[test]

@@ -257,7 +257,7 @@ fn unknown_keys_are_refused_where_they_are() {
         ),
         "study.toml:22: [algorithm] unknown key `schedular`, expected one of `scheduler`, \
          `sampler`, `min_budget`, `max_budget`, `eta`, `bracket_sizes`, `n_configs`, \
-         `max_brackets`, `mode`"
+         `max_brackets`, `mode`, `integer_budgets`"
     );
     assert_eq!(
         error(
