@@ -479,7 +479,10 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 });
             }
             let window = self.retry_window;
-            let job = match with_retries(window, || self.report_and_ask(&mut pending))? {
+            let asked = with_retries(window, || self.report_and_ask(&mut pending));
+            // The last result is stored (or the worker gives up): its lease may lapse.
+            current.store(NO_JOB, Ordering::Relaxed);
+            let job = match asked? {
                 Decision::Run(job) => job,
                 Decision::Wait => {
                     std::thread::sleep(backoff);
@@ -497,11 +500,19 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             backoff = Duration::from_millis(10);
             current.store(job.id.0, Ordering::Relaxed);
             let ended = run_job(self, job, current);
-            current.store(NO_JOB, Ordering::Relaxed);
             jobs += 1;
-            if let Some((job, outcome, seconds)) = ended {
-                pending = Some(self.result_event(&job, outcome.clone(), seconds));
-                observer(&self.replica, &job, &outcome);
+            match ended {
+                Some((job, outcome, seconds)) => {
+                    // The lease is renewed until the result is stored, with the next ask:
+                    // a store slow to take it (a loaded machine, a long lock wait) must not
+                    // let a finished job's lease lapse, or another worker declares it lost,
+                    // runs it again and drops this result as late (seen in the PyTorch
+                    // benchmark: 26 s between the program's exit and the write).
+                    current.store(job.id.0, Ordering::Relaxed);
+                    pending = Some(self.result_event(&job, outcome.clone(), seconds));
+                    observer(&self.replica, &job, &outcome);
+                }
+                None => current.store(NO_JOB, Ordering::Relaxed),
             }
         }
     }
