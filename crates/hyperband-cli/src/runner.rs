@@ -150,6 +150,15 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     if (plan.build)().stops() != matches!(objective, Evaluator::Stopping(_)) {
         anyhow::bail!("internal: a stop-mode study needs an objective that reports as it goes");
     }
+    // The study as stored before this run's workers take jobs: the display tells what was
+    // there already apart from what this run does, and goes on from it.
+    let stored = if plan.quiet {
+        None
+    } else {
+        let mut replica = Replica::new(&plan.name, (plan.build)());
+        replica.sync(&mut store, id)?;
+        Some(replica)
+    };
     // Each worker has its own connection; a server's connection slots are not to be wasted.
     drop(store);
     let stop = Arc::new(AtomicBool::new(false));
@@ -159,13 +168,12 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let progress_done = AtomicBool::new(false);
     let fail_fast = FailFast::default();
     let results: Vec<anyhow::Result<StopReason>> = std::thread::scope(|scope| {
-        let progress = (!plan.quiet).then(|| {
-            let mut display = Progress::new(plan.plain, start);
-            let (build, name, url) = (plan.build.clone(), plan.name.clone(), plan.storage.clone());
+        let progress = stored.map(|mut replica| {
+            let mut display = Progress::new(plan.plain, start, &replica);
+            let url = plan.storage.clone();
             let done = &progress_done;
             scope.spawn(move || -> anyhow::Result<()> {
                 let mut store = open_store(&url)?;
-                let mut replica = Replica::new(&name, build());
                 while !done.load(Ordering::Relaxed) {
                     replica.sync(&mut store, id)?;
                     display.update(&replica);

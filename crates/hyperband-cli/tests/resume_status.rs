@@ -1,0 +1,123 @@
+//! What `run` and `status` say about a study's history (issue 22): a resumed run tells what
+//! was stored apart from what it does, both say which limit ended the study, and `status`
+//! shows a job whose runner died as such without writing to the store.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hyperband() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hyperband"))
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    let out = hyperband().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "hyperband {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    String::from_utf8(run_ok(args).stdout).unwrap()
+}
+
+fn json_of(args: &[&str]) -> Value {
+    serde_json::from_slice(&run_ok(args).stdout).unwrap()
+}
+
+/// A study of a POSIX sh objective (loss = x) with the given `[algorithm]` extra keys and
+/// `[run]` stop criteria.
+fn write_study(dir: &Path, algorithm: &str, run: &str, command: &str) -> PathBuf {
+    let text = format!(
+        r#"name = "s"
+seed = 3
+storage = "sqlite:studies.db"
+
+[objective]
+command = {command}
+
+[space]
+x = {{ type = "float", low = 0.0, high = 1.0 }}
+
+[algorithm]
+min_budget = 1
+max_budget = 9
+eta = 3
+{algorithm}
+
+[run]
+workers = 1
+{run}
+"#
+    );
+    let path = dir.join("study.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const ECHO_X: &str = r#"["sh", "-c", "echo {x}"]"#;
+
+fn job_lines(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.contains("] job ")).collect()
+}
+
+#[test]
+fn a_resumed_run_sums_up_the_stored_jobs_and_prints_only_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_study(
+        dir.path(),
+        "scheduler = \"hyperband\"",
+        "max_trials = 4",
+        ECHO_X,
+    );
+    let path = study.to_str().unwrap();
+    let first = stdout_of(&["run", path, "--plain"]);
+    assert!(!first.contains("resuming"), "{first}");
+    let stored = json_of(&["status", path, "--json"]);
+    let n = stored["jobs"].as_u64().unwrap();
+    assert!(n >= 4, "{stored}");
+    assert_eq!(job_lines(&first).len() as u64, n, "{first}");
+
+    // The same finished study again: one summary line, no job replayed as new.
+    let again = stdout_of(&["run", path, "--plain"]);
+    let expected = format!(
+        "resuming: {n} jobs stored ({} finished, {} failed), budget {} spent",
+        stored["finished"],
+        stored["failed"],
+        stored["budget_spent"].as_f64().unwrap()
+    );
+    assert!(again.contains(&expected), "{again}\nexpected: {expected}");
+    assert!(job_lines(&again).is_empty(), "{again}");
+
+    // A larger limit: the summary, then exactly this run's jobs, numbered after the stored.
+    write_study(
+        dir.path(),
+        "scheduler = \"hyperband\"",
+        "max_trials = 8",
+        ECHO_X,
+    );
+    let more = stdout_of(&["run", path, "--plain"]);
+    assert!(
+        more.contains(&format!("resuming: {n} jobs stored")),
+        "{more}"
+    );
+    let total = json_of(&["status", path, "--json"])["jobs"]
+        .as_u64()
+        .unwrap();
+    let lines = job_lines(&more);
+    assert_eq!(lines.len() as u64, total - n, "{more}");
+    for line in lines {
+        let id: u64 = line
+            .split("] job ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(id >= n, "job {id} was stored before this run: {more}");
+    }
+}
