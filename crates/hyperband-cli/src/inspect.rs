@@ -7,7 +7,7 @@ use crate::cli_error::bad_input;
 use crate::schedule::fmt_budget;
 use anyhow::Context;
 use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
-use hyperband::{JobState, Limits, StudySpec};
+use hyperband::{Decision, JobState, Limits, StudySpec};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -134,6 +134,71 @@ pub(crate) fn failure_summary(replica: &Replica) -> Vec<(String, usize)> {
     v
 }
 
+/// Which stop criterion ended the study, or `None` while it can go on (jobs running, or
+/// more to do within its limits): `"max_total_budget"`, `"max_trials"`, `"max_time"`, or
+/// `"plan"` when the scheduler's own plan ran out (SHA's brackets, `max_brackets`).
+/// Without it a finished study looked the same whichever limit ended it, and a user could
+/// not tell whether raising a limit would make `run` do more.
+///
+/// The log does not record why the study stopped, so this asks the study again: `fresh`
+/// replays the same log into a throwaway replica (asking changes a study), once with the
+/// trial limit lifted to tell the plan's end from the trial limit's, once as stored.
+pub fn ended_by(
+    shown: &Replica,
+    mut fresh: impl FnMut() -> anyhow::Result<Replica>,
+    now: f64,
+) -> anyhow::Result<Option<&'static str>> {
+    let study = shown.study();
+    let s = study.stats();
+    if s.running > 0 {
+        return Ok(None);
+    }
+    let limits = study.settings().limits;
+    if limits
+        .max_total_budget
+        .is_some_and(|max| s.budget_spent >= max)
+    {
+        return Ok(Some("max_total_budget"));
+    }
+    let mut unlimited = fresh()?;
+    unlimited.study_mut().set_limits(Limits {
+        max_trials: None,
+        ..limits
+    });
+    if matches!(unlimited.study_mut().ask(), Decision::Done) {
+        return Ok(Some("plan"));
+    }
+    if limits.max_trials.is_some_and(|m| s.trials >= m)
+        && matches!(fresh()?.study_mut().ask(), Decision::Done)
+    {
+        return Ok(Some("max_trials"));
+    }
+    if shown.deadline().is_some_and(|d| now >= d) {
+        return Ok(Some("max_time"));
+    }
+    Ok(None)
+}
+
+/// [`ended_by`] in words, with the limit's value.
+pub fn ended_text(replica: &Replica, ended_by: &str) -> String {
+    let study = replica.study();
+    let limits = study.settings().limits;
+    let s = study.stats();
+    match ended_by {
+        "max_total_budget" => format!(
+            "max_total_budget = {} reached ({} spent)",
+            fmt_budget(limits.max_total_budget.unwrap_or_default()),
+            fmt_budget(s.budget_spent)
+        ),
+        "max_trials" => format!(
+            "max_trials = {} reached",
+            limits.max_trials.unwrap_or_default()
+        ),
+        "max_time" => "max_time reached".to_string(),
+        _ => "the plan is complete (every bracket the scheduler plans has run)".to_string(),
+    }
+}
+
 pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value {
     let study = replica.study();
     let s = study.stats();
@@ -170,7 +235,13 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
 
 pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
     let (replica, spec, url) = args.study.open()?;
-    let status = status_json(&replica, &spec, &url);
+    let ended = ended_by(
+        &replica,
+        || Ok(args.study.open()?.0),
+        hyperband::storage::now(),
+    )?;
+    let mut status = status_json(&replica, &spec, &url);
+    status["ended_by"] = ended.into();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(());
@@ -210,6 +281,11 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
             replica.study().history().trial(inc.trial).config
         ),
         None => println!("best       no finished job yet"),
+    }
+    match ended {
+        Some(e) => println!("ended      {}", ended_text(&replica, e)),
+        None if s.running > 0 => println!("ended      not yet: jobs are running"),
+        None => println!("ended      not yet: `hyperband run` goes on with it"),
     }
     let failures = failure_summary(&replica);
     if !failures.is_empty() {

@@ -81,6 +81,8 @@ pub struct RunOutcome {
     pub elapsed: Duration,
     /// The run gave up: its first jobs all failed alike ([`crate::fail_fast`]).
     pub gave_up: Option<String>,
+    /// Which limit ended the study, if one did ([`crate::inspect::ended_by`]).
+    pub ended_by: Option<&'static str>,
 }
 
 /// Opens the store a URL names; problems with it are the user's input (exit status 2).
@@ -242,12 +244,22 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let mut replica = Replica::new(&plan.name, (plan.build)());
     replica.sync(&mut store, id)?;
     let gave_up = fail_fast.verdict();
+    let ended_by = crate::inspect::ended_by(
+        &replica,
+        || {
+            let mut probe = Replica::new(&plan.name, (plan.build)());
+            probe.sync(&mut store, id)?;
+            Ok(probe)
+        },
+        hyperband::storage::now(),
+    )?;
     Ok(RunOutcome {
         replica,
         stopped,
         interrupted: stop.load(Ordering::Relaxed) && gave_up.is_none(),
         elapsed: start.elapsed(),
         gave_up,
+        ended_by,
     })
 }
 

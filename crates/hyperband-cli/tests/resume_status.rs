@@ -121,3 +121,67 @@ fn a_resumed_run_sums_up_the_stored_jobs_and_prints_only_its_own() {
         assert!(id >= n, "job {id} was stored before this run: {more}");
     }
 }
+
+/// `run`'s summary, `run --json`, `status` and `status --json` on a study ended by each
+/// stop criterion.
+fn assert_ended_by(algorithm: &str, run: &str, command: &str, key: &str, text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_study(dir.path(), algorithm, run, command);
+    let path = study.to_str().unwrap();
+    let out = stdout_of(&["run", path, "--plain"]);
+    let summary = out.lines().find(|l| l.starts_with("study `s`")).unwrap();
+    assert!(
+        summary.contains(&format!("(ended: {text}")),
+        "{key}: {summary}"
+    );
+    let status = json_of(&["status", path, "--json"]);
+    assert_eq!(status["ended_by"], key, "{status}");
+    let shown = stdout_of(&["status", path]);
+    assert!(
+        shown.contains(&format!("ended      {text}")),
+        "{key}: {shown}"
+    );
+    // Run again: the stored study is still ended, by the same limit.
+    let again = json_of(&["run", path, "--json"]);
+    assert_eq!(again["ended_by"], key, "{again}");
+}
+
+#[test]
+fn run_and_status_say_which_limit_ended_the_study() {
+    assert_ended_by(
+        "scheduler = \"hyperband\"",
+        "max_trials = 4",
+        ECHO_X,
+        "max_trials",
+        "max_trials = 4 reached",
+    );
+    assert_ended_by(
+        "scheduler = \"hyperband\"",
+        "max_total_budget = 20",
+        ECHO_X,
+        "max_total_budget",
+        "max_total_budget = 20 reached",
+    );
+    assert_ended_by(
+        "scheduler = \"sha\"\nn_configs = 3",
+        "",
+        ECHO_X,
+        "plan",
+        "the plan is complete",
+    );
+    // The plan ends first even though a trial limit is set.
+    assert_ended_by(
+        "scheduler = \"hyperband\"\nmax_brackets = 1",
+        "max_trials = 100",
+        ECHO_X,
+        "plan",
+        "the plan is complete",
+    );
+    assert_ended_by(
+        "scheduler = \"hyperband\"",
+        "max_time = \"1s\"",
+        r#"["sh", "-c", "sleep 0.2; echo {x}"]"#,
+        "max_time",
+        "max_time reached",
+    );
+}
