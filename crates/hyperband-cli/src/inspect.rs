@@ -9,7 +9,7 @@ use anyhow::Context;
 use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
 use hyperband::{Decision, JobState, Limits, StudySpec};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -52,6 +52,18 @@ impl StudyRef {
     /// are shown without being moved into the log. A missing or empty store, schema or
     /// study is bad input (exit status 2).
     pub fn open(&self) -> anyhow::Result<(Replica, StudySpec, StorageUrl)> {
+        let (replica, spec, url, _) = self.open_with_leases()?;
+        Ok((replica, spec, url))
+    }
+
+    /// [`open`](Self::open), and which running jobs' leases have expired: their worker
+    /// stopped renewing them (killed, or its machine gone), so the job will not end by
+    /// itself, but only a worker's next decision records it as lost. A reader cannot
+    /// write that decision (it opens the store read-only), so it shows the job as stale
+    /// instead of as running on.
+    pub fn open_with_leases(
+        &self,
+    ) -> anyhow::Result<(Replica, StudySpec, StorageUrl, BTreeSet<usize>)> {
         let (url, name) = self.locate()?;
         let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
         let (id, spec) = store
@@ -67,7 +79,16 @@ impl StudyRef {
         for event in peeked.log.iter().chain(&peeked.pending) {
             replica.apply(event)?;
         }
-        Ok((replica, spec, url))
+        let now = hyperband::storage::now();
+        let jobs = replica.study().jobs();
+        let expired = store
+            .peek_leases(id)?
+            .into_iter()
+            .filter(|lease| lease.expires_at < now)
+            .map(|lease| lease.job.0 as usize)
+            .filter(|&job| jobs.get(job).is_some_and(|j| j.state == JobState::Running))
+            .collect();
+        Ok((replica, spec, url, expired))
     }
 }
 
@@ -234,7 +255,7 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
 }
 
 pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
-    let (replica, spec, url) = args.study.open()?;
+    let (replica, spec, url, expired) = args.study.open_with_leases()?;
     let ended = ended_by(
         &replica,
         || Ok(args.study.open()?.0),
@@ -242,6 +263,7 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
     )?;
     let mut status = status_json(&replica, &spec, &url);
     status["ended_by"] = ended.into();
+    status["stale"] = expired.len().into();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(());
@@ -260,6 +282,18 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
         "progress   {} trials, {} jobs: {} finished, {} failed, {} lost, {} running",
         s.trials, s.jobs, s.finished, s.failed, s.lost, s.running
     );
+    if !expired.is_empty() {
+        println!(
+            "stale      {} of the running jobs (job {}) have an expired lease: their worker \
+             is gone; the next `run` or `worker` declares them lost and runs them again",
+            expired.len(),
+            expired
+                .iter()
+                .map(|j| j.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!(
         "budget     {} spent ({})",
         fmt_budget(s.budget_spent),
@@ -315,8 +349,9 @@ pub fn best(args: &BestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One object per job, in the order they were issued.
-pub fn job_rows(replica: &Replica) -> Vec<Value> {
+/// One object per job, in the order they were issued; `expired` are the running jobs
+/// whose lease expired ([`StudyRef::open_with_leases`]), marked `lease_expired`.
+pub fn job_rows(replica: &Replica, expired: &BTreeSet<usize>) -> Vec<Value> {
     let study = replica.study();
     study
         .jobs()
@@ -338,6 +373,7 @@ pub fn job_rows(replica: &Replica) -> Vec<Value> {
                 "cost": job.cost,
                 "metrics": meta.metrics,
                 "state": state_name(job.state),
+                "lease_expired": expired.contains(&id),
                 "failure": job.failure,
                 "worker": meta.worker,
                 "started_at": meta.issued_at,
@@ -358,8 +394,8 @@ fn state_name(state: JobState) -> &'static str {
 }
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let (replica, spec, _) = args.study.open()?;
-    let rows = job_rows(&replica);
+    let (replica, spec, _, expired) = args.study.open_with_leases()?;
+    let rows = job_rows(&replica, &expired);
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)

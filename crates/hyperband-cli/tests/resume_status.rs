@@ -185,3 +185,97 @@ fn run_and_status_say_which_limit_ended_the_study() {
         "max_time reached",
     );
 }
+
+/// The store's data: the database and its write-ahead log (SQLite may leave an empty one
+/// behind a reader, which holds nothing).
+fn store_bytes(dir: &Path) -> Vec<Vec<u8>> {
+    ["studies.db", "studies.db-wal"]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn status_shows_a_killed_runners_job_as_stale_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_study(
+        dir.path(),
+        "scheduler = \"hyperband\"",
+        "max_trials = 2",
+        r#"["sh", "-c", "sleep 3; echo {x}"]"#,
+    );
+    let path = study.to_str().unwrap();
+    let mut runner = hyperband()
+        .args(["run", path, "--plain"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let status = hyperband()
+            .args(["status", path, "--json"])
+            .output()
+            .unwrap();
+        if status.status.success() {
+            let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+            if status["running"] == 1 {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the runner never took a job"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    runner.kill().unwrap(); // SIGKILL
+    runner.wait().unwrap();
+
+    // The lease is still good (30 s): running, not stale, and the study can go on.
+    let status = json_of(&["status", path, "--json"]);
+    assert_eq!(
+        (status["running"].as_u64(), status["stale"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(status["ended_by"], Value::Null, "{status}");
+
+    // Its worker renews it no more: let it expire, as 30 s without the worker would.
+    let db = rusqlite::Connection::open(dir.path().join("studies.db")).unwrap();
+    assert_eq!(
+        db.execute("UPDATE leases SET expires_at = 1", []).unwrap(),
+        1
+    );
+    drop(db);
+    let before = store_bytes(dir.path());
+
+    let status = json_of(&["status", path, "--json"]);
+    assert_eq!(
+        (status["running"].as_u64(), status["stale"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(status["ended_by"], Value::Null, "{status}");
+    let text = stdout_of(&["status", path]);
+    let stale = text
+        .lines()
+        .find(|l| l.starts_with("stale"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(stale.contains("1 of the running jobs (job 0)"), "{stale}");
+    let rows = json_of(&["export", path, "--format", "json"]);
+    let flags: Vec<(&str, bool)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["state"].as_str().unwrap(),
+                r["lease_expired"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(flags, [("running", true)], "{rows}");
+    assert_eq!(
+        store_bytes(dir.path()),
+        before,
+        "a read command wrote to the store"
+    );
+}
