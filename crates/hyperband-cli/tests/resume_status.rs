@@ -1,6 +1,7 @@
 //! What `run` and `status` say about a study's history (issue 22): a resumed run tells what
 //! was stored apart from what it does, both say which limit ended the study, and `status`
-//! shows a job whose runner died as such without writing to the store.
+//! shows a job whose runner died as such without writing to the store; the report's
+//! best-so-far lines run to where the study ended.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -278,4 +279,40 @@ fn status_shows_a_killed_runners_job_as_stale_without_writing() {
         before,
         "a read command wrote to the store"
     );
+}
+
+#[test]
+fn the_reports_best_so_far_lines_end_where_the_study_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_study(
+        dir.path(),
+        "scheduler = \"hyperband\"\nmax_brackets = 3",
+        "",
+        ECHO_X,
+    );
+    let path = study.to_str().unwrap();
+    run_ok(&["run", path, "--plain"]);
+    let page = dir.path().join("report.html");
+    run_ok(&["report", path, "-o", page.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let marker = r#"<script type="application/json" id="data">"#;
+    let data = &html[html.find(marker).unwrap() + marker.len()..];
+    let data: Value = serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    let curve = &data["best_curve"];
+    let spent = json_of(&["status", path, "--json"])["budget_spent"]
+        .as_f64()
+        .unwrap();
+    let last = |key: &str| {
+        curve[key]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    let end = &curve["end"];
+    assert_eq!(end["budget"].as_f64(), Some(spent), "{curve}");
+    assert!(end["budget"].as_f64().unwrap() >= last("budget"), "{curve}");
+    assert!(end["time"].as_f64().unwrap() >= last("time"), "{curve}");
 }
