@@ -7,9 +7,9 @@ use crate::cli_error::bad_input;
 use crate::schedule::fmt_budget;
 use anyhow::Context;
 use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
-use hyperband::{JobState, Limits, StudySpec};
+use hyperband::{Decision, JobState, Limits, StudySpec};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -52,6 +52,18 @@ impl StudyRef {
     /// are shown without being moved into the log. A missing or empty store, schema or
     /// study is bad input (exit status 2).
     pub fn open(&self) -> anyhow::Result<(Replica, StudySpec, StorageUrl)> {
+        let (replica, spec, url, _) = self.open_with_leases()?;
+        Ok((replica, spec, url))
+    }
+
+    /// [`open`](Self::open), and which running jobs' leases have expired: their worker
+    /// stopped renewing them (killed, or its machine gone), so the job will not end by
+    /// itself, but only a worker's next decision records it as lost. A reader cannot
+    /// write that decision (it opens the store read-only), so it shows the job as stale
+    /// instead of as running on.
+    pub fn open_with_leases(
+        &self,
+    ) -> anyhow::Result<(Replica, StudySpec, StorageUrl, BTreeSet<usize>)> {
         let (url, name) = self.locate()?;
         let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
         let (id, spec) = store
@@ -67,7 +79,16 @@ impl StudyRef {
         for event in peeked.log.iter().chain(&peeked.pending) {
             replica.apply(event)?;
         }
-        Ok((replica, spec, url))
+        let now = hyperband::storage::now();
+        let jobs = replica.study().jobs();
+        let expired = store
+            .peek_leases(id)?
+            .into_iter()
+            .filter(|lease| lease.expires_at < now)
+            .map(|lease| lease.job.0 as usize)
+            .filter(|&job| jobs.get(job).is_some_and(|j| j.state == JobState::Running))
+            .collect();
+        Ok((replica, spec, url, expired))
     }
 }
 
@@ -134,6 +155,71 @@ pub(crate) fn failure_summary(replica: &Replica) -> Vec<(String, usize)> {
     v
 }
 
+/// Which stop criterion ended the study, or `None` while it can go on (jobs running, or
+/// more to do within its limits): `"max_total_budget"`, `"max_trials"`, `"max_time"`, or
+/// `"plan"` when the scheduler's own plan ran out (SHA's brackets, `max_brackets`).
+/// Without it a finished study looked the same whichever limit ended it, and a user could
+/// not tell whether raising a limit would make `run` do more.
+///
+/// The log does not record why the study stopped, so this asks the study again: `fresh`
+/// replays the same log into a throwaway replica (asking changes a study), once with the
+/// trial limit lifted to tell the plan's end from the trial limit's, once as stored.
+pub fn ended_by(
+    shown: &Replica,
+    mut fresh: impl FnMut() -> anyhow::Result<Replica>,
+    now: f64,
+) -> anyhow::Result<Option<&'static str>> {
+    let study = shown.study();
+    let s = study.stats();
+    if s.running > 0 {
+        return Ok(None);
+    }
+    let limits = study.settings().limits;
+    if limits
+        .max_total_budget
+        .is_some_and(|max| s.budget_spent >= max)
+    {
+        return Ok(Some("max_total_budget"));
+    }
+    let mut unlimited = fresh()?;
+    unlimited.study_mut().set_limits(Limits {
+        max_trials: None,
+        ..limits
+    });
+    if matches!(unlimited.study_mut().ask(), Decision::Done) {
+        return Ok(Some("plan"));
+    }
+    if limits.max_trials.is_some_and(|m| s.trials >= m)
+        && matches!(fresh()?.study_mut().ask(), Decision::Done)
+    {
+        return Ok(Some("max_trials"));
+    }
+    if shown.deadline().is_some_and(|d| now >= d) {
+        return Ok(Some("max_time"));
+    }
+    Ok(None)
+}
+
+/// [`ended_by`] in words, with the limit's value.
+pub fn ended_text(replica: &Replica, ended_by: &str) -> String {
+    let study = replica.study();
+    let limits = study.settings().limits;
+    let s = study.stats();
+    match ended_by {
+        "max_total_budget" => format!(
+            "max_total_budget = {} reached ({} spent)",
+            fmt_budget(limits.max_total_budget.unwrap_or_default()),
+            fmt_budget(s.budget_spent)
+        ),
+        "max_trials" => format!(
+            "max_trials = {} reached",
+            limits.max_trials.unwrap_or_default()
+        ),
+        "max_time" => "max_time reached".to_string(),
+        _ => "the plan is complete (every bracket the scheduler plans has run)".to_string(),
+    }
+}
+
 pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value {
     let study = replica.study();
     let s = study.stats();
@@ -169,8 +255,15 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
 }
 
 pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
-    let (replica, spec, url) = args.study.open()?;
-    let status = status_json(&replica, &spec, &url);
+    let (replica, spec, url, expired) = args.study.open_with_leases()?;
+    let ended = ended_by(
+        &replica,
+        || Ok(args.study.open()?.0),
+        hyperband::storage::now(),
+    )?;
+    let mut status = status_json(&replica, &spec, &url);
+    status["ended_by"] = ended.into();
+    status["stale"] = expired.len().into();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(());
@@ -189,6 +282,18 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
         "progress   {} trials, {} jobs: {} finished, {} failed, {} lost, {} running",
         s.trials, s.jobs, s.finished, s.failed, s.lost, s.running
     );
+    if !expired.is_empty() {
+        println!(
+            "stale      {} of the running jobs (job {}) have an expired lease: their worker \
+             is gone; the next `run` or `worker` declares them lost and runs them again",
+            expired.len(),
+            expired
+                .iter()
+                .map(|j| j.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!(
         "budget     {} spent ({})",
         fmt_budget(s.budget_spent),
@@ -210,6 +315,11 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
             replica.study().history().trial(inc.trial).config
         ),
         None => println!("best       no finished job yet"),
+    }
+    match ended {
+        Some(e) => println!("ended      {}", ended_text(&replica, e)),
+        None if s.running > 0 => println!("ended      not yet: jobs are running"),
+        None => println!("ended      not yet: `hyperband run` goes on with it"),
     }
     let failures = failure_summary(&replica);
     if !failures.is_empty() {
@@ -239,8 +349,9 @@ pub fn best(args: &BestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One object per job, in the order they were issued.
-pub fn job_rows(replica: &Replica) -> Vec<Value> {
+/// One object per job, in the order they were issued; `expired` are the running jobs
+/// whose lease expired ([`StudyRef::open_with_leases`]), marked `lease_expired`.
+pub fn job_rows(replica: &Replica, expired: &BTreeSet<usize>) -> Vec<Value> {
     let study = replica.study();
     study
         .jobs()
@@ -262,6 +373,7 @@ pub fn job_rows(replica: &Replica) -> Vec<Value> {
                 "cost": job.cost,
                 "metrics": meta.metrics,
                 "state": state_name(job.state),
+                "lease_expired": expired.contains(&id),
                 "failure": job.failure,
                 "worker": meta.worker,
                 "started_at": meta.issued_at,
@@ -282,8 +394,8 @@ fn state_name(state: JobState) -> &'static str {
 }
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let (replica, spec, _) = args.study.open()?;
-    let rows = job_rows(&replica);
+    let (replica, spec, _, expired) = args.study.open_with_leases()?;
+    let rows = job_rows(&replica, &expired);
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)

@@ -21,15 +21,38 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// `plain`: one line per job even on a terminal.
-    pub fn new(plain: bool, start: Instant) -> Self {
-        Self {
+    /// `plain`: one line per job even on a terminal. `stored` is the study as the log held
+    /// it before this run's workers started: a resumed study's jobs that had already ended
+    /// are summed up in one line, not replayed as if this run had just run them (a finished
+    /// study re-run printed its whole history). Jobs still running then are printed when
+    /// they end, since that happens during this run.
+    pub fn new(plain: bool, start: Instant, stored: &Replica) -> Self {
+        let jobs = stored.study().jobs();
+        let printed: Vec<bool> = jobs.iter().map(|j| j.state != JobState::Running).collect();
+        if !jobs.is_empty() {
+            let s = stored.study().stats();
+            let mut states = format!("{} finished, {} failed", s.finished, s.failed);
+            if s.lost > 0 {
+                states += &format!(", {} lost", s.lost);
+            }
+            if s.running > 0 {
+                states += &format!(", {} running", s.running);
+            }
+            println!(
+                "resuming: {} jobs stored ({states}), budget {} spent",
+                jobs.len(),
+                fmt_budget(s.budget_spent)
+            );
+        }
+        let mut progress = Self {
             draw_bar: !plain && std::io::stdout().is_terminal(),
             bar: None,
             printed_upto: 0,
-            printed: Vec::new(),
+            printed,
             start,
-        }
+        };
+        progress.advance_printed_upto();
+        progress
     }
 
     fn new_bar(limits: Limits) -> ProgressBar {
@@ -109,6 +132,10 @@ impl Progress {
                 fmt_budget(a.budget),
             );
         }
+        self.advance_printed_upto();
+    }
+
+    fn advance_printed_upto(&mut self) {
         while self.printed_upto < self.printed.len() && self.printed[self.printed_upto] {
             self.printed_upto += 1;
         }

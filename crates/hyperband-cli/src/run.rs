@@ -173,6 +173,7 @@ fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()
     let stats = replica.study().stats();
     if json {
         let mut status = inspect::status_json(replica, &spec, &plan.storage);
+        status["ended_by"] = outcome.ended_by.into();
         status["seconds"] = outcome.elapsed.as_secs_f64().into();
         status["stopped"] = match (outcome.interrupted, outcome.stopped) {
             (true, _) => "interrupted",
@@ -191,12 +192,17 @@ fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()
             stats.failed,
             fmt_budget(stats.budget_spent),
             outcome.elapsed.as_secs_f64(),
-            if outcome.interrupted {
-                " (interrupted: run again to resume)"
-            } else if outcome.stopped == StopReason::Time {
-                " (time limit reached: run again to continue)"
-            } else {
-                ""
+            match (outcome.interrupted, outcome.ended_by) {
+                (true, _) => " (interrupted: run again to resume)".to_string(),
+                (false, Some("max_time")) => format!(
+                    " (ended: {}: run again to continue)",
+                    inspect::ended_text(replica, "max_time")
+                ),
+                (false, Some(e)) => format!(" (ended: {})", inspect::ended_text(replica, e)),
+                (false, None) if outcome.stopped == StopReason::Time => {
+                    " (time limit reached: run again to continue)".to_string()
+                }
+                (false, None) => String::new(),
             }
         );
         if let Some(best) = inspect::best_json(replica) {

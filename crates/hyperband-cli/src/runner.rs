@@ -81,6 +81,8 @@ pub struct RunOutcome {
     pub elapsed: Duration,
     /// The run gave up: its first jobs all failed alike ([`crate::fail_fast`]).
     pub gave_up: Option<String>,
+    /// Which limit ended the study, if one did ([`crate::inspect::ended_by`]).
+    pub ended_by: Option<&'static str>,
 }
 
 /// Opens the store a URL names; problems with it are the user's input (exit status 2).
@@ -150,6 +152,15 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     if (plan.build)().stops() != matches!(objective, Evaluator::Stopping(_)) {
         anyhow::bail!("internal: a stop-mode study needs an objective that reports as it goes");
     }
+    // The study as stored before this run's workers take jobs: the display tells what was
+    // there already apart from what this run does, and goes on from it.
+    let stored = if plan.quiet {
+        None
+    } else {
+        let mut replica = Replica::new(&plan.name, (plan.build)());
+        replica.sync(&mut store, id)?;
+        Some(replica)
+    };
     // Each worker has its own connection; a server's connection slots are not to be wasted.
     drop(store);
     let stop = Arc::new(AtomicBool::new(false));
@@ -159,13 +170,12 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let progress_done = AtomicBool::new(false);
     let fail_fast = FailFast::default();
     let results: Vec<anyhow::Result<StopReason>> = std::thread::scope(|scope| {
-        let progress = (!plan.quiet).then(|| {
-            let mut display = Progress::new(plan.plain, start);
-            let (build, name, url) = (plan.build.clone(), plan.name.clone(), plan.storage.clone());
+        let progress = stored.map(|mut replica| {
+            let mut display = Progress::new(plan.plain, start, &replica);
+            let url = plan.storage.clone();
             let done = &progress_done;
             scope.spawn(move || -> anyhow::Result<()> {
                 let mut store = open_store(&url)?;
-                let mut replica = Replica::new(&name, build());
                 while !done.load(Ordering::Relaxed) {
                     replica.sync(&mut store, id)?;
                     display.update(&replica);
@@ -234,12 +244,22 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let mut replica = Replica::new(&plan.name, (plan.build)());
     replica.sync(&mut store, id)?;
     let gave_up = fail_fast.verdict();
+    let ended_by = crate::inspect::ended_by(
+        &replica,
+        || {
+            let mut probe = Replica::new(&plan.name, (plan.build)());
+            probe.sync(&mut store, id)?;
+            Ok(probe)
+        },
+        hyperband::storage::now(),
+    )?;
     Ok(RunOutcome {
         replica,
         stopped,
         interrupted: stop.load(Ordering::Relaxed) && gave_up.is_none(),
         elapsed: start.elapsed(),
         gave_up,
+        ended_by,
     })
 }
 

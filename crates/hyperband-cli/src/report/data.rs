@@ -65,6 +65,14 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
         }
     }
 
+    // Where the study is now: the best-so-far lines run on to the budget spent and the
+    // last result, level after the last improvement, so that a plot shows how long the
+    // study went on without one instead of ending at the improvement as if the study had.
+    let curve_end = best.map(|_| {
+        let last = order.last().map_or(start, |&i| meta[i].ended_at.unwrap());
+        json!({"budget": study.stats().budget_spent.max(spent), "time": last - start})
+    });
+
     // Per trial: its highest finished budget and loss there, and its curve.
     let mut reached: Vec<Option<(f64, f64)>> = vec![None; trials.len()];
     let mut points: Vec<Vec<(f64, f64)>> = vec![Vec::new(); trials.len()];
@@ -128,7 +136,7 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
             Domain::Int { log, .. } => json!({"name": p.name, "kind": "int", "log": log}),
             Domain::Categorical { choices } => json!({"name": p.name, "kind": "categorical", "choices": choices}),
         }).collect::<Vec<_>>(),
-        "best_curve": {"budget": curve_budget, "time": curve_time, "loss": curve_loss, "at_budget": curve_at},
+        "best_curve": {"budget": curve_budget, "time": curve_time, "loss": curve_loss, "at_budget": curve_at, "end": curve_end},
         "brackets": brackets(replica),
         "curves": curves,
         "top": top,

@@ -42,6 +42,16 @@ impl AnyStore {
             AnyStore::Postgres(s) => s.peek_events(study, seq),
         }
     }
+
+    /// The study's job leases, read without writing or locking: what a reader needs to
+    /// tell a job whose worker still renews its lease from one whose worker died (its
+    /// lease expired) before a worker declares it lost.
+    pub fn peek_leases(&mut self, study: i64) -> Result<Vec<super::Lease>, StorageError> {
+        match self {
+            AnyStore::Sqlite(s) => s.read_leases(study),
+            AnyStore::Postgres(s) => s.peek_leases(study),
+        }
+    }
 }
 
 macro_rules! delegate {

@@ -452,6 +452,22 @@ impl PgStore {
         Ok(store)
     }
 
+    /// The study's leases, read without the study lock and without writing (see
+    /// [`AnyStore::peek_leases`](super::AnyStore::peek_leases)).
+    pub fn peek_leases(&mut self, study: i64) -> Result<Vec<Lease>, StorageError> {
+        let rows = self.run("cannot read leases", |c| {
+            Ok(c.client.query(&c.leases, &[&study])?)
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| Lease {
+                job: JobId(r.get::<_, i64>(0) as u64),
+                worker: r.get(1),
+                expires_at: r.get(2),
+            })
+            .collect())
+    }
+
     /// The log after `seq` and, apart, the results still waiting in the inbox, from one
     /// consistent snapshot, without moving them (a read, unlike
     /// [`events_after`](EventStore::events_after) on a writable store). The waiting

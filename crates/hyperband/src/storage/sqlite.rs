@@ -75,6 +75,27 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// The study's leases, read without the study lock (for readers: a read-only store
+    /// can take no lock).
+    pub fn read_leases(&self, study: i64) -> Result<Vec<Lease>, StorageError> {
+        let shown = self.shown();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT job, worker, expires_at FROM leases WHERE study = ?1")
+            .map_err(|e| sql(&shown, "cannot read leases", e))?;
+        let rows = stmt
+            .query_map([study], |r| {
+                Ok(Lease {
+                    job: JobId(r.get::<_, i64>(0)? as u64),
+                    worker: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            })
+            .map_err(|e| sql(&shown, "cannot read leases", e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| sql(&shown, "cannot read leases", e))
+    }
+
     /// Opens an existing database for reading only (`status`, `export`, `best`, `report`,
     /// the dashboard): SQLite refuses every write through this connection, no file is
     /// created or initialised, and a study being run is read through its WAL as it commits,
