@@ -124,7 +124,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
 }
 
 /// The lines of a file as the metric rule splits them (bounded; its end when long).
-fn read_lines(path: &Path) -> Vec<String> {
+pub(crate) fn read_lines(path: &Path) -> Vec<String> {
     let Ok(mut file) = std::fs::File::open(path) else {
         return Vec::new();
     };

@@ -5,6 +5,13 @@
 //! Every `--flag VALUE` (or `--flag=VALUE`) becomes a `{placeholder}` with a range guessed
 //! from the value; a flag that sounds like training length becomes `{budget}`. The guesses
 //! are meant to be read and edited: the file says where each one came from.
+//!
+//! Then the command runs once, as given but at the smallest budget, because what it prints
+//! decides how the study reads its loss: a script whose last line is not a loss (most
+//! scripts that print what their framework prints) fails every job of a study without a
+//! metric rule. When the last line is not a loss, the file gets the metric rule that
+//! `check` proposes from the output (and stop mode, since the rule knows each value's
+//! budget), or a commented regex template when no known format matches.
 
 use crate::cli_error::bad_input;
 use crate::study_file::StudyFile;
@@ -27,6 +34,9 @@ pub struct InitArgs {
     /// The study's name (default: the script's file name without its extension).
     #[arg(long)]
     pub name: Option<String>,
+    /// Write the file without running the command once to see what it prints.
+    #[arg(long)]
+    pub no_run: bool,
     /// The training command as you run it, after `--`: `-- python3 train.py --lr 0.01
     /// --epochs 10`.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
@@ -34,8 +44,19 @@ pub struct InitArgs {
 }
 
 pub fn run(args: &InitArgs) -> anyhow::Result<()> {
-    let draft =
+    let mut draft =
         draft(&args.command, args.name.as_deref()).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+    let folder = std::path::absolute(&args.out)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    if !args.no_run {
+        let probe = probe(&draft, folder.as_deref().unwrap_or(Path::new(".")))?;
+        println!("{}", probe.said);
+        if let Some(proposal) = &probe.proposal {
+            draft = draft_with(&args.command, args.name.as_deref(), Some(proposal))
+                .map_err(|e| bad_input(anyhow::anyhow!(e)))?;
+        }
+    }
     // What `init` writes must be what `run` accepts; a draft that is not is our bug.
     if let Err(errors) = StudyFile::parse(&draft.text, &args.out) {
         anyhow::bail!("init drafted a study file that does not parse:\n{errors}");
@@ -77,9 +98,6 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         names.join(", ")
     );
     let here = std::env::current_dir().ok();
-    let folder = std::path::absolute(&args.out)
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf));
     if folder.is_some() && folder != here {
         println!(
             "note: the command runs in the study file's folder, {}",
@@ -99,6 +117,113 @@ pub struct Draft {
     pub text: String,
     pub params: Vec<Guess>,
     pub budget: Option<BudgetFlag>,
+    /// The command as given, its budget flag set to the smallest budget: what `init` runs.
+    pub probe: Vec<String>,
+}
+
+/// A metric rule proposed from what the command printed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// The study-file line, `metric = { format = "...", name = "..." }`.
+    pub metric: String,
+    /// How many values (each with its budget) it read from the first run.
+    pub values: usize,
+}
+
+/// What running the command once showed.
+struct Probe {
+    /// What to tell the user: what ran, what came of it, and what the file gets.
+    said: String,
+    proposal: Option<Proposal>,
+}
+
+/// The longest first run `init` waits for: it only needs to see how the program prints.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs `draft.probe` once in `dir` (where `run` runs it), its output in a scratch folder,
+/// and decides from its stdout whether the study needs a metric rule.
+fn probe(draft: &Draft, dir: &Path) -> anyhow::Result<Probe> {
+    use hyperband::objective::command::loss_on_last_line;
+    use hyperband::objective::CommandObjective;
+    let scratch = tempfile::tempdir().context("could not create a scratch folder")?;
+    // Braces escaped: the command as given, with nothing to substitute.
+    let argv: Vec<String> = draft.probe.iter().map(|a| escape(a)).collect();
+    let objective = CommandObjective::new(argv)
+        .map_err(|e| anyhow::anyhow!(e))?
+        .with_workdir(dir)
+        .with_log_dir(scratch.path().join("logs"))
+        .with_checkpoint_root(scratch.path().join("checkpoints"))
+        .with_timeout(Some(PROBE_TIMEOUT));
+    let budget = draft.budget.as_ref().map_or(1.0, |b| b.min);
+    let job = hyperband::Job {
+        id: hyperband::JobId(0),
+        trial: hyperband::TrialId(0),
+        config: given_config(&draft.params)?,
+        budget,
+        resume_from: 0.0,
+        bracket: 0,
+        rung: 0,
+        attempt: 0,
+    };
+    println!(
+        "running it once, to see what it prints: {}",
+        draft.probe.join(" ")
+    );
+    let start = std::time::Instant::now();
+    let result = objective.run(&job);
+    let seconds = start.elapsed().as_secs_f64();
+    let stdout = crate::check::read_lines(&objective.stdout_path(&job));
+    let stderr = crate::check::read_lines(&objective.stderr_path(&job));
+    let last = loss_on_last_line(&objective.stdout_path(&job));
+    // A job whose only fault is its last line ran well: that is what is looked at next.
+    let ran = match (&result, &last) {
+        (Err(e), Err(why)) if !e.starts_with(why.as_str()) => format!(
+            "it failed after {seconds:.1} s ({})",
+            e.lines().next().unwrap_or_default()
+        ),
+        _ => format!("it ran for {seconds:.1} s"),
+    };
+    if let Ok(e) = &last {
+        return Ok(Probe {
+            said: format!(
+                "{ran}; the last line of its stdout is the loss ({}): no metric rule needed",
+                e.loss
+            ),
+            proposal: None,
+        });
+    }
+    let why = last.err().unwrap_or_default();
+    let all: Vec<String> = stdout.iter().chain(&stderr).cloned().collect();
+    let Some((metric, values)) = crate::check::propose(&all) else {
+        return Ok(Probe {
+            said: format!(
+                "{ran}; {why}, and no known format matches its {} lines of output: the \
+                 file has a commented `metric = {{ regex = ... }}` template to fill in \
+                 (`hyperband check FILE` shows what it reads)",
+                all.len()
+            ),
+            proposal: None,
+        });
+    };
+    let mode = if draft.budget.is_some() {
+        " and mode = \"stop\" (each trial runs once and is stopped at a rung it does not \
+         pass)"
+    } else {
+        ""
+    };
+    Ok(Probe {
+        said: format!(
+            "{ran}; {why}.\nIts output reads as a known format: {metric} reads {values} value{} \
+             with {}; the file gets it{mode}",
+            if values == 1 { "" } else { "s" },
+            if values == 1 {
+                "its budget"
+            } else {
+                "their budgets"
+            },
+        ),
+        proposal: Some(Proposal { metric, values }),
+    })
 }
 
 /// A parameter guessed from one flag.
@@ -107,6 +232,8 @@ pub struct Guess {
     pub name: String,
     /// The flag and value it came from, as given.
     pub from: String,
+    /// The value as given.
+    pub value: String,
     /// The `[space]` entry's value (an inline table).
     pub domain: String,
     /// What to check about the guess.
@@ -152,8 +279,44 @@ const ETA: u32 = 3;
 /// At most this many halvings: four brackets, the shortest run 1/27 of the longest.
 const MAX_HALVINGS: u32 = 3;
 
+/// The values as given, each its parameter's only choice: the command line carries them
+/// already, and its `HYPERBAND_PARAM_*` variables carry them as `run` would.
+fn given_config(params: &[Guess]) -> anyhow::Result<hyperband::Config> {
+    let space = hyperband::Space::new(
+        params
+            .iter()
+            .map(|p| {
+                hyperband::Param::new(
+                    &p.name,
+                    hyperband::Domain::Categorical {
+                        choices: vec![p.value.clone()],
+                    },
+                )
+            })
+            .collect(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    space
+        .config(params.iter().map(|p| {
+            (
+                p.name.clone(),
+                hyperband::Value::Categorical(p.value.clone()),
+            )
+        }))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// The study file for `command` (program first).
 pub fn draft(command: &[String], name: Option<&str>) -> Result<Draft, String> {
+    draft_with(command, name, None)
+}
+
+/// The study file for `command`, reading its loss with `metric` when given.
+pub fn draft_with(
+    command: &[String],
+    name: Option<&str>,
+    metric: Option<&Proposal>,
+) -> Result<Draft, String> {
     let Some(program) = command.first().filter(|p| !p.is_empty()) else {
         return Err(
             "give the command to tune after `--`, e.g. `hyperband init -- python3 \
@@ -167,6 +330,7 @@ pub fn draft(command: &[String], name: Option<&str>) -> Result<Draft, String> {
     let mut kept: Vec<String> = Vec::new();
     let mut env_vars: HashSet<String> = HashSet::new();
     let mut options_ended = false;
+    let mut probe = command.to_vec();
     let mut i = 1;
     while i < command.len() {
         let arg = &command[i];
@@ -209,6 +373,11 @@ pub fn draft(command: &[String], name: Option<&str>) -> Result<Draft, String> {
         {
             match budget_from(flag, x) {
                 Some(b) => {
+                    probe[i - 1] = if joined {
+                        format!("{flag}={}", self::number(b.min))
+                    } else {
+                        self::number(b.min)
+                    };
                     budget = Some(b);
                     Some("budget".to_string())
                 }
@@ -243,11 +412,20 @@ pub fn draft(command: &[String], name: Option<&str>) -> Result<Draft, String> {
         ));
     }
     let name = name.map_or_else(|| study_name(command), str::to_string);
-    let text = write(command, &name, &argv, &params, budget.as_ref(), &kept);
+    let text = write(
+        command,
+        &name,
+        &argv,
+        &params,
+        budget.as_ref(),
+        &kept,
+        metric,
+    );
     Ok(Draft {
         text,
         params,
         budget,
+        probe,
     })
 }
 
@@ -330,6 +508,7 @@ fn guess(
     params.push(Guess {
         name: name.clone(),
         from: given.to_string(),
+        value: value.to_string(),
         domain,
         note,
     });
@@ -486,6 +665,7 @@ fn write(
     params: &[Guess],
     budget: Option<&BudgetFlag>,
     kept: &[String],
+    metric: Option<&Proposal>,
 ) -> String {
     let mut t = String::new();
     let as_given = command.join(" ");
@@ -535,12 +715,31 @@ fn write(
          # retries = 1         # run a failed job again, this many times\n\
          # true when the command saves a checkpoint to $HYPERBAND_CHECKPOINT_DIR and continues\n\
          # from it: a promoted configuration then pays only for the budget it adds.\n\
-         resumable = false\n\
-         # The loss is the last line of stdout. For a script that prints a line per epoch\n\
-         # in its own format, read it with a regex (the first group is the value):\n\
-         # metric = {{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\\d+)' }}\n\
-         # and with [algorithm] mode = \"stop\" a trial runs once and is stopped early.\n"
+         resumable = false"
     );
+    match metric {
+        Some(m) => {
+            let _ = writeln!(
+                t,
+                "# `init` ran the command once: its last line of stdout is not a loss, and this\n\
+                 # rule read {} value{} from its output, each with its budget (README, \"Scripts\n\
+                 # nobody rewrote for us\"; `hyperband check FILE` shows each line it reads):\n\
+                 {}\n",
+                m.values,
+                if m.values == 1 { "" } else { "s" },
+                m.metric
+            );
+        }
+        None => {
+            let _ = writeln!(
+                t,
+                "# The loss is the last line of stdout. For a script that prints a line per epoch\n\
+                 # in its own format, read it with a regex (the first group is the value):\n\
+                 # metric = {{ regex = 'val_loss: ([0-9.]+)', budget_regex = 'Epoch (\\d+)' }}\n\
+                 # and with [algorithm] mode = \"stop\" a trial runs once and is stopped early.\n"
+            );
+        }
+    }
     let _ = writeln!(
         t,
         "# [space]: the parameters to tune. float and int take low, high and log = true\n\
@@ -562,7 +761,7 @@ fn write(
     }
     t.push('\n');
     match budget {
-        Some(b) => write_hyperband(&mut t, b),
+        Some(b) => write_hyperband(&mut t, b, metric.is_some()),
         None => {
             let _ = writeln!(
                 t,
@@ -597,7 +796,17 @@ fn write(
     t
 }
 
-fn write_hyperband(t: &mut String, b: &BudgetFlag) {
+/// `stop`: the metric rule reads each budget's value as the program prints it, so each
+/// trial can run once and be stopped at a rung it does not pass (the command is not
+/// resumable, so promote mode would retrain every promoted trial from scratch).
+fn write_hyperband(t: &mut String, b: &BudgetFlag, stop: bool) {
+    let mode = if stop {
+        "mode = \"stop\"               # chosen by `init`: the metric rule knows each value's budget,\n\
+         #                             # so each trial runs once, stopped at a rung it does not pass"
+    } else {
+        "# mode = \"stop\"             # for scripts that cannot resume: run each trial once,\n\
+         #                             # stop it at a rung it does not pass (needs a metric)"
+    };
     let rounded = if b.max == b.given {
         String::new()
     } else {
@@ -621,8 +830,7 @@ fn write_hyperband(t: &mut String, b: &BudgetFlag) {
          min_budget = {min}\n\
          max_budget = {max}\n\
          eta = {ETA}\n\
-         # mode = \"stop\"             # for scripts that cannot resume: run each trial once,\n\
-         #                             # stop it at a rung it does not pass (needs a metric)\n\
+         {mode}\n\
          # One Hyperband iteration: {brackets} brackets, whose jobs add up to about {cost} of\n\
          # {flag} when each trains from scratch. Without it, iterations repeat until a\n\
          # [run] limit.\n\
@@ -827,6 +1035,8 @@ mod tests {
             out: out.clone(),
             force: false,
             name: None,
+            // There is no train.py to run: the draft alone.
+            no_run: true,
             command: argv("python3 train.py --lr 0.01 --layers 3 --epochs 27"),
         };
         run(&args).unwrap();

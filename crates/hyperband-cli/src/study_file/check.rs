@@ -223,6 +223,7 @@ impl Checker<'_> {
             timeout: timeout?,
             resumable,
             retries: o.retries.as_ref().map_or(0, |r| *r.get_ref()),
+            line_buffered: o.line_buffered.as_ref().is_some_and(|b| *b.get_ref()),
             metric: metric?,
         })
     }

@@ -71,6 +71,9 @@ pub struct Objective {
     /// the budget it adds.
     pub resumable: bool,
     pub retries: u32,
+    /// In stop mode, the command's stdout is a pseudo-terminal, so that a program that
+    /// does not flush still writes each line as it prints it (promote mode ignores it).
+    pub line_buffered: bool,
     /// Where the loss is read from, when not from the last line of stdout.
     pub metric: Option<MetricSpec>,
 }
@@ -187,7 +190,8 @@ impl StudyFile {
             .with_timeout(self.objective.timeout)
             .with_workdir(&self.dir)
             .with_log_dir(logs)
-            .with_checkpoint_root(checkpoints);
+            .with_checkpoint_root(checkpoints)
+            .with_line_buffered(self.objective.line_buffered);
         let objective = match &self.objective.metric {
             Some(m) => objective.with_metric(m.rule().expect("checked when the file was parsed")),
             None => objective,

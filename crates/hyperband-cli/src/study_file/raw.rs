@@ -61,6 +61,7 @@ pub(super) struct RawObjective {
     pub timeout: Option<Spanned<String>>,
     pub resumable: Option<Spanned<bool>>,
     pub retries: Option<Spanned<u32>>,
+    pub line_buffered: Option<Spanned<bool>>,
     pub metric: Option<Spanned<RawMetric>>,
 }
 

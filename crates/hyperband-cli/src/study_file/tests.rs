@@ -79,6 +79,7 @@ fn the_design_example_parses() {
             timeout: Some(Duration::from_secs(600)),
             resumable: false,
             retries: 0,
+            line_buffered: false,
             metric: None,
         }
     );

@@ -16,6 +16,7 @@ mod group_guard;
 mod metric;
 mod monitored;
 mod output;
+mod pty;
 
 pub use metric::lines::{strip_ansi, LineSplitter};
 pub use metric::{
@@ -142,6 +143,9 @@ pub struct CommandObjective {
     metric: Option<MetricRule>,
     /// Parameters with one value, not searched: placeholders and environment variables.
     fixed: Vec<(String, Value)>,
+    /// In stop mode, stdout is a pseudo-terminal, so that programs that do not flush
+    /// write by line.
+    line_buffered: bool,
 }
 
 impl CommandObjective {
@@ -166,6 +170,7 @@ impl CommandObjective {
             extra_env: Vec::new(),
             metric: None,
             fixed: Vec::new(),
+            line_buffered: false,
         })
     }
 
@@ -201,6 +206,18 @@ impl CommandObjective {
     /// Reads the loss from the lines `rule` matches instead of the last line of stdout.
     pub fn with_metric(mut self, rule: MetricRule) -> Self {
         self.metric = Some(rule);
+        self
+    }
+
+    /// In stop mode ([`run_monitored`](Self::run_monitored)), gives the program a
+    /// pseudo-terminal as its stdout, copied into the job's stdout file as it arrives:
+    /// C stdio and most runtimes then write each line as it is printed instead of in
+    /// 4 KiB blocks, which a stopping rule would see only when the program ends. A
+    /// terminal also changes what some programs print (progress bars redraw with `\r`,
+    /// colours), which the metric rule's line splitting handles. Promote mode, which reads
+    /// the output once the program has ended, keeps plain files.
+    pub fn with_line_buffered(mut self, on: bool) -> Self {
+        self.line_buffered = on;
         self
     }
 
@@ -329,7 +346,8 @@ impl CommandObjective {
             stderr_path,
             workdir,
             guard: _guard,
-        } = self.spawn(job, &[])?;
+            copier: _,
+        } = self.spawn(job, &[], false)?;
         let fail = |what: String| Err(with_stderr_tail(what, &stderr_path));
         let status = match wait(child, self.timeout) {
             Waited::Exited(status) => status,
@@ -376,8 +394,9 @@ impl CommandObjective {
     }
 
     /// Starts the program for `job` in its own process group, its output going to the
-    /// job's log files.
-    fn spawn(&self, job: &Job, env: &[(&str, &str)]) -> Result<Spawned, String> {
+    /// job's log files; with `terminal`, stdout goes through a pseudo-terminal whose
+    /// copier thread writes the stdout file.
+    fn spawn(&self, job: &Job, env: &[(&str, &str)], terminal: bool) -> Result<Spawned, String> {
         let workdir = absolute(&self.workdir)?;
         let log_dir = absolute(&self.log_dir)?;
         let checkpoint_dir = absolute(&self.checkpoint_dir(job))?;
@@ -393,6 +412,17 @@ impl CommandObjective {
                 .map_err(|e| format!("could not create `{}`: {}", p.display(), os_msg(&e)))
         };
         let (stdout, stderr) = (create(&stdout_path)?, create(&stderr_path)?);
+        let (stdout, master) = if terminal {
+            let (master, slave) = pty::open().map_err(|e| {
+                format!(
+                    "could not open a pseudo-terminal for stdout: {}",
+                    os_msg(&e)
+                )
+            })?;
+            (Stdio::from(slave), Some((master, stdout)))
+        } else {
+            (Stdio::from(stdout), None)
+        };
 
         let mut program = PathBuf::from(&argv[0]);
         if program.is_relative() && program.components().count() > 1 {
@@ -437,6 +467,10 @@ impl CommandObjective {
         let mut child = command
             .spawn()
             .map_err(|e| format!("could not start `{}`: {}", argv[0], os_msg(&e)))?;
+        // Our copy of the slave end goes with `command`: the master then sees the end of
+        // the output when the program's group has closed it.
+        drop(command);
+        let copier = master.map(|(master, file)| pty::copy(master, file));
         let guard = match group_guard::GroupGuard::new(child.id()) {
             Ok(guard) => guard,
             Err(e) => {
@@ -455,7 +489,23 @@ impl CommandObjective {
             stderr_path,
             workdir,
             guard,
+            copier,
         })
+    }
+}
+
+/// What a command study without a metric rule reads from a program's stdout file: its last
+/// non-empty line, as a loss (a number, or JSON with `loss`), or why that fails. `init`
+/// asks it of a first run before it proposes a metric rule.
+pub fn loss_on_last_line(stdout: &Path) -> Result<Evaluation, String> {
+    match output::last_line(stdout) {
+        Ok(Some(line)) => output::parse_evaluation(&line),
+        Ok(None) => Err("no output on stdout (the loss belongs on its last line)".into()),
+        Err(e) => Err(format!(
+            "could not read `{}`: {}",
+            stdout.display(),
+            os_msg(&e)
+        )),
     }
 }
 
@@ -552,6 +602,8 @@ struct Spawned {
     workdir: PathBuf,
     /// Kills the program's group if this process dies; dropped once it has been waited for.
     guard: group_guard::GroupGuard,
+    /// Copies the pseudo-terminal into the stdout file; ends when the group has closed it.
+    copier: Option<std::thread::JoinHandle<()>>,
 }
 
 enum Waited {

@@ -38,7 +38,9 @@ impl CommandObjective {
     /// Runs the program for `job` under a stopping rule: each value its metric rule reads
     /// (with its budget) is reported to `monitor` as soon as it is written, and the program
     /// is ended when the monitor says stop. Python programs are made to write their
-    /// output unbuffered (`PYTHONUNBUFFERED=1`), so that their lines arrive as printed.
+    /// output unbuffered (`PYTHONUNBUFFERED=1`), so that their lines arrive as printed;
+    /// [`with_line_buffered`](Self::with_line_buffered) does the same for programs in
+    /// other languages.
     /// Returns the last value's evaluation, as [`run`](Self::run) does.
     pub fn run_monitored(
         &self,
@@ -66,7 +68,8 @@ impl CommandObjective {
             stderr_path,
             workdir,
             guard: _guard,
-        } = self.spawn(job, &[("PYTHONUNBUFFERED", "1")])?;
+            mut copier,
+        } = self.spawn(job, &[("PYTHONUNBUFFERED", "1")], self.line_buffered)?;
         let pid = child.id();
         let fail = |what: String| Err(with_stderr_tail(what, &stderr_path));
         let stop = |child: &mut std::process::Child, what: String| {
@@ -88,6 +91,15 @@ impl CommandObjective {
                     return fail(format!("could not wait for the program: {}", os_msg(&e)));
                 }
             };
+            if exited {
+                if let Some(copier) = copier.take() {
+                    // The terminal's last bytes are in the file only once the copier has
+                    // read to its end, which comes when nothing holds the slave end: the
+                    // leader has exited, stragglers are ended here (as after the loop).
+                    kill_group(pid);
+                    let _ = copier.join();
+                }
+            }
             if let Some(why) = follow.refused() {
                 return stop(
                     &mut child,
