@@ -542,3 +542,66 @@ fn passwords_are_hidden_whatever_they_hold() {
         assert!(all.contains("mysql://u:***@host/db"), "{password}: {all}");
     }
 }
+
+/// A full disk fails the run at once, saying so, instead of retrying or calling it an I/O
+/// error. The disk is a 2 MiB tmpfs (this needs root, as CI and the developers' machines
+/// run; without it the mount fails and so does the test).
+#[test]
+fn a_full_disk_fails_the_run_at_once_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&disk)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mounting a 2 MiB tmpfs needs root");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(disk.clone());
+    // Each result carries 60 KB of metrics: the store fills the disk within a few dozen jobs.
+    std::fs::write(
+        disk.join("study.toml"),
+        r#"name = "full"
+storage = "sqlite:full.db"
+
+[objective]
+command = ["python3", "-c", "import json, sys; print(json.dumps({{'loss': float(sys.argv[1]), 'pad': 'x' * 60000}}))", "{x}"]
+
+[space]
+x = { type = "float", low = 0.0, high = 1.0 }
+
+[algorithm]
+scheduler = "full-budget"
+max_budget = 1
+
+[run]
+workers = 1
+max_trials = 500
+"#,
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
+        .args(["run", disk.join("study.toml").to_str().unwrap(), "--plain"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        stderr.contains("the disk is full") || stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("disk I/O error"), "{stderr}");
+}
