@@ -447,3 +447,41 @@ fn a_runner_killed_with_sigkill_takes_its_trials_grandchildren_with_it() {
         "grandchildren {survivors:?} outlived the killed runner"
     );
 }
+
+#[test]
+fn a_rule_whose_value_never_matches_stops_each_program_early_and_charges_its_epochs() {
+    // Keras verbose=2 output, but the rule asks for a metric it never prints.
+    let style = Style {
+        name: "keras2",
+        metric: r"{ regex = 'val_acc: ([0-9.]+)', budget_regex = 'Epoch (\d+)/' }",
+        decimals: Some(4),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let study = write_styled_study(dir.path(), "asha", 2, 4, style, "");
+    let out = hyperband()
+        .args(["run", study.to_str().unwrap(), "--plain"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
+    assert_eq!(status["finished"], 0, "{status:#}");
+    let reason = status["failures"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("without printing a value for budget 1"),
+        "{status:#}"
+    );
+    let runs = epochs_run(dir.path());
+    assert!(!runs.is_empty());
+    for (pid, epochs) in &runs {
+        // Stopped as it announced epoch 3 (two past the rung at 1), not run to 9.
+        assert!(epochs.len() <= 3, "program {pid} ran {epochs:?}");
+    }
+    // Charged what each program reached: the epochs it completed and the one it started.
+    let completed: usize = runs.values().map(Vec::len).sum();
+    let spent = status["budget_spent"].as_f64().unwrap();
+    assert!(
+        spent >= completed as f64 && spent <= (completed + runs.len()) as f64,
+        "spent {spent} for {completed} epochs completed by {} programs",
+        runs.len()
+    );
+}

@@ -241,3 +241,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_typo_inside_an_inline_table_does_not_hide_the_tables_other_mistakes() {
+    let errors = parse(&edits(&[(
+        "resumable = false",
+        "metric = { regex = 'loss=([0-9.]+)', step_bugdet = 1, source = 'stdot' }",
+    )]))
+    .unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        ["objective.metric.step_bugdet", "objective.metric.source"],
+        "{errors}"
+    );
+}

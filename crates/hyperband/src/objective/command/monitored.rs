@@ -197,7 +197,8 @@ impl Watch {
         let Some(budget) = point.budget else {
             if rule.announces_budgets() {
                 return Err(format!(
-                    "the metric rule read the value {} from {} before any line announced its                      budget (no line matched `{}`): stop mode needs each value's budget",
+                    "the metric rule read the value {} from {} before any line announced its \
+                     budget (no line matched `{}`): stop mode needs each value's budget",
                     point.value,
                     quote(line),
                     rule.budget_pattern().unwrap_or_default()
@@ -210,16 +211,18 @@ impl Watch {
         Ok(monitor.report(budget, rule.loss_of(point.value)))
     }
 
-    /// A budget announcement: the program has trained at least to the budget before it.
-    /// Two announcements past the awaited rung's budget with no value for it (one may be
-    /// the epoch that ends at the rung, announced as it starts) mean the value pattern
-    /// does not match what the program prints.
+    /// A budget announcement: the program is at that budget (it finished it, or started
+    /// it: frameworks differ), which is what it is charged if it fails from here. Two
+    /// announcements past the awaited rung's budget with no value for it (one may be the
+    /// epoch that ends at the rung, announced as it starts) mean the value pattern does not
+    /// match what the program prints.
     fn announced(
         &mut self,
         rule: &MetricRule,
         budget: f64,
         monitor: &mut dyn Monitor,
     ) -> Result<(), String> {
+        monitor.reached(budget);
         let Some(rung) = monitor.awaiting() else {
             return Ok(());
         };
@@ -229,9 +232,9 @@ impl Watch {
         match self.passed {
             None => self.passed = Some(budget),
             Some(first) if budget > first => {
-                monitor.reached(first);
                 return Err(format!(
-                    "the program announced budget {budget} without printing a value for                      budget {rung} that the metric rule reads (no line matched `{}`)",
+                    "the program announced budget {budget} without printing a value for \
+                     budget {rung} that the metric rule reads (no line matched `{}`)",
                     rule.pattern()
                 ));
             }
