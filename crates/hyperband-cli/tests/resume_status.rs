@@ -279,6 +279,28 @@ fn status_shows_a_killed_runners_job_as_stale_without_writing() {
         before,
         "a read command wrote to the store"
     );
+
+    // The next run declares it lost and runs it again; the report names both.
+    run_ok(&["run", path, "--plain"]);
+    let page = dir.path().join("report.html");
+    run_ok(&["report", path, "-o", page.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let marker = r#"<script type="application/json" id="data">"#;
+    let data = &html[html.find(marker).unwrap() + marker.len()..];
+    let data: Value = serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    let lost = data["lost"].as_array().unwrap();
+    assert_eq!(lost.len(), 1, "{}", data["lost"]);
+    assert_eq!(lost[0]["job"], 0, "{}", data["lost"]);
+    let rerun = lost[0]["rerun_as"].as_u64().expect("run again");
+    let rows = json_of(&["export", path, "--format", "json"]);
+    let again = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == rerun)
+        .unwrap();
+    assert_eq!(again["state"], "finished", "{again}");
+    assert_eq!(again["trial"], lost[0]["trial"], "{again}");
 }
 
 #[test]

@@ -150,6 +150,21 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
                 "loss": job.loss, "ended_at": meta[i].ended_at,
             })
         }).collect::<Vec<_>>(),
+        // Each job whose worker vanished (its lease expired), and the job that ran its
+        // assignment again, so that a lost job is named rather than only counted.
+        "lost": jobs.iter().enumerate()
+            .filter(|(_, j)| j.state == JobState::Lost)
+            .map(|(i, j)| {
+                let a = &j.assignment;
+                let rerun = jobs.iter().enumerate().skip(i + 1)
+                    .find(|(_, k)| k.assignment == *a)
+                    .map(|(k, _)| k);
+                json!({
+                    "job": i, "trial": a.trial.0, "bracket": a.bracket, "rung": a.rung,
+                    "budget": a.budget, "rerun_as": rerun,
+                })
+            })
+            .collect::<Vec<_>>(),
         // Every group, where status lists the most frequent few.
         "failures": crate::inspect::failure_summary(replica)
             .into_iter()
