@@ -36,8 +36,14 @@ struct State {
 
 impl FailFast {
     /// Records the outcome of a job of `trial`; `true` when the run should stop now.
-    pub fn observe(&self, trial: u64, outcome: &Outcome) -> bool {
+    /// `has_results`: the study's log holds a finished job (from this run or an earlier
+    /// one), so the study can work: a model-based sampler resumed near a failing corner of
+    /// the space may well propose five failing configurations in a row.
+    pub fn observe(&self, trial: u64, outcome: &Outcome, has_results: bool) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if has_results && s.verdict.is_none() {
+            s.works = true;
+        }
         if s.works || s.verdict.is_some() {
             return s.verdict.is_some();
         }
@@ -165,33 +171,45 @@ mod tests {
         let f = FailFast::default();
         let r = "exit status 1\nstderr (last 2 lines of /x/job-3.stderr):\n  NameError: name 'x'";
         for trial in 0..4 {
-            assert!(!f.observe(trial, &failed(&r.replace("job-3", &format!("job-{trial}")))));
+            assert!(!f.observe(
+                trial,
+                &failed(&r.replace("job-3", &format!("job-{trial}"))),
+                false
+            ));
             // A retry of the same trial is no new evidence.
-            assert!(!f.observe(trial, &failed(r)));
+            assert!(!f.observe(trial, &failed(r), false));
         }
-        assert!(f.observe(4, &failed(r)));
+        assert!(f.observe(4, &failed(r), false));
         assert!(f.verdict().unwrap().contains("NameError"));
     }
 
     #[test]
     fn a_success_different_failures_or_configuration_failures_never_end_it() {
         let f = FailFast::default();
-        assert!(!f.observe(0, &failed("exit status 1\nA")));
-        assert!(!f.observe(1, &Outcome::loss(0.5)));
+        assert!(!f.observe(0, &failed("exit status 1\nA"), false));
+        assert!(!f.observe(1, &Outcome::loss(0.5), false));
         for t in 2..10 {
-            assert!(!f.observe(t, &failed("exit status 1\nA")));
+            assert!(!f.observe(t, &failed("exit status 1\nA"), false));
         }
         let f = FailFast::default();
-        assert!(!f.observe(0, &failed("exit status 1\nA")));
-        assert!(!f.observe(1, &failed("exit status 1\nB")));
+        assert!(!f.observe(0, &failed("exit status 1\nA"), false));
+        assert!(!f.observe(1, &failed("exit status 1\nB"), false));
         for t in 2..10 {
-            assert!(!f.observe(t, &failed("exit status 1\nA")));
+            assert!(!f.observe(t, &failed("exit status 1\nA"), false));
         }
         let f = FailFast::default();
         for t in 0..10 {
-            assert!(!f.observe(t, &failed("the metric is not finite: NaN")));
+            assert!(!f.observe(t, &failed("the metric is not finite: NaN"), false));
         }
         assert_eq!(f.verdict(), None);
+    }
+
+    #[test]
+    fn a_study_with_results_never_gives_up() {
+        let f = FailFast::default();
+        for t in 0..10 {
+            assert!(!f.observe(t, &failed("exit status 1\nA"), true));
+        }
     }
 
     #[test]

@@ -192,11 +192,13 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
                 let (objective, stop) = (objective.clone(), stop.clone());
                 let fail_fast = &fail_fast;
                 scope.spawn(move || -> anyhow::Result<StopReason> {
-                    let mut observe = |_: &Replica, job: &Job, outcome: &hyperband::Outcome| {
-                        if fail_fast.observe(job.trial.0, outcome) {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                    };
+                    let mut observe =
+                        |replica: &Replica, job: &Job, outcome: &hyperband::Outcome| {
+                            let has_results = replica.study().stats().finished > 0;
+                            if fail_fast.observe(job.trial.0, outcome, has_results) {
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                        };
                     let store = open_store(&plan.storage)?;
                     let url = plan.storage.clone();
                     let beat = move || AnyStore::open(&url);
