@@ -362,35 +362,9 @@ impl CommandObjective {
         }
         if let Some(rule) = &self.metric {
             let path = rule.path(&stdout_path, &stderr_path, &workdir);
-            return rule.evaluate(&path).or_else(|e| {
-                // The end of the program's own output helps; a file's could be anything.
-                let tail = if rule.source().is_stream() {
-                    output::tail_lines(&path, 5)
-                } else {
-                    Vec::new()
-                };
-                let what = if tail.is_empty() {
-                    e
-                } else {
-                    format!("{e}; its last lines:\n{}", tail.join("\n"))
-                };
-                fail(what)
-            });
+            return evaluate_metric(rule, &path).or_else(fail);
         }
-        let line = match output::last_line(&stdout_path) {
-            Ok(Some(line)) => line,
-            Ok(None) => {
-                return fail("no output on stdout (the loss belongs on its last line)".into())
-            }
-            Err(e) => {
-                return fail(format!(
-                    "could not read `{}`: {}",
-                    stdout_path.display(),
-                    os_msg(&e)
-                ))
-            }
-        };
-        output::parse_evaluation(&line).or_else(fail)
+        loss_on_last_line(&stdout_path).or_else(fail)
     }
 
     /// Starts the program for `job` in its own process group, its output going to the
@@ -507,6 +481,24 @@ pub fn loss_on_last_line(stdout: &Path) -> Result<Evaluation, String> {
             os_msg(&e)
         )),
     }
+}
+
+/// The job's evaluation by its metric rule from the output at `path`. A failure quotes the
+/// end of that output when it is the program's own stream; a `file:` source could be any
+/// file, whose text has no place in a stored reason.
+fn evaluate_metric(rule: &MetricRule, path: &Path) -> Result<Evaluation, String> {
+    rule.evaluate(path).map_err(|e| {
+        let tail = if rule.source().is_stream() {
+            output::tail_lines(path, 5)
+        } else {
+            Vec::new()
+        };
+        if tail.is_empty() {
+            e
+        } else {
+            format!("{e}; its last lines:\n{}", tail.join("\n"))
+        }
+    })
 }
 
 fn slot_value(name: &str, job: &Job, checkpoint_dir: &Path) -> Option<String> {

@@ -4,12 +4,11 @@
 
 use super::metric::{lines::Follow, quote, CurvePoint, MetricRule};
 use super::{
-    describe_status, exited_unreaped, kill_group, os_msg, output, with_stderr_tail,
+    describe_status, evaluate_metric, exited_unreaped, kill_group, os_msg, with_stderr_tail,
     CommandObjective, Spawned,
 };
 use crate::job::{Evaluation, Job};
 use crate::objective::{Monitor, Verdict};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How often the output is read while the program runs: a rung's decision comes at most
@@ -164,14 +163,7 @@ impl CommandObjective {
         }
         // It ran to its end: it trained to the budget it was given, whatever it printed.
         monitor.reached(job.budget);
-        rule.evaluate(&source).or_else(|e| {
-            let e = if rule.source().is_stream() {
-                with_tail(e, &source)
-            } else {
-                e
-            };
-            fail(e)
-        })
+        evaluate_metric(rule, &source).or_else(fail)
     }
 }
 
@@ -241,14 +233,5 @@ impl Watch {
             Some(_) => {}
         }
         Ok(())
-    }
-}
-
-fn with_tail(e: String, path: &Path) -> String {
-    let tail = output::tail_lines(path, 5);
-    if tail.is_empty() {
-        e
-    } else {
-        format!("{e}; its last lines:\n{}", tail.join("\n"))
     }
 }
