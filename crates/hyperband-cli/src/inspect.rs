@@ -6,7 +6,7 @@
 use crate::cli_error::bad_input;
 use crate::schedule::fmt_budget;
 use anyhow::Context;
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl};
+use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl, StoredEvent};
 use hyperband::{Decision, JobState, Limits, StudySpec};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,8 +52,8 @@ impl StudyRef {
     /// are shown without being moved into the log. A missing or empty store, schema or
     /// study is bad input (exit status 2).
     pub fn open(&self) -> anyhow::Result<(Replica, StudySpec, StorageUrl)> {
-        let (replica, spec, url, _) = self.open_with_leases()?;
-        Ok((replica, spec, url))
+        let opened = self.open_with_leases()?;
+        Ok((opened.replica, opened.spec, opened.url))
     }
 
     /// [`open`](Self::open), and which running jobs' leases have expired: their worker
@@ -61,9 +61,7 @@ impl StudyRef {
     /// itself, but only a worker's next decision records it as lost. A reader cannot
     /// write that decision (it opens the store read-only), so it shows the job as stale
     /// instead of as running on.
-    pub fn open_with_leases(
-        &self,
-    ) -> anyhow::Result<(Replica, StudySpec, StorageUrl, BTreeSet<usize>)> {
+    pub fn open_with_leases(&self) -> anyhow::Result<Opened> {
         let (url, name) = self.locate()?;
         let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
         let (id, spec) = store
@@ -76,7 +74,8 @@ impl StudyRef {
             .with_context(|| format!("study `{name}`: the stored definition cannot be built"))?;
         let mut replica = Replica::new(&name, study);
         let peeked = store.peek_events(id, 0)?;
-        for event in peeked.log.iter().chain(&peeked.pending) {
+        let events: Vec<StoredEvent> = peeked.log.into_iter().chain(peeked.pending).collect();
+        for event in &events {
             replica.apply(event)?;
         }
         let now = hyperband::storage::now();
@@ -88,7 +87,37 @@ impl StudyRef {
             .map(|lease| lease.job.0 as usize)
             .filter(|&job| jobs.get(job).is_some_and(|j| j.state == JobState::Running))
             .collect();
-        Ok((replica, spec, url, expired))
+        Ok(Opened {
+            replica,
+            spec,
+            url,
+            expired,
+            events,
+        })
+    }
+}
+
+/// A stored study as a read command sees it.
+pub struct Opened {
+    pub replica: Replica,
+    pub spec: StudySpec,
+    pub url: StorageUrl,
+    /// Running jobs whose lease has expired.
+    pub expired: BTreeSet<usize>,
+    /// The events the replica was built from, to build a throwaway copy without reading the
+    /// store again ([`ended_by`]).
+    pub events: Vec<StoredEvent>,
+}
+
+impl Opened {
+    /// A fresh replica of the same events.
+    pub fn replay(&self) -> anyhow::Result<Replica> {
+        let study = self.spec.build(Limits::default())?;
+        let mut replica = Replica::new(self.replica.name(), study);
+        for event in &self.events {
+            replica.apply(event)?;
+        }
+        Ok(replica)
     }
 }
 
@@ -255,12 +284,19 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
 }
 
 pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
-    let (replica, spec, url, expired) = args.study.open_with_leases()?;
+    let opened = args.study.open_with_leases()?;
     let ended = ended_by(
-        &replica,
-        || Ok(args.study.open()?.0),
+        &opened.replica,
+        || opened.replay(),
         hyperband::storage::now(),
     )?;
+    let Opened {
+        replica,
+        spec,
+        url,
+        expired,
+        ..
+    } = opened;
     let mut status = status_json(&replica, &spec, &url);
     status["ended_by"] = ended.into();
     status["stale"] = expired.len().into();
@@ -394,7 +430,12 @@ fn state_name(state: JobState) -> &'static str {
 }
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let (replica, spec, _, expired) = args.study.open_with_leases()?;
+    let Opened {
+        replica,
+        spec,
+        expired,
+        ..
+    } = args.study.open_with_leases()?;
     let rows = job_rows(&replica, &expired);
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
