@@ -8,10 +8,9 @@
 use crate::cli_error::bad_input;
 use crate::study_file::StudyFile;
 use hyperband::objective::command::{
-    CurvePoint, Format, LineReading, LineSplitter, MetricRule, MetricSpec,
+    lines, CurvePoint, Format, LineReading, MetricRule, MetricSpec,
 };
 use hyperband::{Decision, Limits, Mode};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -123,23 +122,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The lines of a file as the metric rule splits them (bounded; its end when long).
+/// The lines of a file as the metric rule splits them (its end when long; none when it
+/// cannot be read).
 pub(crate) fn read_lines(path: &Path) -> Vec<String> {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return Vec::new();
-    };
-    let len = file.metadata().map_or(0, |m| m.len());
-    if len > MAX_BYTES {
-        use std::io::Seek;
-        let _ = file.seek(std::io::SeekFrom::Start(len - MAX_BYTES));
-    }
-    let mut bytes = Vec::new();
-    let _ = file.take(MAX_BYTES).read_to_end(&mut bytes);
-    let mut splitter = LineSplitter::default();
-    let mut lines = Vec::new();
-    splitter.push(&bytes, &mut lines);
-    splitter.finish(&mut lines);
-    lines
+    lines::read_last_lines(path, MAX_BYTES).unwrap_or_default()
 }
 
 fn shown(line: &str) -> String {

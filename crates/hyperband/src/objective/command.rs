@@ -18,7 +18,7 @@ mod monitored;
 mod output;
 mod pty;
 
-pub use metric::lines::{strip_ansi, LineSplitter};
+pub use metric::lines::{self, strip_ansi, LineSplitter};
 pub use metric::{
     maximized_by_name, CurvePoint, CurveReader, Format, LineReading, MetricRule, MetricSource,
     MetricSpec, MetricSpecError,

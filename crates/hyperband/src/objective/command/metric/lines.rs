@@ -5,7 +5,7 @@
 //! without bound (a line is cut at [`MAX_LINE`] bytes, a file is read in chunks).
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -121,7 +121,17 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 
 /// Every line of a regular file, read in chunks (each line bounded by [`MAX_LINE`]).
 pub fn read_lines(path: &Path) -> io::Result<Vec<String>> {
+    read_last_lines(path, u64::MAX)
+}
+
+/// The lines in the last `max_bytes` of a regular file (the first one may be cut), for
+/// showing a program's output without holding all of it.
+pub fn read_last_lines(path: &Path, max_bytes: u64) -> io::Result<Vec<String>> {
     let mut file = open_regular(path)?;
+    let len = file.metadata()?.len();
+    if len > max_bytes {
+        file.seek(io::SeekFrom::Start(len - max_bytes))?;
+    }
     let mut splitter = LineSplitter::default();
     let mut lines = Vec::new();
     let mut buf = vec![0; CHUNK];
