@@ -684,6 +684,51 @@ fn bad_metric_rules_name_their_key() {
 }
 
 #[test]
+fn bad_named_formats_name_their_key() {
+    let cases = [
+        (
+            "metric = { format = 'keras2' }",
+            "objective.metric.format",
+            "study.toml:8: [objective.metric] format: unknown format `keras2`; expected one of keras, pytorch-examples",
+        ),
+        (
+            "metric = { format = 'xgboost' }",
+            "objective.metric.name",
+            "needs the metric's `name`",
+        ),
+        (
+            "metric = { format = 'keras', regex = 'l=(.*)' }",
+            "objective.metric.regex",
+            "either a `format` or a `regex`",
+        ),
+        (
+            "metric = { format = 'keras', step_budget = 1 }",
+            "objective.metric.step_budget",
+            "reads the budget itself",
+        ),
+        (
+            "metric = { format = 'keras', budget_key = 'step' }",
+            "objective.metric.budget_key",
+            "hf-trainer, json-lines, key=value",
+        ),
+        (
+            "metric = { format = 'pytorch-examples', name = 'val_loss' }",
+            "objective.metric.name",
+            "prints `loss` and `accuracy`, not `val_loss`",
+        ),
+        (
+            "metric = { regex = 'l=(.*)', name = 'loss' }",
+            "objective.metric.name",
+            "applies to a `format`",
+        ),
+    ];
+    for (metric, key, message) in cases {
+        let e = error(&edit("resumable = false", metric), key);
+        assert!(e.contains(message), "{metric}: {e}");
+    }
+}
+
+#[test]
 fn stop_mode_is_checked_against_the_scheduler_and_the_metric() {
     let f = parse(&stop_mode(METRIC)).unwrap();
     assert_eq!(f.algorithm.mode, hyperband::Mode::Stop);
