@@ -52,7 +52,7 @@ impl FailFast {
                 s.works = true;
                 return false;
             }
-            Outcome::Lost => return false,
+            Outcome::Lost | Outcome::Stopped { .. } => return false,
             Outcome::Failed { reason, .. } => reason,
         };
         if depends_on_configuration(reason) {

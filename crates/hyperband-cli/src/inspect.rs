@@ -408,7 +408,7 @@ pub fn job_rows(replica: &Replica, expired: &BTreeSet<usize>) -> Vec<Value> {
                 "loss": job.loss,
                 "cost": job.cost,
                 "metrics": meta.metrics,
-                "state": state_name(job.state),
+                "state": job.state.name(),
                 "lease_expired": expired.contains(&id),
                 "failure": job.failure,
                 "worker": meta.worker,
@@ -418,15 +418,6 @@ pub fn job_rows(replica: &Replica, expired: &BTreeSet<usize>) -> Vec<Value> {
             })
         })
         .collect()
-}
-
-fn state_name(state: JobState) -> &'static str {
-    match state {
-        JobState::Running => "running",
-        JobState::Finished => "finished",
-        JobState::Failed => "failed",
-        JobState::Lost => "lost",
-    }
 }
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {

@@ -120,6 +120,9 @@ impl Progress {
             let what = match (job.state, job.loss, &job.failure) {
                 (JobState::Finished, Some(loss), _) => format!("loss {loss:.6}"),
                 (JobState::Lost, ..) => "lost (worker gone); re-issued".to_string(),
+                (JobState::Stopped, ..) => {
+                    "stopped: later results at the rung below ranked its trial out".to_string()
+                }
                 (_, _, Some(reason)) => {
                     format!("FAILED: {}", reason.lines().next().unwrap_or_default())
                 }

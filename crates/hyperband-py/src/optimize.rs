@@ -164,6 +164,7 @@ fn stored_worker(
                 Outcome::Finished(evaluation) => Ok::<Evaluation, String>(evaluation),
                 Outcome::Failed { reason, .. } => Err(reason),
                 Outcome::Lost => Err("lost".to_string()),
+                Outcome::Stopped { .. } => Err("stopped".to_string()),
             },
             deadline,
             stop,

@@ -573,13 +573,7 @@ impl PyStudy {
             dict.set_item("bracket", a.bracket)?;
             dict.set_item("rung", a.rung)?;
             dict.set_item("attempt", job.attempt)?;
-            let state = match job.state {
-                JobState::Running => "running",
-                JobState::Finished => "finished",
-                JobState::Failed => "failed",
-                JobState::Lost => "lost",
-            };
-            dict.set_item("state", state)?;
+            dict.set_item("state", job.state.name())?;
             dict.set_item("loss", job.loss)?;
             dict.set_item("cost", job.cost)?;
             dict.set_item("failure", job.failure)?;

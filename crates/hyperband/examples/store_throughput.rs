@@ -100,7 +100,9 @@ fn audit(events: &[hyperband::storage::StoredEvent]) -> (u64, u64, u64) {
                     live.remove(&pair);
                 }
             }
-            Event::JobFinished { job, .. } | Event::JobFailed { job, .. } => {
+            Event::JobFinished { job, .. }
+            | Event::JobFailed { job, .. }
+            | Event::JobStopped { job, .. } => {
                 if !ended.insert(job.0) {
                     duplicated += 1;
                 }

@@ -102,6 +102,11 @@ pub enum Outcome {
     },
     /// The worker vanished (its lease expired): the job is issued again.
     Lost,
+    /// Stop mode: the study asked for this running segment to stop ([`crate::Study::stop_requested`])
+    /// and its program was stopped after training `used` of the segment's budget.
+    Stopped {
+        used: f64,
+    },
 }
 
 impl Outcome {

@@ -40,7 +40,7 @@ pub use job::{Evaluation, Job, JobId, Outcome, TrialId};
 pub use sampler::{Gp, GpConfig, MfGp, MfGpConfig, Random, Sampler, Tpe, TpeConfig};
 pub use scheduler::{
     hyperband_brackets, Asha, BracketPlan, BracketSizes, Budgets, Decision, FullBudget, Hyperband,
-    PlanError, Scheduler, Stopping, SuccessiveHalving,
+    PlanError, Ruling, Scheduler, Stopping, SuccessiveHalving,
 };
 pub use space::{Domain, Param, Space, SpaceError};
 pub use spec::{AlgorithmSpec, Mode, SamplerKind, SchedulerKind, SpecError, StudySpec};

@@ -10,9 +10,9 @@ use crate::history::{History, Observation};
 use crate::job::{Evaluation, Job, JobId, Outcome, TrialId};
 use crate::rng;
 use crate::sampler::Sampler;
-use crate::scheduler::{Assignment, Decision, Scheduler, TrialSource};
+use crate::scheduler::{Assignment, Decision, Ruling, Scheduler, TrialSource};
 use crate::space::{Space, SpaceError};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// When the study stops handing out work. Neither limit is part of the decision sequence
 /// a log replays (see [`Study::replay_issued`]), so they may differ between the replicas of
@@ -77,6 +77,22 @@ pub enum JobState {
     Finished,
     Failed,
     Lost,
+    /// Stop mode: stopped while it ran, when later results at an earlier rung ranked its
+    /// trial out ([`Ruling::revoked`]).
+    Stopped,
+}
+
+impl JobState {
+    /// The state's name wherever it is shown or exported (as serde writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Finished => "finished",
+            JobState::Failed => "failed",
+            JobState::Lost => "lost",
+            JobState::Stopped => "stopped",
+        }
+    }
 }
 
 /// The study's record of one issued job.
@@ -100,6 +116,8 @@ pub enum TellError {
     UnknownJob(JobId),
     #[error("job {0} has already been reported ({1:?})")]
     AlreadyReported(JobId, JobState),
+    #[error("job {0} was reported stopped, but the study never asked it to stop")]
+    NotToStop(JobId),
 }
 
 /// A stored log that this study cannot reproduce.
@@ -132,6 +150,8 @@ pub struct Stats {
     pub finished: u64,
     pub failed: u64,
     pub lost: u64,
+    /// Stop mode: segments stopped while they ran ([`JobState::Stopped`]).
+    pub stopped: u64,
     pub budget_spent: f64,
 }
 
@@ -152,6 +172,12 @@ pub struct Study {
     /// Configurations the user asked for, taken by the next new trials before the sampler
     /// is asked.
     enqueued: VecDeque<Config>,
+    /// Stop mode: the next segment of the trial last told, when the scheduler keeps it. It
+    /// is issued with that result or never (see [`Study::continue_trial`]).
+    continuation: Option<Assignment>,
+    /// Stop mode: running segments whose trial the scheduler revoked; their workers are to
+    /// stop their programs and report [`Outcome::Stopped`].
+    to_stop: BTreeSet<JobId>,
 }
 
 impl std::fmt::Debug for Study {
@@ -236,6 +262,8 @@ impl Study {
             stats: Stats::default(),
             incumbent: None,
             enqueued: VecDeque::new(),
+            continuation: None,
+            to_stop: BTreeSet::new(),
         }
     }
 
@@ -310,7 +338,7 @@ impl Study {
         // A stopping rule's continuation is issued together with the result it follows
         // ([`Study::continue_trial`]), so it is the next job in the log unless the
         // deciding replica declined it (at the budget limit): then the trial stopped.
-        let continued = self.scheduler.continuation().filter(|next| {
+        let continued = self.continuation.take().filter(|next| {
             (next.trial, next.bracket, next.rung) == (logged.trial, logged.bracket, logged.rung)
         });
         let decision = match continued {
@@ -344,7 +372,7 @@ impl Study {
 
     fn decide(&mut self, source: Source) -> Decision<Job> {
         // A continuation not taken with its result: its trial stopped.
-        let _ = self.scheduler.continuation();
+        self.continuation = None;
         let (assignment, attempt, failures) = match self.retries.pop_front() {
             Some(retry) => retry,
             None => {
@@ -436,7 +464,7 @@ impl Study {
     /// The next segment of `trial`, just told, if the scheduler keeps it and the budget
     /// limit allows; it is issued at once, for the program that is still running.
     pub fn continue_trial(&mut self, trial: TrialId) -> Option<Job> {
-        let next = self.scheduler.continuation()?;
+        let next = self.continuation.take()?;
         if next.trial != trial {
             return None;
         }
@@ -446,6 +474,13 @@ impl Study {
             }
         }
         Some(self.issue(next, 0, 0))
+    }
+
+    /// Stop mode: whether running job `id` is to stop (its trial was ranked out of the
+    /// rung below after it went on): its worker stops the program and reports
+    /// [`Outcome::Stopped`].
+    pub fn stop_requested(&self, id: JobId) -> bool {
+        self.to_stop.contains(&id)
     }
 
     /// Reports what became of job `id`.
@@ -459,6 +494,12 @@ impl Study {
             JobState::Lost if !matches!(outcome, Outcome::Lost) => return Ok(Told::Late),
             state => return Err(TellError::AlreadyReported(id, state)),
         }
+        // A revoked segment's trial is over whatever it reports: no retry, no re-issue.
+        let revoked = self.to_stop.contains(&id);
+        if matches!(outcome, Outcome::Stopped { .. }) && !revoked {
+            return Err(TellError::NotToStop(id));
+        }
+        self.to_stop.remove(&id);
         let assignment = record.assignment;
         let (attempt, failures) = (record.attempt, record.failures);
         let expected = self.expected_cost(&assignment);
@@ -485,12 +526,15 @@ impl Study {
                 self.stats.failed += 1;
                 self.stats.budget_spent += cost;
                 // Failures, not attempts: a re-issue after a lost worker is no retry.
-                if failures < self.settings.max_retries {
+                if revoked {
+                    Told::Recorded
+                } else if failures < self.settings.max_retries {
                     self.retries
                         .push_back((assignment, attempt + 1, failures + 1));
                     Told::Requeued
                 } else {
-                    self.scheduler.tell(&assignment, None);
+                    let ruling = self.scheduler.tell(&assignment, None);
+                    self.apply(ruling);
                     Told::Recorded
                 }
             }
@@ -498,15 +542,27 @@ impl Study {
                 self.jobs[id.0 as usize].state = JobState::Lost;
                 self.stats.lost += 1;
                 let lost_so_far = self.lost_attempts(&assignment);
-                if lost_so_far <= self.settings.max_lost {
+                if revoked {
+                    Told::Recorded
+                } else if lost_so_far <= self.settings.max_lost {
                     // First in line: the job was already due.
                     self.retries.push_front((assignment, attempt + 1, failures));
                     Told::Requeued
                 } else {
                     self.jobs[id.0 as usize].failure = Some(format!("lost {lost_so_far} times"));
-                    self.scheduler.tell(&assignment, None);
+                    let ruling = self.scheduler.tell(&assignment, None);
+                    self.apply(ruling);
                     Told::Recorded
                 }
+            }
+            Outcome::Stopped { used } => {
+                let cost = used.max(0.0);
+                let record = &mut self.jobs[id.0 as usize];
+                record.state = JobState::Stopped;
+                record.cost = cost;
+                self.stats.stopped += 1;
+                self.stats.budget_spent += cost;
+                Told::Recorded
             }
         };
         Ok(told)
@@ -546,6 +602,24 @@ impl Study {
         if better {
             self.incumbent = Some(obs);
         }
-        self.scheduler.tell(assignment, Some(eval.loss));
+        let ruling = self.scheduler.tell(assignment, Some(eval.loss));
+        self.apply(ruling);
+    }
+
+    /// Takes a stopping rule's ruling: keeps the continuation for [`Study::continue_trial`]
+    /// and marks the running segments of revoked trials to stop. A revoked trial whose
+    /// segment waits for a re-issue (its worker was lost) is not issued again.
+    fn apply(&mut self, ruling: Ruling) {
+        self.continuation = ruling.next;
+        for trial in ruling.revoked {
+            self.retries.retain(|(a, _, _)| a.trial != trial);
+            let running = self
+                .jobs
+                .iter()
+                .rposition(|j| j.assignment.trial == trial && j.state == JobState::Running);
+            if let Some(i) = running {
+                self.to_stop.insert(JobId(i as u64));
+            }
+        }
     }
 }

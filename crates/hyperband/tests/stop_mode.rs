@@ -6,11 +6,12 @@ use hyperband::executor::StoreWorker;
 use hyperband::objective::{Monitor, Verdict};
 use hyperband::storage::{EventStore, PgStore, Replica, SqliteStore, StorageError};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Evaluation, Job, Limits, Mode, Outcome,
-    Param, SamplerKind, SchedulerKind, Study, StudySpec,
+    AlgorithmSpec, BracketSizes, CostModel, Decision, Evaluation, Job, JobState, Limits, Mode,
+    Outcome, Param, SamplerKind, SchedulerKind, Study, StudySpec, TrialId, Value,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
     StudySpec {
@@ -148,8 +149,11 @@ fn check_log<S: EventStore>(store: &mut S, id: i64, scheduler: SchedulerKind, ep
     assert_eq!(stats.failed, 0);
     // Every epoch trained was charged, and nothing else.
     assert_eq!(stats.budget_spent, epochs as f64, "{scheduler:?}");
-    // The logged curve of each segment ends at its rung's value.
+    // The logged curve of each segment that reached its rung ends at the rung's value.
     for (job, meta) in replica.study().jobs().iter().zip(replica.meta()) {
+        if job.state == JobState::Stopped {
+            continue;
+        }
         let curve = meta.metrics["curve"].as_array().unwrap();
         let last = curve.last().unwrap().as_array().unwrap();
         assert_eq!(last[0].as_f64(), Some(job.assignment.budget));
@@ -212,4 +216,99 @@ fn one_worker_runs_are_reproducible() {
             .collect::<Vec<_>>()
     };
     assert_eq!(history(&a), history(&b));
+}
+
+/// Three workers start three trials at once. The worst reaches rung 0 first and goes on on
+/// credit (nothing to compare it with); the other two arrive while it trains towards rung
+/// 1, and the third result ranks it out: its program is stopped mid-segment, charged the
+/// epochs it trained, and a replica rebuilt from the log agrees.
+#[test]
+fn a_trial_ranked_out_while_it_trains_on_credit_is_stopped_mid_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credit.db");
+    let (mut store, id) = open(&path);
+    let space = spec(SchedulerKind::Asha, SamplerKind::Random)
+        .space()
+        .unwrap();
+    let configs: Vec<_> = [1.0, 0.01, 0.001]
+        .iter()
+        .map(|&lr| space.config([("lr", Value::Float(lr))]).unwrap())
+        .collect();
+    hyperband::storage::enqueue(&mut store, id, &configs).unwrap();
+    let build = || {
+        let limits = Limits {
+            max_trials: Some(3),
+            ..Limits::default()
+        };
+        spec(SchedulerKind::Asha, SamplerKind::Random)
+            .build(limits)
+            .unwrap()
+    };
+    // lr = 1 (the worst) reports epoch 1 at once, then takes 1.5 s an epoch; the others
+    // report epoch 1 after 0.3 s and then train fast.
+    let epochs_of = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+    let train = |job: &Job, monitor: &mut dyn Monitor| -> Result<Evaluation, String> {
+        let lr = job.config.f64("lr").unwrap();
+        let which = [1.0, 0.01, 0.001].iter().position(|&l| l == lr).unwrap();
+        let mut last = 0.0;
+        for epoch in 1..=job.budget as u64 {
+            let pause = match (which, epoch) {
+                (0, 1) => 0,
+                (0, _) => 1500,
+                (_, 1) => 300,
+                _ => 5,
+            };
+            std::thread::sleep(Duration::from_millis(pause));
+            epochs_of[which].fetch_add(1, Ordering::Relaxed);
+            last = value(lr, epoch as f64);
+            if monitor.report(epoch as f64, last) == Verdict::Stop {
+                break;
+            }
+        }
+        Ok(Evaluation::new(last))
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            let (path, train) = (&path, &train);
+            scope.spawn(move || {
+                let (store, id) = open(path);
+                let mut worker =
+                    StoreWorker::new(store, id, Box::new(move || Replica::new("stop", build())));
+                let stop = AtomicBool::new(false);
+                let beat = path.clone();
+                worker
+                    .run_stopping(
+                        move || Ok(open(&beat).0),
+                        train,
+                        None,
+                        &stop,
+                        &mut |_, _, _| {},
+                    )
+                    .unwrap();
+            });
+        }
+    });
+    let mut replica = Replica::new("stop", build());
+    replica.sync(&mut store, id).unwrap();
+    let study = replica.study();
+    let worst: Vec<_> = study
+        .jobs()
+        .iter()
+        .filter(|j| j.assignment.trial == TrialId(0))
+        .collect();
+    assert_eq!(worst.len(), 2, "rung 0, then the segment towards rung 1");
+    assert_eq!(worst[0].state, JobState::Finished);
+    assert_eq!(worst[1].state, JobState::Stopped);
+    let trained = epochs_of[0].load(Ordering::Relaxed);
+    assert!(
+        trained < 3,
+        "stopped before rung 1 (budget 3), after {trained} epochs"
+    );
+    // Charged what it trained past rung 0, and every epoch of every trial is charged.
+    assert_eq!(worst[1].cost, (trained - 1) as f64);
+    let total: u64 = epochs_of.iter().map(|e| e.load(Ordering::Relaxed)).sum();
+    assert_eq!(study.stats().budget_spent, total as f64);
+    assert_eq!(study.stats().stopped, 1);
+    // The best trial went on to the top rung.
+    assert_eq!(epochs_of[1].load(Ordering::Relaxed), 27);
 }

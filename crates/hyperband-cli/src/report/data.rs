@@ -206,7 +206,7 @@ fn brackets(replica: &Replica) -> Vec<Value> {
             }
             JobState::Failed => rung.failed += 1,
             JobState::Running => rung.running += 1,
-            JobState::Lost => {}
+            JobState::Lost | JobState::Stopped => {}
         }
         rung.trials.insert(a.trial.0);
     }

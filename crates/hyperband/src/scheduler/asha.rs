@@ -8,7 +8,7 @@
 
 use super::ranked_rung::RankedRung;
 use super::{
-    hyperband_brackets, Assignment, BracketSizes, Budgets, Decision, Scheduler, TrialSource,
+    hyperband_brackets, Assignment, BracketSizes, Budgets, Decision, Ruling, Scheduler, TrialSource,
 };
 
 #[derive(Debug)]
@@ -134,10 +134,11 @@ impl Scheduler for Asha {
         }
     }
 
-    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) {
+    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) -> Ruling {
         self.in_flight -= 1;
         let bracket = &mut self.brackets[assignment.bracket as usize];
         bracket.rungs[assignment.rung as usize].insert(assignment.trial, loss);
+        Ruling::default()
     }
 }
 

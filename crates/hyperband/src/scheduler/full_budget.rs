@@ -1,7 +1,7 @@
 //! Every configuration at the maximum budget: random search, or plain Bayesian optimization
 //! with a model-based sampler.
 
-use super::{Assignment, Decision, Scheduler, TrialSource};
+use super::{Assignment, Decision, Ruling, Scheduler, TrialSource};
 
 #[derive(Debug, Clone)]
 pub struct FullBudget {
@@ -32,7 +32,9 @@ impl Scheduler for FullBudget {
         }
     }
 
-    fn tell(&mut self, _assignment: &Assignment, _loss: Option<f64>) {}
+    fn tell(&mut self, _assignment: &Assignment, _loss: Option<f64>) -> Ruling {
+        Ruling::default()
+    }
 }
 
 #[cfg(test)]

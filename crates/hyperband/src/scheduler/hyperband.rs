@@ -4,8 +4,8 @@
 
 use super::bracket::Bracket;
 use super::{
-    hyperband_brackets, Assignment, BracketPlan, BracketSizes, Budgets, Decision, Scheduler,
-    TrialSource,
+    hyperband_brackets, Assignment, BracketPlan, BracketSizes, Budgets, Decision, Ruling,
+    Scheduler, TrialSource,
 };
 
 /// Several brackets may run at once: when every running bracket waits for its rung to
@@ -78,7 +78,7 @@ impl Scheduler for Hyperband {
         }
     }
 
-    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) {
+    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) -> Ruling {
         if let Some(b) = self
             .active
             .iter_mut()
@@ -87,6 +87,7 @@ impl Scheduler for Hyperband {
             b.tell(assignment, loss);
         }
         self.active.retain(|b| !b.is_done());
+        Ruling::default()
     }
 }
 

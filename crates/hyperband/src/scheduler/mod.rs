@@ -36,6 +36,19 @@ pub struct Assignment {
     pub rung: u32,
 }
 
+/// What a stopping rule decides when told a result. Its trials' programs run on between
+/// rungs, so the decision cannot wait for the next `ask`: it is made at the result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ruling {
+    /// The next segment of the trial just told, when it goes on. Only the program still
+    /// running that trial can take it: one not issued with the result is dropped (the
+    /// trial stops).
+    pub next: Option<Assignment>,
+    /// Trials that went on past a rung before it had enough results to compare them,
+    /// which this result ranks out of it: their running segments are to stop.
+    pub revoked: Vec<TrialId>,
+}
+
 /// A scheduler's answer to a request for work.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision<T> {
@@ -61,15 +74,10 @@ pub trait Scheduler: Send {
     fn ask(&mut self, trials: &mut dyn TrialSource) -> Decision<Assignment>;
 
     /// The result of an assignment handed out by `ask`: `Some(loss)` (finite) or `None`
-    /// for a failure, which ranks below every loss and is never promoted.
-    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>);
-
-    /// Stopping rules only: the next segment of the trial just told, when it goes on.
-    /// Asked right after [`tell`](Self::tell); a continuation not taken then is dropped
-    /// (the trial stops), since only the program still running that trial can take it.
-    fn continuation(&mut self) -> Option<Assignment> {
-        None
-    }
+    /// for a failure, which ranks below every loss and is never promoted. Schedulers that
+    /// promote decide when asked and rule nothing here; a stopping rule rules on the
+    /// trial told and on trials its result ranks out (see [`Ruling`]).
+    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) -> Ruling;
 
     /// For a stopping rule, the budget every trial's program is started with (the
     /// largest): its trials run once and are cut into one job per rung (see [`Stopping`]).

@@ -4,12 +4,21 @@
 //! per rung: the job of rung `k` covers the budget from `r_(k-1)` to `r_k` and ends when
 //! the running program reports a value at `r_k`. That value is the trial's result at the
 //! rung, and the decision is made there and then, never waiting for the rung to fill (the
-//! program keeps training meanwhile): the trial goes on ([`Scheduler::continuation`]
-//! names its next segment) or is stopped.
+//! program keeps training meanwhile): the trial goes on ([`Ruling::next`] names its next
+//! segment) or is stopped.
 //!
 //! The rule is the one of Optuna's `SuccessiveHalvingPruner` and Ray Tune's ASHA: a trial
 //! goes on when fewer than `max(1, floor(m / eta))` of the `m` results at its rung so far
-//! (its own included) are better than it. Hyperband runs its brackets as Optuna's
+//! (its own included) are better than it.
+//!
+//! The `max(1, ...)` lets the first `eta - 1` trials at a rung go on with nothing, or too
+//! little, to compare them with: they go on *on credit*. Unlike those pruners, the credit
+//! is settled: when the rung's `eta`-th result comes in, every trial that went on on credit
+//! and is still in its next segment (it has not reported at the next rung) is ruled on
+//! again by the same rule, now that it binds, and stopped where it fails
+//! ([`Ruling::revoked`]). With several workers this stops early starters that later
+//! results outrank while they train on; with one worker a trial's program ends before the
+//! next trial starts, so there is nothing in flight to stop and the rule is theirs. Hyperband runs its brackets as Optuna's
 //! `HyperbandPruner` does: each bracket starts its plan's number of trials at its own
 //! lowest rung and applies the rule among its own trials only. Capping each rung at the
 //! plan's `n_(k+1)` as well was tried and measured worse (MF-Hartmann-6 median regret 1.39
@@ -17,9 +26,11 @@
 //! bracket, not the best, and stops the good ones that come later.
 
 use super::{
-    hyperband_brackets, Assignment, BracketPlan, BracketSizes, Budgets, Decision, Scheduler,
-    TrialSource,
+    hyperband_brackets, Assignment, BracketPlan, BracketSizes, Budgets, Decision, Ruling,
+    Scheduler, TrialSource,
 };
+use crate::job::TrialId;
+use std::collections::BTreeSet;
 
 /// Which stopping rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +47,11 @@ struct StopBracket {
     budgets: Vec<f64>,
     /// Trials the bracket starts (`None`: unbounded, ASHA).
     trials: Option<u64>,
-    /// Losses reported at each rung so far (failures as +inf: they rank last).
-    results: Vec<Vec<f64>>,
+    /// Results reported at each rung so far (failures as +inf: they rank last).
+    results: Vec<Vec<(TrialId, f64)>>,
+    /// At each rung, the trials that went on from it on credit (while it had fewer than
+    /// `eta` results) and have not reported at the next rung yet.
+    on_credit: Vec<Vec<TrialId>>,
     started: u64,
 }
 
@@ -62,6 +76,7 @@ impl StopBracket {
             budgets,
             trials,
             results: vec![Vec::new(); n],
+            on_credit: vec![Vec::new(); n],
             started: 0,
         }
     }
@@ -70,16 +85,50 @@ impl StopBracket {
         self.trials.is_none_or(|n| self.started < n)
     }
 
-    /// Records `loss` at `rung` and decides whether the trial goes past it.
-    fn goes_on(&mut self, rung: usize, loss: f64, eta: u32) -> bool {
-        let results = &mut self.results[rung];
-        results.push(loss);
-        if rung + 1 >= self.budgets.len() || !loss.is_finite() {
-            return false;
+    /// Records `trial`'s `loss` at `rung` and rules: whether the trial goes past it (never,
+    /// unless `may_go_on`), and which trials on credit at this rung its result settles
+    /// against.
+    fn rule(
+        &mut self,
+        rung: usize,
+        trial: TrialId,
+        loss: f64,
+        may_go_on: bool,
+        eta: u32,
+    ) -> (bool, Vec<TrialId>) {
+        if rung > 0 {
+            // It reached this rung: its credit at the one below is spent.
+            self.on_credit[rung - 1].retain(|&t| t != trial);
         }
-        let better = results.iter().filter(|&&l| l < loss).count() as u64;
-        let keep = (results.len() as u64 / eta as u64).max(1);
-        better < keep
+        let results = &mut self.results[rung];
+        results.push((trial, loss));
+        let goes_on = may_go_on
+            && rung + 1 < self.budgets.len()
+            && loss.is_finite()
+            && Self::in_top(results, loss, eta);
+        let m = results.len();
+        if goes_on && m < eta as usize {
+            self.on_credit[rung].push(trial);
+        }
+        let mut revoked = Vec::new();
+        if m == eta as usize {
+            for t in std::mem::take(&mut self.on_credit[rung]) {
+                let own = results
+                    .iter()
+                    .find(|r| r.0 == t)
+                    .map_or(f64::INFINITY, |r| r.1);
+                if !Self::in_top(results, own, eta) {
+                    revoked.push(t);
+                }
+            }
+        }
+        (goes_on, revoked)
+    }
+
+    /// Whether fewer than `max(1, floor(m / eta))` of the rung's `m` results beat `loss`.
+    fn in_top(results: &[(TrialId, f64)], loss: f64, eta: u32) -> bool {
+        let better = results.iter().filter(|r| r.1 < loss).count() as u64;
+        better < (results.len() as u64 / eta as u64).max(1)
     }
 }
 
@@ -92,8 +141,9 @@ pub struct Stopping {
     plans: Vec<BracketPlan>,
     brackets: Vec<StopBracket>,
     max_brackets: Option<u64>,
-    /// The next segment of the trial last told, when it goes on.
-    pending: Option<Assignment>,
+    /// Trials whose credit was revoked: a result they still report (before their worker
+    /// learns they are stopped) is recorded at its rung, but they go no further.
+    revoked: BTreeSet<TrialId>,
 }
 
 impl Stopping {
@@ -105,7 +155,7 @@ impl Stopping {
             plans: Vec::new(),
             brackets: vec![StopBracket::asha(&budgets)],
             max_brackets: None,
-            pending: None,
+            revoked: BTreeSet::new(),
         }
     }
 
@@ -117,7 +167,7 @@ impl Stopping {
             plans: hyperband_brackets(&budgets, sizes),
             brackets: Vec::new(),
             max_brackets: None,
-            pending: None,
+            revoked: BTreeSet::new(),
         }
     }
 
@@ -181,27 +231,24 @@ impl Scheduler for Stopping {
         })
     }
 
-    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) {
-        // A continuation nobody took is a stopped trial.
-        self.pending = None;
+    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) -> Ruling {
         let eta = self.budgets.eta;
         let Some(bracket) = self.brackets.get_mut(assignment.bracket as usize) else {
-            return;
+            return Ruling::default();
         };
         let rung = assignment.rung as usize;
-        if bracket.goes_on(rung, loss.unwrap_or(f64::INFINITY), eta) {
-            self.pending = Some(Assignment {
-                trial: assignment.trial,
-                budget: bracket.budgets[rung + 1],
-                resume_from: bracket.budgets[rung],
-                bracket: assignment.bracket,
-                rung: assignment.rung + 1,
-            });
-        }
-    }
-
-    fn continuation(&mut self) -> Option<Assignment> {
-        self.pending.take()
+        let loss = loss.unwrap_or(f64::INFINITY);
+        let may_go_on = !self.revoked.contains(&assignment.trial);
+        let (goes_on, revoked) = bracket.rule(rung, assignment.trial, loss, may_go_on, eta);
+        let next = goes_on.then(|| Assignment {
+            trial: assignment.trial,
+            budget: bracket.budgets[rung + 1],
+            resume_from: bracket.budgets[rung],
+            bracket: assignment.bracket,
+            rung: assignment.rung + 1,
+        });
+        self.revoked.extend(revoked.iter().copied());
+        Ruling { next, revoked }
     }
 
     fn program_budget(&self) -> Option<f64> {
@@ -229,8 +276,7 @@ mod tests {
         while let Decision::Run(mut a) = s.ask(&mut source) {
             loop {
                 out.push(a);
-                s.tell(&a, Some(loss(a.trial.0, a.budget)));
-                match s.continuation() {
+                match s.tell(&a, Some(loss(a.trial.0, a.budget))).next {
                     Some(next) => a = next,
                     None => break,
                 }
@@ -293,6 +339,61 @@ mod tests {
         assert_eq!(s.ask(&mut Counter::default()), Decision::Done);
     }
 
+    /// Asks for `n` new trials at once, as `n` workers would.
+    fn start(s: &mut Stopping, source: &mut Counter, n: usize) -> Vec<Assignment> {
+        (0..n)
+            .map(|_| match s.ask(source) {
+                Decision::Run(a) => a,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn credit_is_settled_at_the_rungs_eta_th_result() {
+        let mut s = Stopping::asha(budgets());
+        let mut source = Counter::default();
+        let a = start(&mut s, &mut source, 4);
+        // Trials 0 and 1 arrive first: nothing to beat, they go on on credit.
+        let next0 = s.tell(&a[0], Some(5.0)).next.expect("on credit");
+        let next1 = s.tell(&a[1], Some(4.0)).next.expect("best so far");
+        // The third result beats both: with three results only the best goes on.
+        let ruling = s.tell(&a[2], Some(3.0));
+        assert_eq!(ruling.next.map(|n| n.trial), Some(TrialId(2)));
+        assert_eq!(ruling.revoked, vec![TrialId(0), TrialId(1)]);
+        // A result a revoked trial reports before hearing of it is kept, and ends it.
+        let told = s.tell(&next0, Some(2.0));
+        assert_eq!(told, Ruling::default());
+        assert_eq!(s.brackets[0].results[1], vec![(TrialId(0), 2.0)]);
+        // Credit is settled once: later results rule on their own trial only.
+        let ruling = s.tell(&a[3], Some(1.0));
+        assert!(ruling.revoked.is_empty() && ruling.next.is_some());
+        assert_eq!(s.tell(&next1, Some(0.5)).next, None);
+    }
+
+    #[test]
+    fn a_trial_that_reached_its_next_rung_has_spent_its_credit() {
+        let mut s = Stopping::asha(budgets());
+        let mut source = Counter::default();
+        let a = start(&mut s, &mut source, 3);
+        let next0 = s.tell(&a[0], Some(5.0)).next.unwrap();
+        // Trial 0 reports at rung 1 before rung 0 has three results: decided there now.
+        assert!(s.tell(&next0, Some(4.0)).next.is_some());
+        s.tell(&a[1], Some(1.0));
+        assert!(s.tell(&a[2], Some(2.0)).revoked.is_empty());
+    }
+
+    #[test]
+    fn a_credit_trial_still_in_the_top_keeps_going() {
+        let mut s = Stopping::hyperband(budgets(), BracketSizes::Algorithm);
+        let mut source = Counter::default();
+        let a = start(&mut s, &mut source, 3);
+        s.tell(&a[0], Some(1.0)).next.unwrap();
+        assert_eq!(s.tell(&a[1], Some(2.0)).next, None);
+        let ruling = s.tell(&a[2], Some(3.0));
+        assert_eq!(ruling, Ruling::default());
+    }
+
     #[test]
     fn failures_and_the_top_rung_stop() {
         let mut s = Stopping::asha(budgets());
@@ -300,20 +401,17 @@ mod tests {
         let Decision::Run(a) = s.ask(&mut source) else {
             panic!()
         };
-        s.tell(&a, None);
-        assert_eq!(s.continuation(), None);
+        assert_eq!(s.tell(&a, None), Ruling::default());
         let Decision::Run(b) = s.ask(&mut source) else {
             panic!()
         };
-        s.tell(&b, Some(1.0));
-        let next = s.continuation().unwrap();
+        let next = s.tell(&b, Some(1.0)).next.unwrap();
         let last = Assignment {
             budget: 9.0,
             rung: 2,
             ..next
         };
-        s.tell(&last, Some(0.5));
-        assert_eq!(s.continuation(), None);
+        assert_eq!(s.tell(&last, Some(0.5)).next, None);
     }
 
     #[test]

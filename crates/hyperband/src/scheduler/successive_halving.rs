@@ -1,7 +1,9 @@
 //! Successive halving: one bracket, `n` configurations from the minimum budget up.
 
 use super::bracket::Bracket;
-use super::{Assignment, BracketPlan, Budgets, Decision, PlanError, Scheduler, TrialSource};
+use super::{
+    Assignment, BracketPlan, Budgets, Decision, PlanError, Ruling, Scheduler, TrialSource,
+};
 
 /// Starts `n` configurations at `max / eta^s_max` and keeps the best `1/eta` at each rung
 /// until the maximum budget.
@@ -35,8 +37,9 @@ impl Scheduler for SuccessiveHalving {
         }
     }
 
-    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) {
+    fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) -> Ruling {
         self.bracket.tell(assignment, loss);
+        Ruling::default()
     }
 }
 

@@ -165,6 +165,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         used: Option<f64>,
     },
+    /// Stop mode: the worker stopped the job's program because the study asked it to
+    /// ([`crate::Study::stop_requested`]: a later result at an earlier rung ranked the
+    /// trial out), after it trained `used` of the segment's budget. Logs written before
+    /// stop mode settled credit never hold one.
+    JobStopped {
+        job: JobId,
+        worker: String,
+        seconds: f64,
+        used: f64,
+    },
     /// The job's lease expired or its worker is known dead: it goes back to the scheduler.
     JobLost {
         job: JobId,
@@ -205,6 +215,7 @@ impl Event {
             Event::JobIssued { .. } => "job_issued",
             Event::JobFinished { .. } => "job_finished",
             Event::JobFailed { .. } => "job_failed",
+            Event::JobStopped { .. } => "job_stopped",
             Event::JobLost { .. } => "job_lost",
             Event::LimitsSet { .. } => "limits_set",
             Event::Enqueued { .. } => "enqueued",
@@ -216,6 +227,7 @@ impl Event {
         match self {
             Event::JobFinished { job, .. }
             | Event::JobFailed { job, .. }
+            | Event::JobStopped { job, .. }
             | Event::JobLost { job, .. } => Some(*job),
             _ => None,
         }
@@ -226,7 +238,8 @@ impl Event {
         match self {
             Event::JobIssued { worker, .. }
             | Event::JobFinished { worker, .. }
-            | Event::JobFailed { worker, .. } => Some(worker),
+            | Event::JobFailed { worker, .. }
+            | Event::JobStopped { worker, .. } => Some(worker),
             _ => None,
         }
     }

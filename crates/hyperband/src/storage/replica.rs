@@ -172,6 +172,12 @@ impl Replica {
                     Some(*seconds),
                 )?;
             }
+            Event::JobStopped {
+                job, seconds, used, ..
+            } => {
+                let outcome = Outcome::Stopped { used: *used };
+                self.tell(*job, outcome, stored.at, Some(*seconds))?;
+            }
             Event::JobLost { job, .. } => {
                 self.tell(*job, Outcome::Lost, stored.at, None)?;
             }
@@ -218,11 +224,13 @@ impl Replica {
                 self.duplicates += 1;
                 Ok(false)
             }
-            Err(e @ TellError::UnknownJob(_)) => Err(StorageError::CorruptEvent {
-                name: self.name.clone(),
-                seq: self.cursor + 1,
-                problem: e.to_string(),
-            }),
+            Err(e @ (TellError::UnknownJob(_) | TellError::NotToStop(_))) => {
+                Err(StorageError::CorruptEvent {
+                    name: self.name.clone(),
+                    seq: self.cursor + 1,
+                    problem: e.to_string(),
+                })
+            }
         }
     }
 

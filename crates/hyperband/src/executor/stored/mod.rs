@@ -392,6 +392,12 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                 job: job.id,
                 reason: format!("released by worker {}", self.name),
             },
+            Outcome::Stopped { used } => Event::JobStopped {
+                job: job.id,
+                worker: self.name.clone(),
+                seconds,
+                used,
+            },
         }
     }
 

@@ -9,10 +9,16 @@ use crate::job::{Evaluation, Job, Outcome};
 use crate::objective::{Monitor, Verdict};
 use crate::storage::{now, EventStore, Lease, Replica, StorageError, StoredEvent};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Relative slack when comparing a reported budget with a rung's, as the plan does.
 const BUDGET_TOLERANCE: f64 = 1e-9;
+
+/// How often a running program's reports look in the log for a request to stop its
+/// segment ([`crate::Study::stop_requested`]): often enough that a revoked trial stops
+/// within about an epoch, rarely enough that a program reporting every step does not read
+/// the store each time.
+const STOP_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 impl<S: EventStore + 'static> StoreWorker<S> {
     /// [`run`](Self::run) for a study whose scheduler is a stopping rule
@@ -61,6 +67,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             last_budget: None,
             reached: None,
             start: Instant::now(),
+            checked: Instant::now(),
             current,
         };
         let outcome = evaluate(|| objective(&program, &mut segments));
@@ -158,7 +165,37 @@ struct Segments<'a, S: EventStore> {
     reached: Option<f64>,
     /// When the open segment began.
     start: Instant,
+    /// When the log was last read for a request to stop the open segment.
+    checked: Instant,
     current: &'a AtomicU64,
+}
+
+impl<S: EventStore + 'static> Segments<'_, S> {
+    /// Whether the study asks for `open` to stop, reading the log at most every
+    /// [`STOP_CHECK_INTERVAL`]. A log that cannot be read now asks nothing: the next
+    /// report looks again.
+    fn stop_requested(&mut self, open: &Job) -> bool {
+        if self.checked.elapsed() < STOP_CHECK_INTERVAL {
+            return false;
+        }
+        self.checked = Instant::now();
+        self.worker.sync().is_ok() && self.worker.replica.study().stop_requested(open.id)
+    }
+
+    /// Stops `open`'s program as the study asked, charging it the budget it reached in
+    /// the segment. Should the report not be stored, the segment's lease lapses and it is
+    /// declared lost, which ends a revoked segment all the same.
+    fn stop(&mut self, open: &Job) -> Verdict {
+        let start = if self.fresh { 0.0 } else { open.resume_from };
+        let used = self.reached.map_or(0.0, |r| (r - start).max(0.0));
+        let seconds = self.start.elapsed().as_secs_f64();
+        let window = self.worker.retry_window.min(self.worker.lease / 2);
+        let _ = with_retries(window, || {
+            self.worker.report(open, Outcome::Stopped { used }, seconds)
+        });
+        self.current.store(NO_JOB, Ordering::Relaxed);
+        Verdict::Stop
+    }
 }
 
 /// A segment's evaluation: the value at its budget, the curve since the last rung, and
@@ -203,6 +240,9 @@ impl<S: EventStore + 'static> Monitor for Segments<'_, S> {
             };
             if budget < open.budget * (1.0 - BUDGET_TOLERANCE) {
                 self.curve.push((budget, loss));
+                if self.stop_requested(&open) {
+                    return self.stop(&open);
+                }
                 self.open = Some(open);
                 return Verdict::Continue;
             }
