@@ -270,6 +270,7 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
         "finished": s.finished,
         "failed": s.failed,
         "lost": s.lost,
+        "stopped": s.stopped,
         "running": s.running,
         "budget_spent": s.budget_spent,
         "cost_model": spec.cost,
@@ -314,8 +315,13 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
         fmt_budget(spec.algorithm.max_budget),
         spec.algorithm.eta
     );
+    let stopped = if s.stopped > 0 {
+        format!(", {} stopped while training", s.stopped)
+    } else {
+        String::new()
+    };
     println!(
-        "progress   {} trials, {} jobs: {} finished, {} failed, {} lost, {} running",
+        "progress   {} trials, {} jobs: {} finished, {} failed, {} lost{stopped}, {} running",
         s.trials, s.jobs, s.finished, s.failed, s.lost, s.running
     );
     if !expired.is_empty() {

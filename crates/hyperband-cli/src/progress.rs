@@ -35,6 +35,9 @@ impl Progress {
             if s.lost > 0 {
                 states += &format!(", {} lost", s.lost);
             }
+            if s.stopped > 0 {
+                states += &format!(", {} stopped while training", s.stopped);
+            }
             if s.running > 0 {
                 states += &format!(", {} running", s.running);
             }

@@ -582,7 +582,8 @@ impl PyStudy {
         Ok(list)
     }
 
-    /// Counts: trials, jobs, running, finished, failed, lost, budget_spent.
+    /// Counts: trials, jobs, running, finished, failed, lost, stopped (stop mode: segments
+    /// stopped while they ran), budget_spent.
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = py.detach(|| self.with_study(|s| s.stats()))?;
@@ -593,6 +594,7 @@ impl PyStudy {
         dict.set_item("finished", s.finished)?;
         dict.set_item("failed", s.failed)?;
         dict.set_item("lost", s.lost)?;
+        dict.set_item("stopped", s.stopped)?;
         dict.set_item("budget_spent", s.budget_spent)?;
         Ok(dict)
     }
