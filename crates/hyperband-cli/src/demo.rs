@@ -104,7 +104,9 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
         },
         cost: CostModel::Scratch,
         max_retries: 0,
-        objective: json!({ "builtin": problem.name() }),
+        objective: Some(hyperband::ObjectiveSpec::Builtin {
+            builtin: problem.name().to_string(),
+        }),
     };
     spec.validate().map_err(bad_input)?;
     let limits = Limits {

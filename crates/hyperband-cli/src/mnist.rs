@@ -41,7 +41,9 @@ pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudyS
         },
         cost: CostModel::Resume,
         max_retries: 0,
-        objective: serde_json::json!({ "builtin": NAME }),
+        objective: Some(hyperband::ObjectiveSpec::Builtin {
+            builtin: NAME.to_string(),
+        }),
     }
 }
 

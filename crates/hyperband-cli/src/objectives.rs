@@ -4,16 +4,16 @@
 use crate::cli_error::bad_input;
 use crate::runner::{Evaluator, Objective};
 use crate::synthetic;
-use hyperband::objective::command::MetricSpec;
+use hyperband::objective::command::CommandRun;
 use hyperband::objective::CommandObjective;
 use hyperband::storage::RunDir;
-use hyperband::{Mode, StudySpec};
+use hyperband::{Mode, ObjectiveSpec, StudySpec};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Whether a built-in workload continues promoted jobs from checkpoints (the MNIST MLP
-/// does; the synthetic functions are charged their full budget, as PROBLEMS.md counts).
+/// does; the synthetic functions are charged their full budget, as docs/problems.md counts).
 pub fn builtin_resumes(name: &str) -> bool {
     name == crate::mnist::NAME
 }
@@ -25,60 +25,42 @@ pub fn builtin_names() -> Vec<String> {
     names
 }
 
-/// The objective a stored definition names. `workdir` is where a relative command runs.
+/// The objective a stored definition names. `workdir` is where a relative command runs;
+/// `timeout` and `line_buffered` are the run's settings (a study file's, when given).
 pub fn from_spec(
     spec: &StudySpec,
     workdir: &Path,
     run_dir: &RunDir,
     timeout: Option<Duration>,
+    line_buffered: bool,
 ) -> anyhow::Result<Evaluator> {
-    if let Some(argv) = spec.objective.get("command").and_then(|c| c.as_array()) {
-        let argv: Vec<String> = argv
-            .iter()
-            .map(|a| a.as_str().map(str::to_string))
-            .collect::<Option<_>>()
-            .ok_or_else(|| anyhow::anyhow!("the stored command is not a list of strings"))?;
-        let command = CommandObjective::new(argv)
-            .map_err(|e| bad_input(anyhow::anyhow!("command: {e}")))?
-            .with_timeout(timeout)
-            .with_workdir(workdir)
-            .with_log_dir(run_dir.logs())
-            .with_checkpoint_root(run_dir.checkpoints());
-        let command = match spec.objective.get("metric") {
-            Some(m) => {
-                let metric: MetricSpec = serde_json::from_value(m.clone())
-                    .map_err(|e| anyhow::anyhow!("the stored metric rule is unreadable: {e}"))?;
-                let rule = metric
-                    .rule()
-                    .map_err(|(key, e)| bad_input(anyhow::anyhow!("metric {key}: {e}")))?;
-                command.with_metric(rule)
-            }
-            None => command,
-        };
-        // Fixed parameters (`[space] batch = { value = 128 }`), stored beside the command.
-        let mut command = command;
-        if let Some(fixed) = spec.objective.get("fixed") {
-            let fixed = fixed
-                .as_object()
-                .ok_or_else(|| anyhow::anyhow!("the stored fixed parameters are not a table"))?;
-            for (name, v) in fixed {
-                let value: hyperband::Value = serde_json::from_value(v.clone()).map_err(|e| {
-                    anyhow::anyhow!("the stored fixed parameter `{name}` is unreadable: {e}")
-                })?;
-                command = command.with_fixed(name.clone(), value);
-            }
+    match &spec.objective {
+        Some(ObjectiveSpec::Command(command)) => {
+            let run = CommandRun {
+                workdir: workdir.to_path_buf(),
+                logs: run_dir.logs(),
+                checkpoints: run_dir.checkpoints(),
+                timeout,
+                line_buffered,
+            };
+            let command = CommandObjective::from_spec(command, &run)
+                .map_err(|e| bad_input(anyhow::anyhow!("the stored {e}")))?;
+            Ok(command_objective(
+                command,
+                spec.algorithm.mode == Mode::Stop,
+            ))
         }
-        return Ok(command_objective(
-            command,
-            spec.algorithm.mode == Mode::Stop,
-        ));
+        Some(ObjectiveSpec::Builtin { builtin: name }) => {
+            builtin(name, spec, run_dir).map(Evaluator::Plain)
+        }
+        Some(ObjectiveSpec::InProcess { .. }) => Err(bad_input(anyhow::anyhow!(
+            "the study's objective is a Python function in the process that created it; \
+             run its workers from Python (hyperband.Study with the same storage)"
+        ))),
+        None => Err(bad_input(anyhow::anyhow!(
+            "the study names neither a command nor a built-in"
+        ))),
     }
-    let name = spec
-        .objective
-        .get("builtin")
-        .and_then(|b| b.as_str())
-        .ok_or_else(|| anyhow::anyhow!("the study names neither a command nor a built-in"))?;
-    builtin(name, spec, run_dir).map(Evaluator::Plain)
 }
 
 /// A command's evaluator: followed as it runs under a stopping rule, else run to its end.

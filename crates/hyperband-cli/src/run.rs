@@ -67,7 +67,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let run_dir = RunDir::of_study(&file.storage, &name, file.dir());
     let objective = match file.command_objective(&run_dir) {
         Some(command) => objectives::command_objective(command, spec.algorithm.mode == Mode::Stop),
-        None => objectives::from_spec(&spec, file.dir(), &run_dir, file.objective.timeout)?,
+        None => objectives::from_spec(
+            &spec,
+            file.dir(),
+            &run_dir,
+            file.objective.timeout,
+            file.objective.line_buffered,
+        )?,
     };
     let plan = RunPlan {
         name,
@@ -101,6 +107,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     );
     let cwd = std::env::current_dir()?;
     let mut workdir = cwd.clone();
+    let mut line_buffered = false;
     let mut store = runner::open_store(&url)?;
     let (id, stored) = store.find_study(&name).map_err(bad_input)?;
     if let Some(path) = &args.study.study_file {
@@ -108,6 +115,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
         runner::same_definition(&url, &name, &stored, &file.fingerprint())?;
         workdir = file.dir().to_path_buf();
         timeout = timeout.or(file.objective.timeout);
+        line_buffered = file.objective.line_buffered;
         let stored_limits = last_limits(&store.events_after(id, 0)?).unwrap_or_default();
         if stored_limits.limits != file.limits() {
             eprintln!(
@@ -122,7 +130,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("study `{name}`: the stored definition is unreadable: {e}"))?;
     spec.validate().map_err(bad_input)?;
     let run_dir = RunDir::of_study(&url, &name, &cwd);
-    let objective = objectives::from_spec(&spec, &workdir, &run_dir, timeout)?;
+    let objective = objectives::from_spec(&spec, &workdir, &run_dir, timeout, line_buffered)?;
     let plan = RunPlan {
         name,
         spec: stored,

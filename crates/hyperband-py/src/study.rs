@@ -282,7 +282,9 @@ impl PyStudy {
             // A stopped trial's program never restarts: each rung pays what it adds.
             cost: cost(resumable || mode == Mode::Stop),
             max_retries,
-            objective: serde_json::json!({ "python": "in-process" }),
+            objective: Some(hyperband::ObjectiveSpec::InProcess {
+                python: "in-process".to_string(),
+            }),
         };
         spec.validate().map_err(errors::value)?;
         let url = storage.map(parse_url).transpose()?;
@@ -510,7 +512,7 @@ impl PyStudy {
                         (JobState::Running, _) => row.running = true,
                         (JobState::Finished, Some(loss)) => {
                             let budget = job.assignment.budget;
-                            if row.best_budget.is_none_or(|(b, _)| budget >= b) {
+                            if hyperband::history::improves(budget, loss, row.best_budget) {
                                 row.best_budget = Some((budget, loss));
                             }
                         }

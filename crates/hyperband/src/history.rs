@@ -20,6 +20,26 @@ pub struct Observation {
     pub loss: f64,
 }
 
+/// The incumbent rule, the one place it is written: whether a result at `budget` with
+/// `loss` beats the best so far, `current` as `(budget, loss)`. A result at a larger
+/// budget beats any at a smaller one, however low that loss (a cheap rung's loss is not
+/// comparable with a full training's: BOHB's rule); at equal budgets the lower loss wins,
+/// and a tie keeps the earlier result. The study's incumbent, a trial's own result and the
+/// report's best-so-far lines all use it.
+pub fn improves(budget: f64, loss: f64, current: Option<(f64, f64)>) -> bool {
+    match current {
+        None => true,
+        Some((b, l)) => budget > b || (budget == b && loss < l),
+    }
+}
+
+impl Observation {
+    /// Whether this result beats `current` by the incumbent rule ([`improves`]).
+    pub fn improves_on(&self, current: Option<&Observation>) -> bool {
+        improves(self.budget, self.loss, current.map(|c| (c.budget, c.loss)))
+    }
+}
+
 /// All trials and finished evaluations of a study, in the order they happened.
 #[derive(Debug, Clone, Default)]
 pub struct History {

@@ -43,7 +43,10 @@ pub use scheduler::{
     PlanError, Ruling, Scheduler, Stopping, SuccessiveHalving,
 };
 pub use space::{Domain, Param, Space, SpaceError};
-pub use spec::{AlgorithmSpec, Mode, SamplerKind, SchedulerKind, SpecError, StudySpec};
+pub use spec::{
+    AlgorithmSpec, CommandSpec, Mode, ObjectiveSpec, SamplerKind, SchedulerKind, SpecError,
+    StudySpec,
+};
 pub use study::{
     CostModel, JobRecord, JobState, Limits, ReplayError, Settings, Stats, Study, TellError, Told,
 };

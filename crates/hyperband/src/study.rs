@@ -593,13 +593,7 @@ impl Study {
             loss: eval.loss,
         };
         self.history.add_observation(obs);
-        let better = match self.incumbent {
-            None => true,
-            Some(inc) => {
-                obs.budget > inc.budget || (obs.budget == inc.budget && obs.loss < inc.loss)
-            }
-        };
-        if better {
+        if obs.improves_on(self.incumbent.as_ref()) {
             self.incumbent = Some(obs);
         }
         let ruling = self.scheduler.tell(assignment, Some(eval.loss));

@@ -148,7 +148,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
         },
         cost: CostModel::Scratch,
         max_retries: 0,
-        objective: serde_json::Value::Null,
+        objective: None,
     }
 }
 

@@ -31,7 +31,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
         },
         cost: CostModel::Resume,
         max_retries: 0,
-        objective: serde_json::Value::Null,
+        objective: None,
     }
 }
 

@@ -48,7 +48,9 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
         },
         cost: CostModel::Scratch,
         max_retries: 0,
-        objective: json!({ "builtin": problem.name() }),
+        objective: Some(hyperband::ObjectiveSpec::Builtin {
+            builtin: problem.name().to_string(),
+        }),
     };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?

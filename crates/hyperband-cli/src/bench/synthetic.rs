@@ -18,7 +18,7 @@ use workloads::synthetic::Problem;
 
 #[derive(Debug, clap::Args)]
 pub struct SyntheticArgs {
-    /// Problem name (see shared/bench/PROBLEMS.md): mf-branin, mf-hartmann3, mf-hartmann6,
+    /// Problem name (see docs/problems.md): mf-branin, mf-hartmann3, mf-hartmann6,
     /// mfh3-PRESET, mfh6-PRESET (default, good, moderate, bad, terrible), counting-ones.
     #[arg(long, default_value = "mf-hartmann6")]
     pub problem: String,
@@ -145,7 +145,7 @@ impl FromStr for Method {
 }
 
 /// The study a method runs on a problem: in promotion mode every evaluation is charged its
-/// whole budget (PROBLEMS.md); a stopping rule's trial runs once and is charged the budget
+/// whole budget (docs/problems.md); a stopping rule's trial runs once and is charged the budget
 /// it reached (each rung what it adds).
 pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u64) -> StudySpec {
     let (scheduler, sampler) = method.algorithm();
@@ -169,7 +169,9 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
             Mode::Promote => CostModel::Scratch,
         },
         max_retries: 0,
-        objective: json!({ "builtin": problem.name() }),
+        objective: Some(hyperband::ObjectiveSpec::Builtin {
+            builtin: problem.name().to_string(),
+        }),
     }
 }
 

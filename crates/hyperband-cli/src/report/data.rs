@@ -18,16 +18,6 @@ const POINTS: usize = 3000;
 /// Rows of the latest-results table.
 const LATEST: usize = 10;
 
-/// The study's incumbent rule: the best loss at the highest budget reached.
-fn better(candidate: (f64, f64), current: Option<(f64, f64)>) -> bool {
-    match current {
-        None => true,
-        Some((budget, loss)) => {
-            candidate.0 > budget || (candidate.0 == budget && candidate.1 < loss)
-        }
-    }
-}
-
 /// `status --json` plus the page's own fields.
 pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value {
     let study = replica.study();
@@ -54,9 +44,9 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
         let job = &jobs[i];
         spent += job.cost;
         if let (JobState::Finished, Some(loss)) = (job.state, job.loss) {
-            let candidate = (job.assignment.budget, loss);
-            if better(candidate, best) {
-                best = Some(candidate);
+            let budget = job.assignment.budget;
+            if hyperband::history::improves(budget, loss, best) {
+                best = Some((budget, loss));
                 curve_budget.push(spent);
                 curve_time.push(meta[i].ended_at.unwrap() - start);
                 curve_loss.push(loss);
@@ -80,7 +70,7 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
         if let (JobState::Finished, Some(loss)) = (job.state, job.loss) {
             let t = job.assignment.trial.0 as usize;
             points[t].push((job.assignment.budget, loss));
-            if better((job.assignment.budget, loss), reached[t]) {
+            if hyperband::history::improves(job.assignment.budget, loss, reached[t]) {
                 reached[t] = Some((job.assignment.budget, loss));
             }
         }

@@ -1,4 +1,4 @@
-//! Study files: the TOML contract of DESIGN.md, checked before anything runs.
+//! Study files: the TOML contract of docs/architecture.md, checked before anything runs.
 //!
 //! Every mistake is reported as `FILE:LINE: [table] key ...` ([`errors`]), and all of
 //! them at once, so that a file with three mistakes takes one run to fix, not three.
@@ -20,10 +20,13 @@ pub use duration::parse_duration;
 pub use errors::{StudyFileError, StudyFileErrors};
 
 use errors::Ctx;
+use hyperband::objective::command::CommandRun;
 use hyperband::objective::command::MetricSpec;
 use hyperband::objective::CommandObjective;
 use hyperband::storage::{RunDir, StorageUrl};
-use hyperband::{AlgorithmSpec, Config, CostModel, Limits, Mode, Space, StudySpec};
+use hyperband::{
+    AlgorithmSpec, CommandSpec, Config, CostModel, Limits, Mode, ObjectiveSpec, Space, StudySpec,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -139,19 +142,14 @@ impl StudyFile {
     /// The study's definition as the store keeps it.
     pub fn spec(&self) -> StudySpec {
         let objective = match &self.objective.kind {
-            ObjectiveKind::Command(argv) => {
-                let mut o = serde_json::json!({ "command": argv });
-                // Only when given, so that the definitions stored before metric rules (and
-                // fixed parameters) match.
-                if let Some(metric) = &self.objective.metric {
-                    o["metric"] = serde_json::json!(metric);
-                }
-                if !self.fixed.is_empty() {
-                    o["fixed"] = fixed_json(&self.fixed);
-                }
-                o
-            }
-            ObjectiveKind::Builtin(name) => serde_json::json!({ "builtin": name }),
+            ObjectiveKind::Command(argv) => ObjectiveSpec::Command(CommandSpec {
+                command: argv.clone(),
+                metric: self.objective.metric.clone(),
+                fixed: self.fixed.clone(),
+            }),
+            ObjectiveKind::Builtin(name) => ObjectiveSpec::Builtin {
+                builtin: name.clone(),
+            },
         };
         StudySpec {
             seed: self.seed,
@@ -159,7 +157,7 @@ impl StudyFile {
             algorithm: self.algorithm.clone(),
             cost: self.cost_model(),
             max_retries: self.objective.retries,
-            objective,
+            objective: Some(objective),
         }
     }
 
@@ -182,35 +180,17 @@ impl StudyFile {
         logs: &std::path::Path,
         checkpoints: &std::path::Path,
     ) -> Option<CommandObjective> {
-        let ObjectiveKind::Command(argv) = &self.objective.kind else {
-            return None;
+        let spec = self.spec();
+        let command = spec.objective.as_ref()?.command()?;
+        let run = CommandRun {
+            workdir: self.dir.clone(),
+            logs: logs.to_path_buf(),
+            checkpoints: checkpoints.to_path_buf(),
+            timeout: self.objective.timeout,
+            line_buffered: self.objective.line_buffered,
         };
-        let objective = CommandObjective::new(argv.clone())
-            .expect("placeholders were checked when the file was parsed")
-            .with_timeout(self.objective.timeout)
-            .with_workdir(&self.dir)
-            .with_log_dir(logs)
-            .with_checkpoint_root(checkpoints)
-            .with_line_buffered(self.objective.line_buffered);
-        let objective = match &self.objective.metric {
-            Some(m) => objective.with_metric(m.rule().expect("checked when the file was parsed")),
-            None => objective,
-        };
-        let objective = self
-            .fixed
-            .iter()
-            .fold(objective, |o, (n, v)| o.with_fixed(n.clone(), v.clone()));
-        Some(objective)
+        Some(CommandObjective::from_spec(command, &run).expect("checked when the file was parsed"))
     }
-}
-
-/// Fixed parameters as the stored objective keeps them: `{"batch": 128, ...}`, in file order.
-pub fn fixed_json(fixed: &[(String, hyperband::Value)]) -> serde_json::Value {
-    let map = fixed
-        .iter()
-        .map(|(n, v)| (n.clone(), serde_json::json!(v)))
-        .collect::<serde_json::Map<_, _>>();
-    serde_json::Value::Object(map)
 }
 
 /// Conveniences the tests use to look at a parsed file.

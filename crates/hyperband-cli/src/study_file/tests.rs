@@ -4,7 +4,7 @@
 use super::*;
 use hyperband::{BracketSizes, Param, SamplerKind, SchedulerKind};
 
-/// DESIGN.md's example, verbatim.
+/// docs/architecture.md's example, verbatim.
 pub(super) const EXAMPLE: &str = r#"name = "mnist-mlp"
 seed = 7
 storage = "sqlite:hyperband.db"   # optional; relative paths are relative to this file
@@ -631,12 +631,12 @@ fn a_metric_rule_is_stored_with_the_command() {
     let m = f.objective.metric.clone().unwrap();
     assert_eq!(m.regex.as_deref(), Some("val_loss: ([0-9.]+)"));
     assert_eq!(m.source, "stdout");
-    assert_eq!(f.spec().objective["metric"]["budget_regex"], "Epoch (\\d+)");
+    assert_eq!(
+        f.spec().to_json()["objective"]["metric"]["budget_regex"],
+        "Epoch (\\d+)"
+    );
     // A file without one keeps the definition it always had.
-    assert!(parse(EXAMPLE)
-        .unwrap()
-        .spec()
-        .objective
+    assert!(parse(EXAMPLE).unwrap().spec().to_json()["objective"]
         .get("metric")
         .is_none());
 }
@@ -827,13 +827,13 @@ fn conditional_and_fixed_parameters_are_read() {
     // The stored objective carries the fixed values, so that a `worker` passes them too.
     let spec = f.spec();
     assert_eq!(
-        spec.objective["fixed"],
+        spec.to_json()["objective"]["fixed"],
         serde_json::json!({"batch": 128, "tag": "v1"})
     );
     assert_eq!(spec.space[1].when, space.params()[1].when);
     // A file without them keeps the stored definition it always had.
     let plain = parse(EXAMPLE).unwrap().spec();
-    assert!(plain.objective.get("fixed").is_none());
+    assert!(plain.to_json()["objective"].get("fixed").is_none());
     assert!(!serde_json::to_string(&plain.space)
         .unwrap()
         .contains("when"));

@@ -27,6 +27,7 @@ pub use monitored::STOP_GRACE;
 
 use crate::config::{Config, Value};
 use crate::job::{Evaluation, Job};
+pub use crate::spec::CommandSpec;
 use std::fs::{self, File};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -129,6 +130,21 @@ pub fn param_env_var(name: &str) -> String {
     format!("HYPERBAND_PARAM_{name}")
 }
 
+/// How and where a command study's jobs run, besides what its stored definition says:
+/// settings of one run, which may differ between runs and workers of the same study.
+#[derive(Debug, Clone)]
+pub struct CommandRun {
+    /// Where the program runs (the study file's folder).
+    pub workdir: PathBuf,
+    /// Where each job's stdout and stderr are kept.
+    pub logs: PathBuf,
+    /// Where each trial gets its checkpoint folder.
+    pub checkpoints: PathBuf,
+    pub timeout: Option<Duration>,
+    /// See [`CommandObjective::with_line_buffered`].
+    pub line_buffered: bool,
+}
+
 /// Runs a program for each job and reads its loss off the last line of its stdout.
 #[derive(Debug, Clone)]
 pub struct CommandObjective {
@@ -172,6 +188,29 @@ impl CommandObjective {
             fixed: Vec::new(),
             line_buffered: false,
         })
+    }
+
+    /// The objective a stored [`CommandSpec`] defines, run as `run` says: the one way a
+    /// command study's objective is made, from a study file (`run`) or from the store
+    /// alone (`worker`). The error names the key at fault (`command`, `metric KEY`).
+    pub fn from_spec(spec: &CommandSpec, run: &CommandRun) -> Result<Self, String> {
+        let mut objective = Self::new(spec.command.clone())
+            .map_err(|e| format!("command: {e}"))?
+            .with_timeout(run.timeout)
+            .with_workdir(&run.workdir)
+            .with_log_dir(&run.logs)
+            .with_checkpoint_root(&run.checkpoints)
+            .with_line_buffered(run.line_buffered);
+        if let Some(metric) = &spec.metric {
+            let rule = metric
+                .rule()
+                .map_err(|(key, e)| format!("metric {key}: {e}"))?;
+            objective = objective.with_metric(rule);
+        }
+        for (name, value) in &spec.fixed {
+            objective = objective.with_fixed(name.clone(), value.clone());
+        }
+        Ok(objective)
     }
 
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {

@@ -8,95 +8,51 @@
 //! enough observations because it is the most faithful to the full-budget loss, and a fixed
 //! share of random proposals keeps the convergence guarantees of Hyperband.
 //!
-//! Where we differ from HpBandSter's BOHB, and why:
-//! - **Bandwidths** (the main difference; [`Bandwidth::Scott`] keeps BOHB's rule). BOHB
-//!   gives every kernel of a density the same width per dimension, Scott's factor times the
-//!   spread of the good set, and widens it 3x to draw candidates. When the good points lie
-//!   in several separated basins (Branin's three minima) that spread is about the width of
-//!   the space, so candidates are close to uniform and the model never concentrates: on
-//!   `mf-branin` BOHB was worse than plain Hyperband (0.14 against 0.037, 10 seeds;
-//!   HpBandSter's BOHB 0.20). We give each point its own width per dimension, the
-//!   larger gap to its neighbours on that axis, as Optuna's univariate Parzen estimator does
-//!   ([`Bandwidth::Neighbours`]): kernels are narrow inside a cluster of good points and
-//!   wide where points are sparse, whatever the number of clusters. Candidates are drawn
-//!   from `l` itself (`bandwidth_factor` 1).
-//! - **Floor on those widths**: Optuna clips them below at `1 / min(100, n + 1)` of the
-//!   range with `n` the points of that density. The good set of one budget is small (3 to
-//!   about 12 points at the full budget of a 100-budget Hyperband run), so that floor keeps
-//!   every kernel 0.08 to 0.25 wide and the model cannot refine (`mf-branin` 0.085 in an
-//!   intermediate configuration). We take `n` as all the observations the model is fit on
-//!   (both densities): the floor reflects how densely that budget has been sampled, down to
-//!   1/100 (`mf-branin` 0.007, same configuration otherwise).
-//! - **Uniform prior component** (the prior): both densities are mixed with the uniform density on the
-//!   space, weighted as `prior_weight` = 0.5 points (Optuna: a wide Gaussian, 1 point). It
-//!   keeps `g` from vanishing where nothing bad was seen yet. Its weight sets how much the
-//!   model explores: far from every observation `l / g` tends to the ratio of the prior
-//!   shares, about `n_bad / n_good`, which beats the ratio inside a well-sampled basin where
-//!   good and bad points mix. With weight 2, about half of 21 runs on a 2-D quadratic kept
-//!   most late proposals far from the optimum; with 1, a third; with 0.5, one. Weights 0.35
-//!   to 2 gave about the same regrets on the synthetic problems (`mf-branin` 0.002 to 0.005,
-//!   `mf-hartmann6` 0.025 to 0.07; mfh6-bad 0.47 to 1.08 with no trend, seed noise).
-//! - **24 candidates** per proposal (Optuna's `n_ei_candidates`) rather than BOHB's 64:
-//!   with narrow kernels, the largest `l / g` among many candidates is more often one far
-//!   from every observation (see the prior above), so more candidates means more such
-//!   jumps; 24 beat 64 on mf-branin, mf-hartmann6 and counting-ones (16 and 32 were close
-//!   to 24).
+//! Where we differ from HpBandSter's BOHB, and why (each choice was measured):
+//! - **Bandwidths** ([`Bandwidth::Neighbours`]; [`Bandwidth::Scott`] keeps BOHB's rule).
+//!   BOHB gives every kernel of a density one width per dimension, Scott's factor times the
+//!   spread of the good set, widened 3x to draw candidates: when the good points lie in
+//!   several separated basins (Branin's three minima) that width is about the width of the
+//!   space and the model never concentrates. Each point gets its own width per dimension,
+//!   the larger gap to its neighbours on that axis, as in Optuna's univariate Parzen
+//!   estimator; candidates are drawn from `l` itself (`bandwidth_factor` 1).
+//! - **Floor on those widths**: `1 / min(100, n + 1)` of the range with `n` all the
+//!   observations the model is fit on (Optuna: the points of one density, which for the
+//!   small good set of one budget keeps every kernel too wide to refine).
+//! - **Uniform prior component**: both densities are mixed with the uniform density on the
+//!   space, weighted as `prior_weight` = 0.5 points (Optuna: a wide Gaussian, 1 point), so
+//!   that `g` does not vanish where nothing bad was seen yet. The weight sets how much the
+//!   model explores: far from every observation `l / g` tends to about `n_bad / n_good`.
+//! - **24 candidates** per proposal (Optuna's `n_ei_candidates`; BOHB 64): with narrow
+//!   kernels, the best of many candidates is more often a jump far from every observation.
 //! - **Truncated kernels**: each Gaussian is renormalized to its mass inside `[0, 1]`, so
 //!   that points near a bound are not underweighted (as Optuna; BOHB does not).
-//! - The categorical bandwidth (the Aitchison-Aitken `lambda`) is Scott's factor times the
+//! - **Categorical bandwidth** (the Aitchison-Aitken `lambda`): Scott's factor times the
 //!   spread of the one-hot vector, `sqrt(1 - sum p_k^2)`, capped at `(c-1)/c` where the
 //!   kernel stops preferring the point's own category. statsmodels, which BOHB uses,
 //!   applies the continuous rule to category codes, which depends on the order of choices.
-//!   Optuna's much narrower rule (`lambda` about `(c-1)/n`) did worse on counting-ones.
-//! - **Local candidates** (SMAC's local search around its incumbents, in TPE terms):
-//!   besides the 24 candidates drawn from `l`, 8 are drawn around the best observation of
-//!   the model's budget, with half its own bandwidths in `l`, and all 32 compete on
-//!   `l / g`. Drawing from `l` spreads candidates over the whole good set; these put a few
-//!   where the incumbent is, closer than its kernel, and win when `l / g` is high there.
-//!   300 seeds, before and after: mf-hartmann6 0.058 -> 0.028 (lower in 8 of 10 blocks of
-//!   30 seeds), mfh6-bad 0.67 -> 0.54, mf-branin 0.0028 -> 0.0025 (noise), counting-ones
-//!   2.55 -> 2.54. Widths 0.25 and 0.1 helped mf-branin more (0.0019, 0.0013) and
-//!   mfh6-bad less or not (0.66, 0.63); 3 centres or halving the width at random did no
-//!   better.
-//! - Each density is fit on at most `max_kde_points` points, a systematic sample (every
-//!   k-th in the order they were observed) of its set. BOHB evaluates both densities on all
-//!   points, which at 10,000 observations costs tens of milliseconds per proposal. A
-//!   systematic sample is an unbiased thinning of the set, so the estimated density keeps
-//!   its shape; a most-recent window would forget regions found bad early and re-propose
-//!   them. Bandwidths are computed from the sample, as for any KDE of that many points.
-//! - Densities are evaluated in log space, so that narrow kernels far from a candidate
-//!   cannot underflow both `l` and `g` to zero (BOHB clamps at 1e-32 instead).
-//!
+//! - **Local candidates** (SMAC's local search around its incumbents, in TPE terms): 8 more
+//!   candidates are drawn around the best observation of the model's budget, with half its
+//!   own bandwidths in `l`, and compete with the others on `l / g`.
+//! - **Thinning**: each density is fit on at most `max_kde_points` points, a systematic
+//!   sample (every k-th in the order observed) of its set, so that a proposal's cost stops
+//!   growing with the history; a most-recent window would forget regions found bad early.
+//! - **Log space**: densities are evaluated in log space, so that narrow kernels far from a
+//!   candidate cannot underflow both `l` and `g` (BOHB clamps at 1e-32 instead).
 //! - **When the model starts**: each density needs `min(d + 1, 5)` points, so a budget is
-//!   modelled from its 10th observation on in any space of 4 or more parameters (Optuna's
-//!   TPE also starts after 10 trials, `n_startup_trials`, whatever the dimension). BOHB
-//!   needs `d + 1` per density (HpBandSter's `min_points_in_model`, and it refuses a KDE
-//!   with no more points than dimensions), a multivariate requirement; our densities are
-//!   products of univariate kernels whose widths come from the gaps along one axis each,
-//!   which a few points inform in any dimension. With `d + 1` the good set is also half of
-//!   a budget's observations when its model starts (17 of 34 on the 16-dimensional
-//!   `counting-ones`), and the highest budgets, the faithful ones, reach `2 (d + 1)`
-//!   observations late or never in a run: on `counting-ones` (budget 50) the model stayed
-//!   on the 1- to 9-sample budgets. 500 seeds, `d + 1` against `min(d + 1, 5)`:
-//!   counting-ones 2.54 -> 1.09, mfh6-bad 0.52 -> 0.45, mfh6-terrible 0.77 -> 0.53,
-//!   mf-hartmann6 0.028 -> 0.020; mf-branin (`d + 1` = 3) is unchanged. A cap of 4 did
-//!   about as well (1.11, 0.39, 0.47, 0.031), 3 worse on counting-ones (1.23, 200 seeds)
-//!   and 8 or more much worse there (1.60 at 8). The categorical bandwidth was not the
-//!   cause: BOHB's effective rule on binary codes (half as wide for binary as ours) gave
-//!   1.96 against 2.46 with `d + 1` (200 seeds), but 1.21 against 1.09 with the cap of 5,
-//!   and floors on it at `1 / (n + 1)` did no better.
+//!   modelled from its 10th observation on in any space of 4 or more parameters (as
+//!   Optuna's TPE starts after 10 trials). BOHB needs `d + 1` per density, which its
+//!   multivariate KDE requires; our densities are products of univariate kernels, which a
+//!   few points inform in any dimension, and with `d + 1` the faithful high budgets of a
+//!   16-dimensional problem are modelled late or never.
 //!
-//! What we kept from BOHB after measuring: the model is fit on the largest budget with
-//! enough points only. Ranking every trial at the largest budget it reached (Optuna's TPE
-//! with a pruner) lets many cheap evaluations shape the model: better on `mf-branin`,
-//! where cheap evaluations are faithful (median regret 0.005 against 0.10, 10 seeds, with
-//! an earlier candidate's other settings), and much worse on mfh6-bad, where they rank
-//! configurations backwards (1.56 against 0.38). All figures here are median final
-//! regrets of `hyperband bench synthetic --methods bohb` with 30 seeds unless said; the
-//! defaults were chosen on mf-branin, mf-hartmann6, counting-ones and mfh6-bad/terrible,
-//! and checked on problems that played no part in choosing them (30 seeds, before and
-//! after): mf-hartmann3 0.036 -> 0.0014, mfh3-bad 0.19 -> 0.022, mfh6-moderate 0.55 ->
-//! 0.40, mfh6-good 0.28 -> 0.28. docs/benchmarks.md has the final figures.
+//! Kept from BOHB after measuring: the model is fit on the largest budget with enough points
+//! only. Ranking every trial at the largest budget it reached (Optuna's TPE with a pruner)
+//! lets many cheap evaluations shape the model, which helps where they are faithful and
+//! hurts badly where they rank configurations backwards (mfh6-bad).
+//!
+//! The experiments and figures behind these choices: docs/benchmarks.md, "TPE: what was
+//! tried (moved from tpe.rs)".
 
 use super::normal::normal_cdf;
 use super::Sampler;

@@ -1,24 +1,44 @@
 //! One type for "whichever store the URL names", so that workers, runners and readers are
 //! written once for the embedded and the server store.
 
-use super::{
-    EventStore, PeekedEvents, PgStore, SqliteStore, StorageError, StorageUrl, StoredEvent,
-    UnderLock,
-};
+#[cfg(feature = "postgres")]
+use super::PgStore;
+#[cfg(feature = "sqlite")]
+use super::SqliteStore;
+use super::{EventStore, PeekedEvents, StorageError, StorageUrl, StoredEvent, UnderLock};
 use crate::job::JobId;
 
 #[derive(Debug)]
 pub enum AnyStore {
+    #[cfg(feature = "sqlite")]
     Sqlite(SqliteStore),
+    #[cfg(feature = "postgres")]
     Postgres(Box<PgStore>),
+}
+
+/// The error for a URL whose store this build leaves out (a cargo feature of the crate).
+#[allow(dead_code)]
+fn not_built(url: &StorageUrl, feature: &str) -> StorageError {
+    StorageError::BadUrl {
+        url: url.redacted(),
+        problem: format!(
+            "this build of hyperband has no `{feature}` store (cargo feature `{feature}`)"
+        ),
+    }
 }
 
 impl AnyStore {
     /// Opens the store `url` names (creating a SQLite file, or the schema on a server).
     pub fn open(url: &StorageUrl) -> Result<Self, StorageError> {
         Ok(match url {
+            #[cfg(feature = "sqlite")]
             StorageUrl::Sqlite(path) => Self::Sqlite(SqliteStore::open(path)?),
+            #[cfg(feature = "postgres")]
             StorageUrl::Postgres(url) => Self::Postgres(Box::new(PgStore::connect(url)?)),
+            #[cfg(not(feature = "sqlite"))]
+            StorageUrl::Sqlite(_) => return Err(not_built(url, "sqlite")),
+            #[cfg(not(feature = "postgres"))]
+            StorageUrl::Postgres(_) => return Err(not_built(url, "postgres")),
         })
     }
 
@@ -26,8 +46,14 @@ impl AnyStore {
     /// [`PgStore::connect_read_only`]): nothing is created, written or locked.
     pub fn open_read_only(url: &StorageUrl) -> Result<Self, StorageError> {
         Ok(match url {
+            #[cfg(feature = "sqlite")]
             StorageUrl::Sqlite(path) => Self::Sqlite(SqliteStore::open_read_only(path)?),
+            #[cfg(feature = "postgres")]
             StorageUrl::Postgres(url) => Self::Postgres(Box::new(PgStore::connect_read_only(url)?)),
+            #[cfg(not(feature = "sqlite"))]
+            StorageUrl::Sqlite(_) => return Err(not_built(url, "sqlite")),
+            #[cfg(not(feature = "postgres"))]
+            StorageUrl::Postgres(_) => return Err(not_built(url, "postgres")),
         })
     }
 
@@ -35,10 +61,12 @@ impl AnyStore {
     /// moving anything (SQLite writes results straight into the log: none pending).
     pub fn peek_events(&mut self, study: i64, seq: u64) -> Result<PeekedEvents, StorageError> {
         match self {
+            #[cfg(feature = "sqlite")]
             AnyStore::Sqlite(s) => Ok(PeekedEvents {
                 log: s.events_after(study, seq)?,
                 pending: Vec::new(),
             }),
+            #[cfg(feature = "postgres")]
             AnyStore::Postgres(s) => s.peek_events(study, seq),
         }
     }
@@ -48,7 +76,9 @@ impl AnyStore {
     /// lease expired) before a worker declares it lost.
     pub fn peek_leases(&mut self, study: i64) -> Result<Vec<super::Lease>, StorageError> {
         match self {
+            #[cfg(feature = "sqlite")]
             AnyStore::Sqlite(s) => s.read_leases(study),
+            #[cfg(feature = "postgres")]
             AnyStore::Postgres(s) => s.peek_leases(study),
         }
     }
@@ -57,7 +87,9 @@ impl AnyStore {
 macro_rules! delegate {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
+            #[cfg(feature = "sqlite")]
             AnyStore::Sqlite($s) => $e,
+            #[cfg(feature = "postgres")]
             AnyStore::Postgres($s) => $e,
         }
     };

@@ -15,23 +15,31 @@
 //! not know, or knows as issued to another worker, is kept in the log but not counted
 //! ([`Replica::orphans`]).
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod any;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod codec;
 mod enqueue;
 mod event;
 mod limits;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod replica;
 mod run_dir;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod url;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use any::AnyStore;
 pub use enqueue::enqueue;
 pub use event::{config_from_json, config_json, Event, IssuedJob, StoredEvent};
 pub use limits::{last_limits, set_limits, StoredLimits};
+#[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 pub use replica::Replica;
 pub use run_dir::{RunDir, StudyIdentity};
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use url::{redact, StorageUrl};
 
@@ -80,6 +88,7 @@ pub enum StorageError {
     Damaged { name: String, seq: u64 },
     /// A SQLite failure; `cause` is what a user acts on (see `explain` in the SQLite store): for a
     /// failure that waiting cannot cure, a sentence saying what is wrong with the file.
+    #[cfg(feature = "sqlite")]
     #[error("{context}: {cause}")]
     Sqlite {
         context: String,
@@ -99,6 +108,7 @@ impl StorageError {
     /// a lost connection itself).
     pub fn is_permanent(&self) -> bool {
         match self {
+            #[cfg(feature = "sqlite")]
             StorageError::Sqlite { permanent, .. } => *permanent,
             StorageError::Damaged { .. }
             | StorageError::Foreign { .. }

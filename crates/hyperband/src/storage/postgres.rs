@@ -44,8 +44,8 @@
 //! study lock with it. The password never appears in
 //! messages: they name the URL with `***` in its place.
 
-use super::event::{checksum, decode, name_study};
-use super::url::redact;
+use super::codec::{checksum, decode, name_study};
+use super::url::{redact, split_schema, DEFAULT_SCHEMA};
 use super::{
     Asked, Event, EventStore, Lease, LockedLog, PeekedEvents, StorageError, StoredEvent, UnderLock,
 };
@@ -64,8 +64,6 @@ const SCHEMA_VERSION: i64 = 3;
 const APPLICATION: &str = "hyperband";
 /// The advisory lock key that serializes schema creation ('HYBD').
 const INIT_LOCK: i64 = 0x4859_4244;
-/// Where the tables go unless the URL says `?schema=NAME`.
-pub const DEFAULT_SCHEMA: &str = "hyperband";
 /// How long a call keeps reconnecting after the connection was lost.
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(15);
 
@@ -354,29 +352,6 @@ fn connection_lost(e: &postgres::Error, client: Option<&Client>) -> bool {
             }
             false
         }
-    }
-}
-
-/// Splits our `schema=NAME` parameter off a URL.
-pub(super) fn split_schema(url: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_string(), None);
-    };
-    let mut schema = None;
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|kv| match kv.strip_prefix("schema=") {
-            Some(name) => {
-                schema = Some(name.to_string());
-                false
-            }
-            None => !kv.is_empty(),
-        })
-        .collect();
-    if rest.is_empty() {
-        (base.to_string(), schema)
-    } else {
-        (format!("{base}?{}", rest.join("&")), schema)
     }
 }
 

@@ -14,7 +14,7 @@
 //! The CLI and the Python package both take their folder from here, so either one finds
 //! the checkpoints the other wrote.
 
-use super::postgres::{split_schema, DEFAULT_SCHEMA};
+use super::url::{split_schema, DEFAULT_SCHEMA};
 use super::StorageUrl;
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 //! study lock: a plain `BEGIN` would upgrade to a write lock mid-transaction and fail with
 //! "database is locked" under contention instead of waiting.
 
-use super::event::{checksum, decode, name_study};
+use super::codec::{checksum, decode, name_study};
 use super::{Event, EventStore, Lease, LockedLog, StorageError, StoredEvent, UnderLock};
 use crate::job::JobId;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};

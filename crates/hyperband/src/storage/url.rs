@@ -83,6 +83,32 @@ fn hide_password_params(text: &str, sep: char) -> String {
         .join(&sep.to_string())
 }
 
+/// Where a server store's tables go unless the URL says `?schema=NAME`.
+pub const DEFAULT_SCHEMA: &str = "hyperband";
+
+/// Splits our `schema=NAME` parameter off a server URL.
+pub(super) fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("schema=") {
+            Some(name) => {
+                schema = Some(name.to_string());
+                false
+            }
+            None => !kv.is_empty(),
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_string(), schema)
+    } else {
+        (format!("{base}?{}", rest.join("&")), schema)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! `mf-branin`: Branin with one fidelity dimension, from Kandasamy et al., "Multi-fidelity
 //! Bayesian Optimisation with Continuous Approximations" (BOCA, ICML 2017) as implemented in
-//! Dragonfly (`dragonfly/utils/euclidean_synthetic_functions.py`), per PROBLEMS.md:
+//! Dragonfly (`dragonfly/utils/euclidean_synthetic_functions.py`), per docs/problems.md:
 //!
 //! ```text
 //! x1 in [-5, 10], x2 in [0, 15], z = budget / max_budget
@@ -8,14 +8,14 @@
 //! a = 1, r = 6, s = 10, c = 5 / pi, t = 1 / (8 pi), b(z) = 5.1 / (4 pi^2) - 0.01 (1 - z)
 //! ```
 //!
-//! Dragonfly moves `b`, `c` and `t` with a three-dimensional fidelity; PROBLEMS.md keeps only
+//! Dragonfly moves `b`, `c` and `t` with a three-dimensional fidelity; docs/problems.md keeps only
 //! `b`, so the cheap landscape is a mild distortion of the expensive one.
 
 use std::f64::consts::PI;
 
 use super::{check_budget, check_point, Dim, NoiseSeed, Problem};
 
-/// Exact Branin minimum `s t = 10 / (8 pi) = 5 / (4 pi)` (PROBLEMS.md: 0.397887): at the
+/// Exact Branin minimum `s t = 10 / (8 pi) = 5 / (4 pi)` (docs/problems.md: 0.397887): at the
 /// minimisers the squared term vanishes and `cos(x1) = -1`.
 pub const BRANIN_MIN: f64 = 5.0 / (4.0 * PI);
 

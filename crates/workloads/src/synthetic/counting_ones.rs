@@ -1,5 +1,5 @@
 //! `counting-ones`: the mixed categorical/continuous toy problem of Falkner et al., "BOHB:
-//! Robust and Efficient Hyperparameter Optimization at Scale" (ICML 2018), per PROBLEMS.md:
+//! Robust and Efficient Hyperparameter Optimization at Scale" (ICML 2018), per docs/problems.md:
 //!
 //! ```text
 //! N_cat binary x_cat in {0, 1}, N_cont continuous x_cont in [0, 1] (default 8 + 8)
@@ -97,7 +97,7 @@ impl Problem for CountingOnes {
     }
     fn true_value(&self, x: &[f64]) -> f64 {
         check_point(&self.name, &self.dims, x);
-        // The sample mean's expectation replaces the sample mean (PROBLEMS.md).
+        // The sample mean's expectation replaces the sample mean (docs/problems.md).
         -x.iter().sum::<f64>()
     }
     fn optimum(&self) -> f64 {

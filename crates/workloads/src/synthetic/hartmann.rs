@@ -1,6 +1,6 @@
 //! Hartmann constants and `mf-hartmann3` / `mf-hartmann6`: the one-fidelity Hartmann
 //! functions of Kandasamy et al. (BOCA, ICML 2017) as implemented in Dragonfly
-//! (`dragonfly/utils/euclidean_synthetic_functions.py`), per PROBLEMS.md:
+//! (`dragonfly/utils/euclidean_synthetic_functions.py`), per docs/problems.md:
 //!
 //! ```text
 //! h(x, z) = sum_{i=1..4} alpha_i(z) exp(-sum_j A_ij (x_j - P_ij)^2),  x in [0, 1]^d
@@ -71,7 +71,7 @@ impl HartmannDim {
         }
     }
 
-    /// PROBLEMS.md's listed minimiser (rounded to 6 digits there).
+    /// docs/problems.md's listed minimiser (rounded to 6 digits there).
     pub fn listed_minimizer(self) -> Vec<f64> {
         match self {
             HartmannDim::Three => vec![0.114614, 0.555649, 0.852547],
@@ -79,7 +79,7 @@ impl HartmannDim {
         }
     }
 
-    /// Dragonfly's clip `h_max` from PROBLEMS.md.
+    /// Dragonfly's clip `h_max` from docs/problems.md.
     pub fn h_max(self) -> f64 {
         match self {
             HartmannDim::Three => 3.86278,
@@ -89,7 +89,7 @@ impl HartmannDim {
 
     /// True minimum of the unclipped `-h` with the constants above, found by local
     /// refinement from the listed minimiser (the test `refined_minima_are_local_minima`
-    /// re-checks it). For d = 3 it is *above* PROBLEMS.md's -3.86278 by 2.1e-7: with these
+    /// re-checks it). For d = 3 it is *above* docs/problems.md's -3.86278 by 2.1e-7: with these
     /// constants `h` never reaches Dragonfly's clip, so using -3.86278 would make every regret
     /// strictly positive.
     pub fn unclipped_min(self) -> f64 {
@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn cheap_and_full_fidelity_rank_almost_identically() {
-        // PROBLEMS.md: rank correlation about 0.9996-0.9999 between lowest and full fidelity.
+        // docs/problems.md: rank correlation about 0.9996-0.9999 between lowest and full fidelity.
         for dim in [HartmannDim::Three, HartmannDim::Six] {
             let p = MfHartmann::new(dim);
             let (cheap, full) =

@@ -1,6 +1,6 @@
 //! `mfh3-PRESET` / `mfh6-PRESET`: mfpbench's MFHartmann (`src/mfpbench/synthetic/hartmann/
 //! generators.py`, `benchmark.py`), whose cheap fidelities are biased and noisy, per
-//! PROBLEMS.md:
+//! docs/problems.md:
 //!
 //! ```text
 //! z in [1, 100], zhat = ln z / ln 100
@@ -50,7 +50,7 @@ impl MfhPreset {
         }
     }
 
-    /// `(bias, noise)` from PROBLEMS.md.
+    /// `(bias, noise)` from docs/problems.md.
     pub fn bias_noise(self) -> (f64, f64) {
         match self {
             MfhPreset::Default => (0.5, 0.1),
@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn misleading_presets_rank_cheap_against_full_fidelity_negatively() {
-        // Noise-free ranks between z = 1 and z = 100 on 400 seeded random points. PROBLEMS.md
+        // Noise-free ranks between z = 1 and z = 100 on 400 seeded random points. docs/problems.md
         // quotes about -0.67 to -0.89 for bad/terrible; the bounds are loose on purpose.
         let rho = |d, preset| {
             let p = Mfh::new(d, preset);

@@ -1,9 +1,9 @@
 //! Synthetic multi-fidelity problems with known optima, as specified in
-//! `shared/bench/PROBLEMS.md`.
+//! `docs/problems.md`.
 //!
 //! They exist so that schedulers can be scored by regret against budget spent without
 //! training anything, and so that a Python peer comparison can run the *same* functions.
-//! Every formula, domain, default budget and noise model follows PROBLEMS.md; the seeding
+//! Every formula, domain, default budget and noise model follows docs/problems.md; the seeding
 //! scheme below is ours and is spelled out so the peer side can reproduce it bit for bit.
 //!
 //! Families (one file each):
@@ -92,7 +92,7 @@ impl Dim {
     }
 }
 
-/// Identifies one evaluation for seeding: PROBLEMS.md seeds observation noise and the
+/// Identifies one evaluation for seeding: docs/problems.md seeds observation noise and the
 /// counting-ones draws by `(run seed, job number)`, and mfh noise by `(run seed, z, x)`
 /// (that one ignores `job`, so re-evaluating a config at the same budget repeats the value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -118,11 +118,11 @@ pub trait Problem: Send + Sync + fmt::Debug {
     fn dims(&self) -> &[Dim];
     fn min_budget(&self) -> f64;
     fn max_budget(&self) -> f64;
-    /// Reduction factor the PROBLEMS.md default budgets were chosen for.
+    /// Reduction factor the docs/problems.md default budgets were chosen for.
     fn eta(&self) -> u32 {
         3
     }
-    /// Budget units an evaluation at `budget` costs; PROBLEMS.md charges the budget itself.
+    /// Budget units an evaluation at `budget` costs; docs/problems.md charges the budget itself.
     fn cost(&self, budget: f64) -> f64 {
         budget
     }
@@ -166,7 +166,7 @@ pub fn names() -> Vec<String> {
     out
 }
 
-/// Builds a problem with its PROBLEMS.md defaults and no observation noise.
+/// Builds a problem with its docs/problems.md defaults and no observation noise.
 /// `counting-ones-<N_cat>-<N_cont>` selects other sizes (at least one parameter).
 pub fn by_name(name: &str) -> Result<Box<dyn Problem>, UnknownProblem> {
     let unknown = || UnknownProblem {
@@ -211,12 +211,12 @@ pub fn by_name(name: &str) -> Result<Box<dyn Problem>, UnknownProblem> {
     Err(unknown())
 }
 
-/// [`by_name`] plus PROBLEMS.md's optional N(0, sigma^2) observation noise (see [`Noisy`]).
+/// [`by_name`] plus docs/problems.md's optional N(0, sigma^2) observation noise (see [`Noisy`]).
 pub fn by_name_with_noise(name: &str, sigma: f64) -> Result<Box<dyn Problem>, UnknownProblem> {
     Ok(Box::new(Noisy::new(by_name(name)?, sigma)))
 }
 
-/// Adds PROBLEMS.md's optional observation noise N(0, sigma^2), seeded by (run seed, job), to
+/// Adds docs/problems.md's optional observation noise N(0, sigma^2), seeded by (run seed, job), to
 /// any problem. It is a wrapper rather than a field of each family so the noise model lives
 /// in one place; `true_value` and `optimum` are those of the inner problem, so regret stays
 /// noise-free.

@@ -3,7 +3,7 @@
 The peer comparison (Optuna, DEHB, HpBandSter, SMAC3) must see the same functions and the same
 noise as the Rust benchmarks; this file reimplements the seeding scheme documented in
 synthetic/mod.rs (splitmix64 word hash -> ChaCha8 key -> rand 0.9 uniforms -> Box-Muller) and
-every problem of shared/bench/PROBLEMS.md. The Rust test
+every problem of docs/problems.md. The Rust test
 `streams_match_the_independent_python_reference` pins values printed by `python3 peer_reference.py`.
 
     evaluate(name, x, budget, run, job, sigma=0.0) -> observed loss

@@ -5,6 +5,7 @@
 mod format;
 pub mod lines;
 
+pub use crate::spec::MetricSpec;
 pub use format::{maximized_by_name, Format};
 
 use crate::job::Evaluation;
@@ -92,57 +93,6 @@ pub struct MetricRule {
     /// The value is an accuracy or a score: the loss is its negative.
     maximize: bool,
     budget: BudgetRule,
-}
-
-/// A metric rule as data: what a study file's `[objective] metric` says and what the
-/// store keeps with the study's command, so that a worker joining from anywhere reads the
-/// program's output the same way. Either a `regex` (with `budget_regex` or `step_budget`)
-/// or a named `format` with the metric's `name`. The field order keeps the JSON of
-/// definitions stored before formats existed unchanged.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regex: Option<String>,
-    /// `stdout`, `stderr` or `file:PATH`.
-    #[serde(default = "default_source")]
-    pub source: String,
-    /// `None`: from the format's metric name, else minimize.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximize: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_regex: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_budget: Option<f64>,
-    /// A named output format ([`Format`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    /// The metric a format reads (`val_loss`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The key that carries the epoch, for formats with keys (`epoch` unless given).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_key: Option<String>,
-}
-
-fn default_source() -> String {
-    "stdout".to_string()
-}
-
-/// Nothing but the source, stdout, as a study file without the other keys says.
-impl Default for MetricSpec {
-    fn default() -> Self {
-        Self {
-            regex: None,
-            source: default_source(),
-            maximize: None,
-            budget_regex: None,
-            step_budget: None,
-            format: None,
-            name: None,
-            budget_key: None,
-        }
-    }
 }
 
 /// Which key of a [`MetricSpec`] a problem is about, and the problem.

@@ -2,6 +2,10 @@
 //! `export`) can rebuild the study from the database alone, and so that resuming with a
 //! changed definition can be refused.
 
+mod objective;
+
+pub use objective::{CommandSpec, MetricSpec, ObjectiveSpec};
+
 use crate::sampler::{Gp, MfGp, Random, Sampler, Tpe};
 use crate::scheduler::{
     Asha, BracketSizes, Budgets, FullBudget, Hyperband, PlanError, Scheduler, Stopping,
@@ -111,9 +115,10 @@ pub struct StudySpec {
     pub cost: CostModel,
     #[serde(default)]
     pub max_retries: u32,
-    /// What evaluates jobs (a command line, a built-in workload); the library only keeps it.
+    /// What evaluates jobs (a command line, a built-in workload, an in-process function);
+    /// `None` (stored as null) for a library study that names none.
     #[serde(default)]
-    pub objective: serde_json::Value,
+    pub objective: Option<ObjectiveSpec>,
 }
 
 /// Why a specification cannot become a study.
@@ -265,7 +270,9 @@ mod tests {
             },
             cost: CostModel::Resume,
             max_retries: 1,
-            objective: serde_json::json!({"builtin": "mnist-mlp"}),
+            objective: Some(ObjectiveSpec::Builtin {
+                builtin: "mnist-mlp".to_string(),
+            }),
         }
     }
 
