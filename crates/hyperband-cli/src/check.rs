@@ -86,7 +86,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
             } else {
                 read_lines(&source)
             };
-            show_rule(rule, &lines, spec.algorithm.mode == Mode::Stop);
+            show_rule(rule, &lines, spec.algorithm.mode() == Mode::Stop);
             match &result {
                 Ok(e) => println!("\nresult: loss {} (the last value read)", e.loss),
                 Err(reason) => println!("\nthe job fails: {reason}"),
@@ -99,7 +99,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
                 Ok(e) => println!("\nresult: loss {} (the last line of stdout)", e.loss),
                 Err(reason) => println!("\nthe job fails: {reason}"),
             }
-            if result.is_err() || spec.algorithm.mode == Mode::Stop {
+            if result.is_err() || spec.algorithm.mode() == Mode::Stop {
                 let all: Vec<String> = stdout.iter().chain(&stderr).cloned().collect();
                 match propose(&all) {
                     Some((toml, points)) => println!(

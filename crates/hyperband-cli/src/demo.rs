@@ -6,7 +6,7 @@ use crate::schedule::fmt_budget;
 use crate::synthetic;
 use hyperband::storage::{RunDir, StorageUrl, StoredLimits};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
+    AlgorithmFields, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -90,7 +90,7 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
     let spec = StudySpec {
         seed: args.seed,
         space: synthetic::space(problem.as_ref()).params().to_vec(),
-        algorithm: AlgorithmSpec {
+        algorithm: AlgorithmFields {
             scheduler: SchedulerKind::Hyperband,
             sampler: SamplerKind::Random,
             min_budget: problem.min_budget(),
@@ -101,7 +101,9 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
             max_brackets: None,
             mode: hyperband::spec::Mode::Promote,
             integer_budgets: false,
-        },
+        }
+        .try_into()
+        .expect("a valid algorithm"),
         cost: CostModel::Scratch,
         max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {
@@ -221,7 +223,9 @@ fn pow10(x: f64) -> String {
 
 fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
     let mut spec = crate::mnist::spec(args.seed, SchedulerKind::Hyperband, SamplerKind::Random);
-    spec.algorithm.max_brackets = Some(5 * args.passes.max(1));
+    let mut fields = spec.algorithm.fields();
+    fields.max_brackets = Some(5 * args.passes.max(1));
+    spec.algorithm = fields.try_into().map_err(bad_input)?;
     spec.validate().map_err(bad_input)?;
     let data = match &args.mnist_dir {
         Some(dir) => workloads::mnist::splits_from_dir(dir, args.seed),

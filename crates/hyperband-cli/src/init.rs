@@ -924,12 +924,12 @@ mod tests {
             }
         );
         // --epochs 10 is rounded to 9 so that the rungs are 1, 3 and 9 epochs.
-        assert_eq!(file.algorithm.scheduler, SchedulerKind::Hyperband);
+        assert_eq!(file.algorithm.scheduler(), SchedulerKind::Hyperband);
         assert_eq!(
-            (file.algorithm.min_budget, file.algorithm.max_budget),
+            (file.algorithm.min_budget(), file.algorithm.max_budget()),
             (1.0, 9.0)
         );
-        assert_eq!(file.algorithm.max_brackets, Some(3));
+        assert_eq!(file.algorithm.max_brackets(), Some(3));
         assert_eq!(file.run.workers, 1);
         assert!(file.warnings.is_empty(), "{:?}", file.warnings);
         assert!(
@@ -993,7 +993,7 @@ mod tests {
             if !line.contains("--steps") && !line.contains("--iters") && !line.contains("--budget")
             {
                 assert_eq!(
-                    file.algorithm.scheduler,
+                    file.algorithm.scheduler(),
                     SchedulerKind::FullBudget,
                     "{line}"
                 );
@@ -1012,8 +1012,8 @@ mod tests {
         assert_eq!(command[2], "print({{}})");
         assert!(command.ends_with(&argv("--seed 42 --steps {budget}")));
         assert!(draft.text.contains("`--seed 42` is passed as given"));
-        assert_eq!(file.algorithm.max_budget, 2.5);
-        assert!((file.algorithm.min_budget / (2.5 / 27.0) - 1.0).abs() < 1e-6);
+        assert_eq!(file.algorithm.max_budget(), 2.5);
+        assert!((file.algorithm.min_budget() / (2.5 / 27.0) - 1.0).abs() < 1e-6);
         let (_, file) =
             parsed("python3 -m pkg.train --bs 8 --checkpoint-dir ./ckpt --iters 1000 -- --x 1");
         let crate::study_file::ObjectiveKind::Command(command) = &file.objective.kind else {
@@ -1043,7 +1043,7 @@ mod tests {
         let file = StudyFile::load(&out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(file.space().names().to_vec(), ["lr", "layers"]);
         assert_eq!(
-            (file.algorithm.min_budget, file.algorithm.max_budget),
+            (file.algorithm.min_budget(), file.algorithm.max_budget()),
             (1.0, 27.0)
         );
         assert_eq!(file.dir(), dir.path());

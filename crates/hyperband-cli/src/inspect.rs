@@ -262,9 +262,9 @@ pub fn status_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Val
         "storage": url.redacted(),
         "scheduler": study.scheduler_name(),
         "sampler": study.sampler_name(),
-        "min_budget": spec.algorithm.min_budget,
-        "max_budget": spec.algorithm.max_budget,
-        "eta": spec.algorithm.eta,
+        "min_budget": spec.algorithm.min_budget(),
+        "max_budget": spec.algorithm.max_budget(),
+        "eta": spec.algorithm.eta(),
         "trials": s.trials,
         "jobs": s.jobs,
         "finished": s.finished,
@@ -311,9 +311,9 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
         "algorithm  {} + {} sampler, budgets {}..{}, eta {}",
         replica.study().scheduler_name(),
         replica.study().sampler_name(),
-        fmt_budget(spec.algorithm.min_budget),
-        fmt_budget(spec.algorithm.max_budget),
-        spec.algorithm.eta
+        fmt_budget(spec.algorithm.min_budget()),
+        fmt_budget(spec.algorithm.max_budget()),
+        spec.algorithm.eta()
     );
     let stopped = if s.stopped > 0 {
         format!(", {} stopped while training", s.stopped)
@@ -339,7 +339,7 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
     println!(
         "budget     {} spent ({})",
         fmt_budget(s.budget_spent),
-        match (spec.algorithm.mode, spec.cost) {
+        match (spec.algorithm.mode(), spec.cost) {
             (hyperband::Mode::Stop, _) =>
                 "stop mode: each trial pays the budget its program reached",
             (_, hyperband::CostModel::Scratch) =>

@@ -2,7 +2,7 @@
 //! checkpoints so that a promoted configuration pays only for its new iterations.
 
 use hyperband::{
-    AlgorithmSpec, BracketSizes, Config, CostModel, Evaluation, Job, Param, SamplerKind,
+    AlgorithmFields, BracketSizes, Config, CostModel, Evaluation, Job, Param, SamplerKind,
     SchedulerKind, Space, StudySpec,
 };
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudyS
     StudySpec {
         seed,
         space: space().params().to_vec(),
-        algorithm: AlgorithmSpec {
+        algorithm: AlgorithmFields {
             scheduler,
             sampler,
             min_budget: 1.0,
@@ -38,7 +38,9 @@ pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudyS
             max_brackets: None,
             mode: hyperband::spec::Mode::Promote,
             integer_budgets: false,
-        },
+        }
+        .try_into()
+        .expect("a valid algorithm"),
         cost: CostModel::Resume,
         max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {

@@ -47,7 +47,7 @@ pub fn from_spec(
                 .map_err(|e| bad_input(anyhow::anyhow!("the stored {e}")))?;
             Ok(command_objective(
                 command,
-                spec.algorithm.mode == Mode::Stop,
+                spec.algorithm.mode() == Mode::Stop,
             ))
         }
         Some(ObjectiveSpec::Builtin { builtin: name }) => {

@@ -66,7 +66,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let run_dir = RunDir::of_study(&file.storage, &name, file.dir());
     let objective = match file.command_objective(&run_dir) {
-        Some(command) => objectives::command_objective(command, spec.algorithm.mode == Mode::Stop),
+        Some(command) => {
+            objectives::command_objective(command, spec.algorithm.mode() == Mode::Stop)
+        }
         None => objectives::from_spec(
             &spec,
             file.dir(),

@@ -35,8 +35,8 @@ pub fn run(args: &ScheduleArgs) -> anyhow::Result<()> {
         Some(file) => {
             let parsed = crate::study_file::StudyFile::load(file).map_err(bad_input)?;
             let spec = parsed.spec();
-            let budgets = spec.budgets().map_err(bad_input)?;
-            (budgets, spec.algorithm.bracket_sizes)
+            let budgets = spec.budgets();
+            (budgets, spec.algorithm.bracket_sizes())
         }
         None => {
             let budgets =

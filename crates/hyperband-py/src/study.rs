@@ -10,7 +10,7 @@ use hyperband::storage::{
     AnyStore, EventStore, Replica, RunDir, StorageError, StorageUrl, StudyIdentity,
 };
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
+    AlgorithmFields, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
     SchedulerKind, Study, StudySpec,
 };
 use pyo3::prelude::*;
@@ -263,7 +263,7 @@ impl PyStudy {
         let spec = StudySpec {
             seed,
             space: params,
-            algorithm: AlgorithmSpec {
+            algorithm: AlgorithmFields {
                 scheduler: by_name("scheduler", scheduler, SchedulerKind::NAMES)?,
                 sampler: by_name("sampler", sampler, SamplerKind::NAMES)?,
                 min_budget,
@@ -278,7 +278,9 @@ impl PyStudy {
                 max_brackets,
                 mode,
                 integer_budgets: false,
-            },
+            }
+            .try_into()
+            .map_err(errors::value)?,
             // A stopped trial's program never restarts: each rung pays what it adds.
             cost: cost(resumable || mode == Mode::Stop),
             max_retries,
@@ -387,7 +389,7 @@ impl PyStudy {
         }
         let outcome = crate::convert::outcome(result, resumed)?;
         let seconds = job.issued.elapsed().as_secs_f64();
-        let stops = self.spec.algorithm.mode == Mode::Stop;
+        let stops = self.spec.algorithm.mode() == Mode::Stop;
         let next = py.detach(|| {
             let mut backend = self.lock();
             let next = match &mut *backend {
@@ -453,7 +455,7 @@ impl PyStudy {
         if n_workers == 0 {
             return Err(errors::value("n_workers must be at least 1"));
         }
-        if self.spec.algorithm.mode == Mode::Stop {
+        if self.spec.algorithm.mode() == Mode::Stop {
             return Err(errors::value(
                 "optimize runs each job to its budget; in stop mode use ask and tell, \
                  whose answer says whether the trial trains on",
@@ -634,11 +636,11 @@ impl PyStudy {
         format!(
             "Study(name={:?}, scheduler={:?}, sampler={:?}, budgets={}..{}, eta={})",
             self.name,
-            serde_json::to_value(a.scheduler).unwrap_or_default(),
-            serde_json::to_value(a.sampler).unwrap_or_default(),
-            a.min_budget,
-            a.max_budget,
-            a.eta
+            serde_json::to_value(a.scheduler()).unwrap_or_default(),
+            serde_json::to_value(a.sampler()).unwrap_or_default(),
+            a.min_budget(),
+            a.max_budget(),
+            a.eta()
         )
     }
 }

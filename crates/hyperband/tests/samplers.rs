@@ -2,8 +2,8 @@
 //! deterministically, and find good configurations faster than random search.
 
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, FullBudget, Gp, Job, Limits, Outcome, Param,
-    Random, Sampler, SamplerKind, SchedulerKind, Settings, Space, Study, StudySpec, Tpe,
+    AlgorithmFields, BracketSizes, CostModel, Decision, FullBudget, Gp, Job, Limits, Outcome,
+    Param, Random, Sampler, SamplerKind, SchedulerKind, Settings, Space, Study, StudySpec, Tpe,
 };
 use std::f64::consts::PI;
 
@@ -134,7 +134,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
     StudySpec {
         seed: 11,
         space: mixed_space(),
-        algorithm: AlgorithmSpec {
+        algorithm: AlgorithmFields {
             scheduler,
             sampler,
             min_budget: 1.0,
@@ -145,7 +145,9 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
             max_brackets: Some(4),
             mode: hyperband::spec::Mode::Promote,
             integer_budgets: false,
-        },
+        }
+        .try_into()
+        .expect("a valid algorithm"),
         cost: CostModel::Scratch,
         max_retries: 0,
         objective: None,
@@ -186,7 +188,9 @@ fn bohb_finds_better_configurations_than_hyperband() {
     let best = |sampler, seed| {
         let mut s = spec(SchedulerKind::Hyperband, sampler);
         s.seed = seed;
-        s.algorithm.max_brackets = Some(8);
+        let mut fields = s.algorithm.fields();
+        fields.max_brackets = Some(8);
+        s.algorithm = fields.try_into().unwrap();
         let mut study = s.build(Limits::default()).unwrap();
         let log = run(&mut study, mixed_loss);
         log.iter()

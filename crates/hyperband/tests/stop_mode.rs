@@ -6,7 +6,7 @@ use hyperband::executor::StoreWorker;
 use hyperband::objective::{Monitor, Verdict};
 use hyperband::storage::{EventStore, PgStore, Replica, SqliteStore, StorageError};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Evaluation, Job, JobState, Limits, Mode,
+    AlgorithmFields, BracketSizes, CostModel, Decision, Evaluation, Job, JobState, Limits, Mode,
     Outcome, Param, SamplerKind, SchedulerKind, Study, StudySpec, TrialId, Value,
 };
 use std::path::Path;
@@ -17,7 +17,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
     StudySpec {
         seed: 3,
         space: vec![Param::log_float("lr", 1e-4, 1.0)],
-        algorithm: AlgorithmSpec {
+        algorithm: AlgorithmFields {
             scheduler,
             sampler,
             min_budget: 1.0,
@@ -28,7 +28,9 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
             max_brackets: None,
             mode: Mode::Stop,
             integer_budgets: false,
-        },
+        }
+        .try_into()
+        .expect("a valid algorithm"),
         cost: CostModel::Resume,
         max_retries: 0,
         objective: None,

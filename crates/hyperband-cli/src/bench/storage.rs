@@ -5,7 +5,8 @@ use crate::cli_error::bad_input;
 use crate::runner::open_store;
 use hyperband::storage::{EventStore, Replica, StorageUrl};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, JobState, Limits, SamplerKind, SchedulerKind, StudySpec,
+    AlgorithmFields, BracketSizes, CostModel, JobState, Limits, SamplerKind, SchedulerKind,
+    StudySpec,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -34,7 +35,7 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
     let spec = StudySpec {
         seed: 0,
         space: crate::synthetic::space(problem.as_ref()).params().to_vec(),
-        algorithm: AlgorithmSpec {
+        algorithm: AlgorithmFields {
             scheduler: SchedulerKind::Asha,
             sampler: SamplerKind::Random,
             min_budget: problem.min_budget(),
@@ -45,7 +46,9 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
             max_brackets: None,
             mode: hyperband::spec::Mode::Promote,
             integer_budgets: false,
-        },
+        }
+        .try_into()
+        .expect("a valid algorithm"),
         cost: CostModel::Scratch,
         max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {

@@ -7,7 +7,7 @@ use crate::cli_error::bad_input;
 use crate::plot::{self, Series};
 use crate::synthetic;
 use hyperband::{
-    AlgorithmSpec, BracketSizes, CostModel, Decision, Limits, Mode, Outcome, SamplerKind,
+    AlgorithmFields, BracketSizes, CostModel, Decision, Limits, Mode, Outcome, SamplerKind,
     SchedulerKind, StudySpec,
 };
 use serde_json::json;
@@ -152,7 +152,7 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
     StudySpec {
         seed,
         space: synthetic::space(problem).params().to_vec(),
-        algorithm: AlgorithmSpec {
+        algorithm: AlgorithmFields {
             scheduler,
             sampler,
             min_budget: problem.min_budget(),
@@ -163,7 +163,9 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
             max_brackets: None,
             mode: method.mode(),
             integer_budgets: false,
-        },
+        }
+        .try_into()
+        .expect("a valid algorithm"),
         cost: match method.mode() {
             Mode::Stop => CostModel::Resume,
             Mode::Promote => CostModel::Scratch,

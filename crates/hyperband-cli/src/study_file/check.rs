@@ -12,8 +12,8 @@ use super::{parse_duration, Objective, ObjectiveKind, RunSpec, StudyFile, DEFAUL
 use hyperband::objective::command::{placeholders, MetricSpec, JOB_PLACEHOLDERS};
 use hyperband::storage::{StorageError, StorageUrl};
 use hyperband::{
-    AlgorithmSpec, BracketSizes, Budgets, Config, Mode, PlanError, SamplerKind, SchedulerKind,
-    Space,
+    AlgorithmFields, AlgorithmSpec, BracketSizes, Config, Mode, SamplerKind, SchedulerKind, Space,
+    SpecError,
 };
 use std::collections::HashSet;
 use std::ops::Range;
@@ -101,7 +101,7 @@ pub(super) fn check(ctx: &Ctx, raw: RawFile) -> Result<StudyFile, StudyFileError
         (Some(e), Some(space)) => c.enqueue(e, space, &fixed),
         _ => Some(Vec::new()),
     };
-    let varies = |a: &AlgorithmSpec| a.min_budget < a.max_budget;
+    let varies = |a: &AlgorithmSpec| a.min_budget() < a.max_budget();
     if let (Some(span), true) = (
         c.command_without_budget.clone(),
         algorithm.as_ref().is_some_and(varies),
@@ -365,32 +365,6 @@ impl Checker<'_> {
             // Whether it is needed depends on the scheduler, which is wrong.
             (None, None) => None,
         };
-        let eta = a.eta.as_ref().map_or(3, |e| *e.get_ref());
-        let budgets = match min_budget.map(|min| Budgets::new(min, max_budget, eta)) {
-            Some(Err(e)) => {
-                let (key, span) = match e {
-                    PlanError::MinBudget(_) => {
-                        ("min_budget", a.min_budget.as_ref().map(|m| m.span()))
-                    }
-                    PlanError::Eta(_) => ("eta", a.eta.as_ref().map(|e| e.span())),
-                    _ => ("max_budget", Some(a.max_budget.span())),
-                };
-                let keys = ["algorithm", key];
-                let span = span.unwrap_or(a.max_budget.span());
-                self.fail(self.ctx.error_naming_key(at(&keys, span), e))
-            }
-            Some(Ok(b)) => match &a.integer_budgets {
-                Some(i) if *i.get_ref() => match b.whole() {
-                    Ok(b) => Some(b),
-                    Err(e) => self.fail(
-                        self.ctx
-                            .error(at(&["algorithm", "integer_budgets"], i.span()), e),
-                    ),
-                },
-                _ => Some(b),
-            },
-            None => None,
-        };
         let bracket_sizes = match &a.bracket_sizes {
             Some(b) => match b.get_ref().parse::<BracketSizes>() {
                 Ok(sizes) => Some(sizes),
@@ -401,16 +375,42 @@ impl Checker<'_> {
             },
             None => Some(BracketSizes::default()),
         };
-        let max_brackets = match &a.max_brackets {
-            Some(m) if *m.get_ref() == 0 => self.fail(self.ctx.error(
-                at(&["algorithm", "max_brackets"], m.span()),
-                "must be at least 1",
-            )),
-            Some(m) => Some(Some(*m.get_ref())),
-            None => Some(None),
+        let mode = match &a.mode {
+            None => Some(Mode::Promote),
+            Some(m) => match m.get_ref().as_str() {
+                "promote" => Some(Mode::Promote),
+                "stop" => Some(Mode::Stop),
+                other => self.fail(self.ctx.error(
+                    at(&["algorithm", "mode"], m.span()),
+                    format!(
+                        "unknown mode `{other}` (expected `promote`: promoted trials run again, \
+                         from a checkpoint if the program resumes; or `stop`: each trial runs \
+                         once and is stopped at a rung it does not pass)"
+                    ),
+                )),
+            },
         };
-        // The rest is about what the scheduler uses: nothing to say of an unknown one.
-        let scheduler = scheduler?;
+        let fields = |scheduler| AlgorithmFields {
+            scheduler,
+            sampler: sampler.unwrap_or(SamplerKind::Random),
+            min_budget: min_budget.unwrap_or(max_budget),
+            max_budget,
+            eta: a.eta.as_ref().map_or(3, |e| *e.get_ref()),
+            bracket_sizes: bracket_sizes.unwrap_or_default(),
+            n_configs: a.n_configs.as_ref().map(|n| *n.get_ref()),
+            max_brackets: a.max_brackets.as_ref().map(|m| *m.get_ref()),
+            mode: mode.unwrap_or_default(),
+            integer_budgets: a.integer_budgets.as_ref().is_some_and(|i| *i.get_ref()),
+        };
+        let Some(scheduler) = scheduler else {
+            // Nothing to say of what an unknown scheduler uses; the budgets hold for all.
+            if min_budget.is_some() {
+                if let Err(e) = fields(SchedulerKind::FullBudget).budgets() {
+                    self.algorithm_error::<()>(raw, e);
+                }
+            }
+            return None;
+        };
         let brackets = matches!(
             scheduler,
             SchedulerKind::Hyperband | SchedulerKind::AsyncHyperband
@@ -429,56 +429,42 @@ impl Checker<'_> {
                 ),
             ));
         }
-        let n_configs = match (&a.n_configs, scheduler) {
-            (Some(n), SchedulerKind::Sha) if *n.get_ref() == 0 => self.fail(self.ctx.error(
-                at(&["algorithm", "n_configs"], n.span()),
-                "must be at least 1",
-            )),
-            (Some(n), SchedulerKind::Sha) => Some(Some(*n.get_ref())),
-            (Some(n), _) => self.fail(self.ctx.error(
-                at(&["algorithm", "n_configs"], n.span()),
-                format!("applies to scheduler `sha` only, not `{scheduler_name}`"),
-            )),
-            (None, SchedulerKind::Sha) => self.fail(self.ctx.error_naming_key(
-                at(&["algorithm", "n_configs"], raw.span()),
-                "missing key `n_configs` (scheduler `sha` starts that many configurations)",
-            )),
-            (None, _) => Some(None),
+        // Every rule about the values is the core's; its error names the key to point at.
+        // A key refused above stands in as its default here, so that the rules still say
+        // what else is wrong, and the algorithm is then not used.
+        let spec = match AlgorithmSpec::try_from(fields(scheduler)) {
+            Ok(spec) => Some(spec),
+            Err(e) => self.algorithm_error(raw, e),
         };
-        let mode = match &a.mode {
-            None => Some(Mode::Promote),
-            Some(m) => match (m.get_ref().as_str(), scheduler) {
-                ("promote", _) => Some(Mode::Promote),
-                ("stop", SchedulerKind::Asha | SchedulerKind::Hyperband) => Some(Mode::Stop),
-                ("stop", _) => self.fail(self.ctx.error(
-                    at(&["algorithm", "mode"], m.span()),
-                    format!(
-                        "`stop` applies to schedulers `asha` and `hyperband`, not `{scheduler_name}`"
-                    ),
-                )),
-                (other, _) => self.fail(self.ctx.error(
-                    at(&["algorithm", "mode"], m.span()),
-                    format!(
-                        "unknown mode `{other}` (expected `promote`: promoted trials run again, \
-                         from a checkpoint if the program resumes; or `stop`: each trial runs \
-                         once and is stopped at a rung it does not pass)"
-                    ),
-                )),
-            },
+        let _ = (sampler?, min_budget?, bracket_sizes?, mode?);
+        spec
+    }
+
+    /// Reports a core rule's error at the `[algorithm]` key it names: at the value when the
+    /// file gives one, else at the table (a missing key).
+    fn algorithm_error<T>(&mut self, raw: &Spanned<RawAlgorithm>, e: SpecError) -> Option<T> {
+        let a = raw.get_ref();
+        let key = e.key();
+        let given = match key {
+            "min_budget" => a.min_budget.as_ref().map(|v| v.span()),
+            "max_budget" => Some(a.max_budget.span()),
+            "eta" => a.eta.as_ref().map(|v| v.span()),
+            "n_configs" => a.n_configs.as_ref().map(|v| v.span()),
+            "max_brackets" => a.max_brackets.as_ref().map(|v| v.span()),
+            "mode" => a.mode.as_ref().map(|v| v.span()),
+            "integer_budgets" => a.integer_budgets.as_ref().map(|v| v.span()),
+            _ => None,
         };
-        let budgets = budgets?;
-        Some(AlgorithmSpec {
-            scheduler,
-            sampler: sampler?,
-            min_budget: budgets.min,
-            max_budget: budgets.max,
-            eta,
-            bracket_sizes: bracket_sizes?,
-            n_configs: n_configs?,
-            max_brackets: max_brackets?,
-            mode: mode?,
-            integer_budgets: budgets.whole,
-        })
+        let message = e.to_string();
+        let names_key = given.is_none() || message.starts_with(key);
+        let keys = ["algorithm", key];
+        let at = at(&keys, given.unwrap_or(raw.span()));
+        // The budget rules' messages start with their key (`eta must be at least 2`).
+        if names_key {
+            self.fail(self.ctx.error_naming_key(at, message))
+        } else {
+            self.fail(self.ctx.error(at, message))
+        }
     }
 
     /// Each limit is checked on its own; a missing `[run]` is all defaults.
@@ -583,7 +569,7 @@ impl Checker<'_> {
         let ObjectiveKind::Command(argv) = &o.kind else {
             return;
         };
-        if a.integer_budgets {
+        if a.integer_budgets() {
             return;
         }
         let Some(flag) = argv
@@ -597,9 +583,7 @@ impl Checker<'_> {
         else {
             return;
         };
-        let Ok(budgets) = Budgets::new(a.min_budget, a.max_budget, a.eta) else {
-            return;
-        };
+        let budgets = a.budgets();
         let fractional: Vec<String> = (0..=budgets.s_max)
             .rev()
             .map(|k| budgets.below_max(k))
@@ -626,7 +610,7 @@ impl Checker<'_> {
     /// `mode = "stop"` reads the values as the program prints them: it needs a command
     /// and a metric rule that knows each value's budget.
     fn stop_mode(&mut self, o: &Objective, a: &AlgorithmSpec, raw: Option<&Spanned<RawAlgorithm>>) {
-        if a.mode != Mode::Stop {
+        if a.mode() != Mode::Stop {
             return;
         }
         let span = raw

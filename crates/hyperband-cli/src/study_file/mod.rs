@@ -127,7 +127,7 @@ impl StudyFile {
     /// A command resumes when its file says so; a built-in workload decides for itself.
     /// In stop mode a trial's program never restarts, so each rung costs what it adds.
     fn cost_model(&self) -> CostModel {
-        let resumes = self.algorithm.mode == Mode::Stop
+        let resumes = self.algorithm.mode() == Mode::Stop
             || match &self.objective.kind {
                 ObjectiveKind::Command(_) => self.objective.resumable,
                 ObjectiveKind::Builtin(name) => crate::objectives::builtin_resumes(name),
@@ -201,12 +201,10 @@ impl StudyFile {
     }
 
     pub fn scheduler(&self) -> Box<dyn hyperband::Scheduler> {
-        self.spec()
-            .scheduler()
-            .expect("the algorithm was checked when the file was parsed")
+        self.spec().scheduler()
     }
 
-    pub fn sampler(&self) -> Result<Box<dyn hyperband::Sampler>, hyperband::SpecError> {
+    pub fn sampler(&self) -> Box<dyn hyperband::Sampler> {
         self.spec().sampler()
     }
 

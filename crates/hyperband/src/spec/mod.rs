@@ -78,9 +78,10 @@ fn default_eta() -> u32 {
     3
 }
 
-/// The `[algorithm]` of a study.
+/// The `[algorithm]` of a study as written: plain fields, checked by nothing. It becomes an
+/// [`AlgorithmSpec`] only through [`AlgorithmSpec::try_from`], which holds every rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlgorithmSpec {
+pub struct AlgorithmFields {
     pub scheduler: SchedulerKind,
     pub sampler: SamplerKind,
     pub min_budget: f64,
@@ -102,6 +103,137 @@ pub struct AlgorithmSpec {
     /// definitions written before it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub integer_budgets: bool,
+}
+
+/// The `[algorithm]` of a study, valid by construction: its [`Budgets`] are checked once,
+/// here, and kept, and the scheduler's own keys agree with the scheduler (`n_configs` for
+/// `sha` only, `mode = "stop"` for `asha` and `hyperband` only). Stored as the
+/// [`AlgorithmFields`] it was made from, so stored definitions read unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "AlgorithmFields", into = "AlgorithmFields")]
+pub struct AlgorithmSpec {
+    scheduler: SchedulerKind,
+    sampler: SamplerKind,
+    budgets: Budgets,
+    bracket_sizes: BracketSizes,
+    n_configs: Option<u64>,
+    max_brackets: Option<u64>,
+    mode: Mode,
+}
+
+impl TryFrom<AlgorithmFields> for AlgorithmSpec {
+    type Error = SpecError;
+
+    /// Every rule of `[algorithm]`, the one place they are written; each error names its
+    /// key ([`SpecError::key`]), which is how a study file points at the line.
+    fn try_from(f: AlgorithmFields) -> Result<Self, SpecError> {
+        let budgets = f.budgets()?;
+        match (f.scheduler, f.n_configs) {
+            (SchedulerKind::Sha, None) => return Err(SpecError::MissingNConfigs),
+            (SchedulerKind::Sha, Some(0)) => return Err(PlanError::NoConfigs.into()),
+            (SchedulerKind::Sha, Some(_)) | (_, None) => {}
+            (other, Some(_)) => return Err(SpecError::NConfigsNotSha(other.name())),
+        }
+        if f.max_brackets == Some(0) {
+            return Err(SpecError::NoBrackets);
+        }
+        if f.mode == Mode::Stop
+            && !matches!(f.scheduler, SchedulerKind::Asha | SchedulerKind::Hyperband)
+        {
+            return Err(SpecError::StopMode(f.scheduler.name()));
+        }
+        Ok(Self {
+            scheduler: f.scheduler,
+            sampler: f.sampler,
+            budgets,
+            bracket_sizes: f.bracket_sizes,
+            n_configs: f.n_configs,
+            max_brackets: f.max_brackets,
+            mode: f.mode,
+        })
+    }
+}
+
+impl AlgorithmFields {
+    /// The budget range and halving rate, checked: the rules that hold whatever the
+    /// scheduler (a study file checks them even when it names no scheduler it knows).
+    pub fn budgets(&self) -> Result<Budgets, SpecError> {
+        let budgets = Budgets::new(self.min_budget, self.max_budget, self.eta)?;
+        Ok(if self.integer_budgets {
+            budgets.whole()?
+        } else {
+            budgets
+        })
+    }
+}
+
+impl From<AlgorithmSpec> for AlgorithmFields {
+    fn from(a: AlgorithmSpec) -> Self {
+        a.fields()
+    }
+}
+
+impl AlgorithmSpec {
+    /// The fields it was made from, to change one and check again.
+    pub fn fields(&self) -> AlgorithmFields {
+        AlgorithmFields {
+            scheduler: self.scheduler,
+            sampler: self.sampler,
+            min_budget: self.budgets.min,
+            max_budget: self.budgets.max,
+            eta: self.budgets.eta,
+            bracket_sizes: self.bracket_sizes,
+            n_configs: self.n_configs,
+            max_brackets: self.max_brackets,
+            mode: self.mode,
+            integer_budgets: self.budgets.whole,
+        }
+    }
+
+    pub fn scheduler(&self) -> SchedulerKind {
+        self.scheduler
+    }
+
+    pub fn sampler(&self) -> SamplerKind {
+        self.sampler
+    }
+
+    /// The validated budget range and halving rate.
+    pub fn budgets(&self) -> Budgets {
+        self.budgets
+    }
+
+    pub fn min_budget(&self) -> f64 {
+        self.budgets.min
+    }
+
+    pub fn max_budget(&self) -> f64 {
+        self.budgets.max
+    }
+
+    pub fn eta(&self) -> u32 {
+        self.budgets.eta
+    }
+
+    pub fn integer_budgets(&self) -> bool {
+        self.budgets.whole
+    }
+
+    pub fn bracket_sizes(&self) -> BracketSizes {
+        self.bracket_sizes
+    }
+
+    pub fn n_configs(&self) -> Option<u64> {
+        self.n_configs
+    }
+
+    pub fn max_brackets(&self) -> Option<u64> {
+        self.max_brackets
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
 }
 
 /// Everything that decides which jobs a study issues. Stop limits are not part of it: a
@@ -128,10 +260,34 @@ pub enum SpecError {
     Space(#[from] SpaceError),
     #[error(transparent)]
     Budgets(#[from] PlanError),
-    #[error("scheduler `sha` needs `n_configs`, the number of configurations to start")]
+    #[error("missing key `n_configs` (scheduler `sha` starts that many configurations)")]
     MissingNConfigs,
+    #[error("applies to scheduler `sha` only, not `{0}`")]
+    NConfigsNotSha(&'static str),
+    #[error("max_brackets must be at least 1")]
+    NoBrackets,
     #[error("mode `stop` applies to schedulers `asha` and `hyperband`, not `{0}`")]
     StopMode(&'static str),
+}
+
+impl SpecError {
+    /// The key of the study definition the error is about (`space`, or a key of
+    /// `[algorithm]`): how a study file points at the line to fix.
+    pub fn key(&self) -> &'static str {
+        match self {
+            SpecError::Space(_) => "space",
+            SpecError::Budgets(e) => match e {
+                PlanError::MinBudget(_) => "min_budget",
+                PlanError::MaxBudget { .. } | PlanError::TooManyRungs(_) => "max_budget",
+                PlanError::Eta(_) => "eta",
+                PlanError::NoConfigs => "n_configs",
+                PlanError::NotWhole { .. } => "integer_budgets",
+            },
+            SpecError::MissingNConfigs | SpecError::NConfigsNotSha(_) => "n_configs",
+            SpecError::NoBrackets => "max_brackets",
+            SpecError::StopMode(_) => "mode",
+        }
+    }
 }
 
 impl StudySpec {
@@ -139,58 +295,48 @@ impl StudySpec {
         Ok(Space::new(self.space.clone())?)
     }
 
-    pub fn budgets(&self) -> Result<Budgets, SpecError> {
-        let a = &self.algorithm;
-        let budgets = Budgets::new(a.min_budget, a.max_budget, a.eta)?;
-        Ok(if a.integer_budgets {
-            budgets.whole()?
-        } else {
-            budgets
-        })
+    pub fn budgets(&self) -> Budgets {
+        self.algorithm.budgets()
     }
 
-    pub fn scheduler(&self) -> Result<Box<dyn Scheduler>, SpecError> {
+    /// The scheduler the algorithm names; it cannot fail, the algorithm being valid.
+    pub fn scheduler(&self) -> Box<dyn Scheduler> {
         let a = &self.algorithm;
-        let budgets = self.budgets()?;
-        if a.mode == Mode::Stop {
-            return Ok(match a.scheduler {
-                SchedulerKind::Asha => Box::new(Stopping::asha(budgets)),
-                SchedulerKind::Hyperband => {
-                    let hb = Stopping::hyperband(budgets, a.bracket_sizes);
-                    Box::new(match a.max_brackets {
-                        Some(n) => hb.with_max_brackets(n),
-                        None => hb,
-                    })
-                }
-                other => return Err(SpecError::StopMode(other.name())),
-            });
-        }
-        Ok(match a.scheduler {
-            SchedulerKind::FullBudget => Box::new(FullBudget::new(a.max_budget)),
-            SchedulerKind::Sha => {
-                let n = a.n_configs.ok_or(SpecError::MissingNConfigs)?;
-                Box::new(SuccessiveHalving::new(budgets, n)?)
-            }
-            SchedulerKind::Hyperband => {
-                let hb = Hyperband::new(budgets, a.bracket_sizes);
-                Box::new(match a.max_brackets {
+        let budgets = a.budgets();
+        match (a.mode(), a.scheduler()) {
+            (Mode::Stop, SchedulerKind::Asha) => Box::new(Stopping::asha(budgets)),
+            (Mode::Stop, _) => {
+                let hb = Stopping::hyperband(budgets, a.bracket_sizes());
+                Box::new(match a.max_brackets() {
                     Some(n) => hb.with_max_brackets(n),
                     None => hb,
                 })
             }
-            SchedulerKind::Asha => Box::new(Asha::new(budgets)),
-            SchedulerKind::AsyncHyperband => {
-                Box::new(Asha::async_hyperband(budgets, a.bracket_sizes))
+            (Mode::Promote, SchedulerKind::FullBudget) => Box::new(FullBudget::new(budgets.max)),
+            (Mode::Promote, SchedulerKind::Sha) => {
+                let n = a.n_configs().expect("sha has n_configs");
+                Box::new(SuccessiveHalving::new(budgets, n).expect("n_configs is at least 1"))
             }
-        })
+            (Mode::Promote, SchedulerKind::Hyperband) => {
+                let hb = Hyperband::new(budgets, a.bracket_sizes());
+                Box::new(match a.max_brackets() {
+                    Some(n) => hb.with_max_brackets(n),
+                    None => hb,
+                })
+            }
+            (Mode::Promote, SchedulerKind::Asha) => Box::new(Asha::new(budgets)),
+            (Mode::Promote, SchedulerKind::AsyncHyperband) => {
+                Box::new(Asha::async_hyperband(budgets, a.bracket_sizes()))
+            }
+        }
     }
 
-    pub fn sampler(&self) -> Result<Box<dyn Sampler>, SpecError> {
-        match self.algorithm.sampler {
-            SamplerKind::Random => Ok(Box::new(Random)),
-            SamplerKind::Tpe => Ok(Box::new(Tpe::default())),
-            SamplerKind::Gp => Ok(Box::new(Gp::default())),
-            SamplerKind::MfGp => Ok(Box::new(MfGp::default())),
+    pub fn sampler(&self) -> Box<dyn Sampler> {
+        match self.algorithm.sampler() {
+            SamplerKind::Random => Box::new(Random),
+            SamplerKind::Tpe => Box::new(Tpe::default()),
+            SamplerKind::Gp => Box::new(Gp::default()),
+            SamplerKind::MfGp => Box::new(MfGp::default()),
         }
     }
 
@@ -203,8 +349,8 @@ impl StudySpec {
     pub fn build(&self, limits: Limits) -> Result<Study, SpecError> {
         Ok(Study::new(
             self.space()?,
-            self.sampler()?,
-            self.scheduler()?,
+            self.sampler(),
+            self.scheduler(),
             Settings {
                 seed: self.seed,
                 limits,
@@ -248,6 +394,21 @@ pub fn changed_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String>
 mod tests {
     use super::*;
 
+    fn fields() -> AlgorithmFields {
+        AlgorithmFields {
+            scheduler: SchedulerKind::Hyperband,
+            sampler: SamplerKind::Random,
+            min_budget: 1.0,
+            max_budget: 81.0,
+            eta: 3,
+            bracket_sizes: BracketSizes::Table,
+            n_configs: None,
+            max_brackets: None,
+            mode: Mode::Promote,
+            integer_budgets: false,
+        }
+    }
+
     fn spec() -> StudySpec {
         StudySpec {
             seed: 7,
@@ -256,18 +417,7 @@ mod tests {
                 Param::log_int("hidden", 10, 1000),
                 Param::categorical("act", &["relu", "tanh"]),
             ],
-            algorithm: AlgorithmSpec {
-                scheduler: SchedulerKind::Hyperband,
-                sampler: SamplerKind::Random,
-                min_budget: 1.0,
-                max_budget: 81.0,
-                eta: 3,
-                bracket_sizes: BracketSizes::Table,
-                n_configs: None,
-                max_brackets: None,
-                mode: Mode::Promote,
-                integer_budgets: false,
-            },
+            algorithm: fields().try_into().unwrap(),
             cost: CostModel::Resume,
             max_retries: 1,
             objective: Some(ObjectiveSpec::Builtin {
@@ -292,16 +442,66 @@ mod tests {
     }
 
     #[test]
-    fn unbuildable_specs_say_why() {
-        let mut s = spec();
-        s.algorithm.scheduler = SchedulerKind::Sha;
-        assert_eq!(s.validate().unwrap_err(), SpecError::MissingNConfigs);
-        s.algorithm.n_configs = Some(9);
-        assert!(s.validate().is_ok());
-        s.algorithm.eta = 1;
+    fn every_algorithm_rule_is_refused_at_its_key() {
+        let check = |change: &dyn Fn(&mut AlgorithmFields)| {
+            let mut f = fields();
+            change(&mut f);
+            AlgorithmSpec::try_from(f).map(|_| ())
+        };
+        let refused = |change: &dyn Fn(&mut AlgorithmFields)| check(change).unwrap_err();
+        let e = refused(&|f| f.scheduler = SchedulerKind::Sha);
         assert_eq!(
-            s.validate().unwrap_err().to_string(),
-            "eta must be at least 2, got 1"
+            (e.key(), e.clone()),
+            ("n_configs", SpecError::MissingNConfigs)
         );
+        assert!(check(&|f| {
+            f.scheduler = SchedulerKind::Sha;
+            f.n_configs = Some(9);
+        })
+        .is_ok());
+        let e = refused(&|f| {
+            f.scheduler = SchedulerKind::Sha;
+            f.n_configs = Some(0);
+        });
+        assert_eq!(e.key(), "n_configs");
+        assert_eq!(refused(&|f| f.n_configs = Some(9)).key(), "n_configs");
+        let e = refused(&|f| f.eta = 1);
+        assert_eq!(
+            (e.key(), e.to_string().as_str()),
+            ("eta", "eta must be at least 2, got 1")
+        );
+        assert_eq!(refused(&|f| f.min_budget = 0.0).key(), "min_budget");
+        assert_eq!(refused(&|f| f.max_budget = 0.5).key(), "max_budget");
+        assert_eq!(refused(&|f| f.max_budget = 1e300).key(), "max_budget");
+        let e = refused(&|f| {
+            f.min_budget = 0.5;
+            f.integer_budgets = true;
+        });
+        assert_eq!(e.key(), "integer_budgets");
+        assert_eq!(refused(&|f| f.max_brackets = Some(0)).key(), "max_brackets");
+        let e = refused(&|f| {
+            f.scheduler = SchedulerKind::AsyncHyperband;
+            f.mode = Mode::Stop;
+        });
+        assert_eq!(e.key(), "mode");
+    }
+
+    #[test]
+    fn a_stored_algorithm_that_breaks_a_rule_does_not_read() {
+        let mut json = spec().to_json();
+        json["algorithm"]["eta"] = serde_json::json!(1);
+        let e = serde_json::from_value::<StudySpec>(json).unwrap_err();
+        assert!(e.to_string().contains("eta must be at least 2"), "{e}");
+    }
+
+    #[test]
+    fn the_budgets_are_the_validated_ones() {
+        let mut f = fields();
+        f.min_budget = 1.0;
+        f.max_budget = 14.0;
+        f.integer_budgets = true;
+        let a = AlgorithmSpec::try_from(f).unwrap();
+        assert!(a.budgets().whole);
+        assert_eq!(a.fields().max_budget, 14.0);
     }
 }
