@@ -116,16 +116,14 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
         max_trials: None,
     };
     let cwd = std::env::current_dir()?;
-    let build_spec = spec.clone();
+    let storage = StorageUrl::parse(&args.storage, &cwd).map_err(bad_input)?;
     let plan = RunPlan {
-        name: format!("demo-{}-seed{}", problem.name(), args.seed),
-        spec: spec.to_json(),
-        build: Arc::new(move || {
-            build_spec
-                .build(Limits::default())
-                .expect("validated above")
-        }),
-        storage: StorageUrl::parse(&args.storage, &cwd).map_err(bad_input)?,
+        study: runner::open_study(
+            &storage,
+            &format!("demo-{}-seed{}", problem.name(), args.seed),
+            &spec,
+        )?,
+        storage,
         workers: args.workers,
         limits: Some(StoredLimits {
             limits,
@@ -168,7 +166,7 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
         println!(
             "{}",
             json!({
-                "study": plan.name,
+                "study": plan.study.name,
                 "storage": plan.storage.redacted(),
                 "best": {"trial": best.trial.0, "config": best_config, "budget": best.budget,
                          "loss": best.loss, "regret": regret},
@@ -249,15 +247,8 @@ fn mnist_demo(args: &MnistDemoArgs) -> anyhow::Result<()> {
         &run_dir.checkpoints(),
         args.seed,
     ));
-    let build_spec = spec.clone();
     let plan = RunPlan {
-        name,
-        spec: spec.to_json(),
-        build: Arc::new(move || {
-            build_spec
-                .build(Limits::default())
-                .expect("validated above")
-        }),
+        study: runner::open_study(&storage, &name, &spec)?,
         storage,
         workers: args.workers,
         limits: Some(StoredLimits::default()),

@@ -6,7 +6,7 @@
 use crate::cli_error::bad_input;
 use crate::schedule::fmt_budget;
 use anyhow::Context;
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl, StoredEvent};
+use hyperband::storage::{AnyStore, Replica, StorageUrl, StoredEvent, StoredStudy};
 use hyperband::{Decision, JobState, Limits, StudySpec};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,15 +64,10 @@ impl StudyRef {
     pub fn open_with_leases(&self) -> anyhow::Result<Opened> {
         let (url, name) = self.locate()?;
         let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
-        let (id, spec) = store
-            .find_study(&name)
-            .map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", url.redacted())))?;
-        let spec: StudySpec = serde_json::from_value(spec)
-            .with_context(|| format!("study `{name}`: the stored definition is unreadable"))?;
-        let study = spec
-            .build(Limits::default())
-            .with_context(|| format!("study `{name}`: the stored definition cannot be built"))?;
-        let mut replica = Replica::new(&name, study);
+        let study = StoredStudy::find(&mut store, &name)
+            .map_err(|e| crate::runner::opening_error(&url, e))?;
+        let id = study.id;
+        let mut replica = study.replica();
         let peeked = store.peek_events(id, 0)?;
         let events: Vec<StoredEvent> = peeked.log.into_iter().chain(peeked.pending).collect();
         for event in &events {
@@ -89,7 +84,8 @@ impl StudyRef {
             .collect();
         Ok(Opened {
             replica,
-            spec,
+            spec: study.spec.clone(),
+            study,
             url,
             expired,
             events,
@@ -101,6 +97,8 @@ impl StudyRef {
 pub struct Opened {
     pub replica: Replica,
     pub spec: StudySpec,
+    /// What made the replica, to make a fresh one.
+    study: StoredStudy,
     pub url: StorageUrl,
     /// Running jobs whose lease has expired.
     pub expired: BTreeSet<usize>,
@@ -112,8 +110,7 @@ pub struct Opened {
 impl Opened {
     /// A fresh replica of the same events.
     pub fn replay(&self) -> anyhow::Result<Replica> {
-        let study = self.spec.build(Limits::default())?;
-        let mut replica = Replica::new(self.replica.name(), study);
+        let mut replica = self.study.replica();
         for event in &self.events {
             replica.apply(event)?;
         }

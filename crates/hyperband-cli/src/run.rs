@@ -9,8 +9,7 @@ use crate::schedule::fmt_budget;
 use crate::study_file::{parse_duration, StudyFile};
 use hyperband::executor::StopReason;
 use hyperband::storage::{last_limits, EventStore, RunDir, StoredLimits};
-use hyperband::{Limits, Mode, StudySpec};
-use std::sync::Arc;
+use hyperband::Mode;
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
@@ -78,9 +77,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         )?,
     };
     let plan = RunPlan {
-        name,
-        spec: file.fingerprint(),
-        build: build(spec),
+        study: runner::open_study(&file.storage, &name, &spec)?,
         storage: file.storage.clone(),
         workers: args.workers.unwrap_or(file.run.workers),
         limits: Some(StoredLimits {
@@ -110,15 +107,17 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
     let mut workdir = cwd.clone();
     let mut line_buffered = false;
-    let mut store = runner::open_store(&url)?;
-    let (id, stored) = store.find_study(&name).map_err(bad_input)?;
+    let study = runner::find_study(&url, &name)?;
     if let Some(path) = &args.study.study_file {
         let file = StudyFile::load(path).map_err(bad_input)?;
-        runner::same_definition(&url, &name, &stored, &file.fingerprint())?;
+        study
+            .same_definition(&file.spec())
+            .map_err(|e| runner::opening_error(&url, e))?;
         workdir = file.dir().to_path_buf();
         timeout = timeout.or(file.objective.timeout);
         line_buffered = file.objective.line_buffered;
-        let stored_limits = last_limits(&store.events_after(id, 0)?).unwrap_or_default();
+        let mut store = runner::open_store(&url)?;
+        let stored_limits = last_limits(&store.events_after(study.id, 0)?).unwrap_or_default();
         if stored_limits.limits != file.limits() {
             eprintln!(
                 "{}: note: the study's stored limits apply ({}), not the file's; \
@@ -128,15 +127,10 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let spec: StudySpec = serde_json::from_value(stored.clone())
-        .map_err(|e| anyhow::anyhow!("study `{name}`: the stored definition is unreadable: {e}"))?;
-    spec.validate().map_err(bad_input)?;
     let run_dir = RunDir::of_study(&url, &name, &cwd);
-    let objective = objectives::from_spec(&spec, &workdir, &run_dir, timeout, line_buffered)?;
+    let objective = objectives::from_spec(&study.spec, &workdir, &run_dir, timeout, line_buffered)?;
     let plan = RunPlan {
-        name,
-        spec: stored,
-        build: build(spec),
+        study,
         storage: url,
         workers: args.workers,
         limits: None,
@@ -147,15 +141,6 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
     };
     let outcome = runner::run(&plan, objective)?;
     report(&plan, &outcome, args.json)
-}
-
-/// A fresh study; its limits come from the log's `LimitsSet` events as it replays, so
-/// that every replica of a stored study stops at the same criteria.
-fn build(spec: StudySpec) -> runner::StudyBuilder {
-    Arc::new(move || {
-        spec.build(Limits::default())
-            .expect("validated before the run")
-    })
 }
 
 fn describe_limits(stored: &StoredLimits) -> String {
@@ -179,10 +164,10 @@ fn describe_limits(stored: &StoredLimits) -> String {
 /// The end-of-run summary; a run in which every job failed is a failed run (exit 1).
 fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()> {
     let replica = &outcome.replica;
-    let spec: StudySpec = serde_json::from_value(plan.spec.clone())?;
+    let spec = &plan.study.spec;
     let stats = replica.study().stats();
     if json {
-        let mut status = inspect::status_json(replica, &spec, &plan.storage);
+        let mut status = inspect::status_json(replica, spec, &plan.storage);
         status["ended_by"] = outcome.ended_by.into();
         status["seconds"] = outcome.elapsed.as_secs_f64().into();
         status["stopped"] = match (outcome.interrupted, outcome.stopped) {
@@ -195,7 +180,7 @@ fn report(plan: &RunPlan, outcome: &RunOutcome, json: bool) -> anyhow::Result<()
     } else {
         println!(
             "\nstudy `{}` ({}): {} trials, {} jobs finished, {} failed, {} budget spent, {:.1} s{}",
-            plan.name,
+            plan.study.name,
             plan.storage.redacted(),
             stats.trials,
             stats.finished,

@@ -10,8 +10,10 @@ use crate::progress::Progress;
 use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
 use hyperband::objective::Monitor;
-use hyperband::storage::{set_limits, AnyStore, EventStore, Replica, StorageUrl, StoredLimits};
-use hyperband::{Config, Evaluation, Job, Study};
+use hyperband::storage::{
+    set_limits, AnyStore, EventStore, OpenError, Replica, StorageUrl, StoredLimits, StoredStudy,
+};
+use hyperband::{Config, Evaluation, Job, StudySpec};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,8 +37,6 @@ pub fn check_workers(n: usize) -> Result<(), String> {
     }
 }
 
-/// Builds a fresh (empty) study from its specification.
-pub type StudyBuilder = Arc<dyn Fn() -> Study + Send + Sync>;
 /// Evaluates one job.
 pub type Objective = Arc<dyn Fn(&Job) -> Result<Evaluation, String> + Send + Sync>;
 /// Evaluates a trial in stop mode, reporting its values as it trains.
@@ -53,10 +53,8 @@ pub enum Evaluator {
 
 /// Everything a run needs.
 pub struct RunPlan {
-    pub name: String,
-    /// The study's defining specification; a stored study with another is refused.
-    pub spec: serde_json::Value,
-    pub build: StudyBuilder,
+    /// The study, opened in its store ([`open_study`], [`find_study`]).
+    pub study: StoredStudy,
     pub storage: StorageUrl,
     pub workers: usize,
     /// The stop criteria this run sets for the study (`run`, from its file), or `None` to
@@ -96,37 +94,35 @@ pub fn open_store(url: &StorageUrl) -> anyhow::Result<AnyStore> {
     AnyStore::open(url).map_err(bad_input)
 }
 
-/// Creates the study or checks that the stored one has the same specification.
-pub fn open_study(
-    store: &mut AnyStore,
-    url: &StorageUrl,
-    name: &str,
-    spec: &serde_json::Value,
-) -> anyhow::Result<i64> {
-    let (id, stored) = store.open_study(name, spec)?;
-    same_definition(url, name, &stored, spec)?;
-    Ok(id)
+/// Opens study `name` in the store `url` names, creating it with `spec`; a stored study
+/// with another definition is refused (`run`, the demos).
+pub fn open_study(url: &StorageUrl, name: &str, spec: &StudySpec) -> anyhow::Result<StoredStudy> {
+    let mut store = open_store(url)?;
+    StoredStudy::open_or_create(&mut store, name, spec).map_err(|e| opening_error(url, e))
 }
 
-/// A study file may only drive the study stored under its name if it defines the same
-/// study (`run`, and `worker` given the file): otherwise the results would be the file's
-/// jobs judged by the stored definition, or the other way round.
-pub fn same_definition(
-    url: &StorageUrl,
-    name: &str,
-    stored: &serde_json::Value,
-    spec: &serde_json::Value,
-) -> anyhow::Result<()> {
-    if stored == spec {
-        return Ok(());
+/// The stored study `name` (a `worker` that may have no study file).
+pub fn find_study(url: &StorageUrl, name: &str) -> anyhow::Result<StoredStudy> {
+    let mut store = open_store(url)?;
+    StoredStudy::find(&mut store, name).map_err(|e| opening_error(url, e))
+}
+
+/// What a user reads when a study cannot be opened, with what to do about it.
+pub fn opening_error(url: &StorageUrl, e: OpenError) -> anyhow::Error {
+    match e {
+        // Results judged by another definition than the one that produced them would
+        // not mean the same thing.
+        OpenError::Changed { name, changed } => bad_input(anyhow::anyhow!(
+            "study `{name}` in {} was created with a different definition (changed: {}); \
+             its stored results would not mean the same thing. Give the study a new name, or \
+             run with --fork to start a copy under a new name",
+            url.redacted(),
+            changed.join(", ")
+        )),
+        OpenError::Storage(e) => bad_input(anyhow::anyhow!("{}: {e}", url.redacted())),
+        e @ OpenError::Unbuildable { .. } => bad_input(anyhow::Error::from(e)),
+        e @ OpenError::Unreadable { .. } => e.into(),
     }
-    let changed = hyperband::spec::changed_keys(stored, spec).join(", ");
-    Err(bad_input(anyhow::anyhow!(
-        "study `{name}` in {} was created with a different definition (changed: {changed}); \
-         its stored results would not mean the same thing. Give the study a new name, or \
-         run with --fork to start a copy under a new name",
-        url.redacted()
-    )))
 }
 
 /// The first `NAME-fork-N` not yet in the store.
@@ -142,14 +138,15 @@ pub fn fork_name(store: &mut AnyStore, name: &str) -> anyhow::Result<String> {
 pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     check_workers(plan.workers).map_err(|m| bad_input(anyhow::anyhow!("workers: {m}")))?;
     let mut store = open_store(&plan.storage)?;
-    let id = open_study(&mut store, &plan.storage, &plan.name, &plan.spec)?;
+    let id = plan.study.id;
     if let Some(limits) = plan.limits {
         set_limits(&mut store, id, limits)?;
     }
     if !plan.enqueue.is_empty() {
         hyperband::storage::enqueue(&mut store, id, &plan.enqueue)?;
     }
-    if (plan.build)().stops() != matches!(objective, Evaluator::Stopping(_)) {
+    let stops = plan.study.spec.algorithm.mode() == hyperband::Mode::Stop;
+    if stops != matches!(objective, Evaluator::Stopping(_)) {
         anyhow::bail!("internal: a stop-mode study needs an objective that reports as it goes");
     }
     // The study as stored before this run's workers take jobs: the display tells what was
@@ -157,9 +154,7 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     let stored = if plan.quiet {
         None
     } else {
-        let mut replica = Replica::new(&plan.name, (plan.build)());
-        replica.sync(&mut store, id)?;
-        Some(replica)
+        Some(plan.study.synced(&mut store)?)
     };
     // Each worker has its own connection; a server's connection slots are not to be wasted.
     drop(store);
@@ -202,9 +197,7 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
                     let store = open_store(&plan.storage)?;
                     let url = plan.storage.clone();
                     let beat = move || AnyStore::open(&url);
-                    let (build, name) = (plan.build.clone(), plan.name.clone());
-                    let mut worker =
-                        StoreWorker::new(store, id, Box::new(move || Replica::new(&name, build())));
+                    let mut worker = StoreWorker::new(store, id, plan.study.replicas());
                     let report = match &objective {
                         Evaluator::Plain(f) => {
                             worker.run(beat, |job| f(job), deadline, &stop, &mut observe)?
@@ -243,16 +236,11 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
         }
     }
     let mut store = open_store(&plan.storage)?;
-    let mut replica = Replica::new(&plan.name, (plan.build)());
-    replica.sync(&mut store, id)?;
+    let replica = plan.study.synced(&mut store)?;
     let gave_up = fail_fast.verdict();
     let ended_by = crate::inspect::ended_by(
         &replica,
-        || {
-            let mut probe = Replica::new(&plan.name, (plan.build)());
-            probe.sync(&mut store, id)?;
-            Ok(probe)
-        },
+        || Ok(plan.study.synced(&mut store)?),
         hyperband::storage::now(),
     )?;
     Ok(RunOutcome {

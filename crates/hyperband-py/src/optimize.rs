@@ -155,7 +155,7 @@ fn stored_worker(
     deadline: Option<Instant>,
 ) -> PyResult<()> {
     let store = AnyStore::open(url).map_err(errors::storage)?;
-    let mut worker = StoreWorker::new(store, id, study.fresh_replica());
+    let mut worker = StoreWorker::new(store, id, study.fresh_replica(id));
     let beat = url.clone();
     let report = worker
         .run(

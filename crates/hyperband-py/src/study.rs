@@ -5,9 +5,8 @@ use crate::job::{Home, PyJob, StudyTag};
 use crate::leases::Leases;
 use crate::space::PySpace;
 use hyperband::executor::StoreWorker;
-use hyperband::spec::changed_keys;
 use hyperband::storage::{
-    AnyStore, EventStore, Replica, RunDir, StorageError, StorageUrl, StudyIdentity,
+    AnyStore, OpenError, Replica, RunDir, StorageError, StorageUrl, StoredStudy, StudyIdentity,
 };
 use hyperband::{
     AlgorithmFields, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
@@ -83,25 +82,19 @@ fn parse_url(storage: &str) -> PyResult<StorageUrl> {
     StorageUrl::parse(storage, &cwd).map_err(errors::value)
 }
 
-/// Its limits come from the log, as every replica's do.
-fn fresh_replica(name: &str, spec: &StudySpec) -> Box<dyn Fn() -> Replica + Send> {
-    let (name, spec) = (name.to_string(), spec.clone());
-    Box::new(move || {
-        Replica::new(
-            &name,
-            spec.build(Limits::default()).expect("validated on open"),
-        )
-    })
-}
-
 impl PyStudy {
     pub fn lock(&self) -> MutexGuard<'_, Backend> {
         self.backend.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// An empty replica of the study, for store workers to rebuild from the log.
-    pub fn fresh_replica(&self) -> Box<dyn Fn() -> Replica + Send> {
-        fresh_replica(&self.name, &self.spec)
+    /// Empty replicas of stored study `id`, for store workers to rebuild from the log.
+    pub fn fresh_replica(&self, id: i64) -> Box<dyn Fn() -> Replica + Send> {
+        StoredStudy {
+            name: self.name.clone(),
+            id,
+            spec: self.spec.clone(),
+        }
+        .replicas()
     }
 
     fn open(name: String, spec: StudySpec, url: Option<StorageUrl>) -> PyResult<Self> {
@@ -131,23 +124,25 @@ impl PyStudy {
             }
             Some(url) => {
                 let mut store = open_store(&url)?;
-                let wanted = spec.to_json();
-                let (id, stored) = store.open_study(&name, &wanted).map_err(errors::storage)?;
-                if stored != wanted {
-                    return Err(errors::storage(format!(
-                        "study `{name}` in {} was created with a different definition \
-                         (changed: {}); give this study a new name, or open the stored one \
-                         with Study.load(name, storage)",
-                        url.redacted(),
-                        changed_keys(&stored, &wanted).join(", ")
-                    )));
-                }
+                let stored =
+                    StoredStudy::open_or_create(&mut store, &name, &spec).map_err(|e| match e {
+                        OpenError::Changed { changed, .. } => errors::storage(format!(
+                            "study `{name}` in {} was created with a different definition \
+                             (changed: {}); give this study a new name, or open the stored \
+                             one with Study.load(name, storage)",
+                            url.redacted(),
+                            changed.join(", ")
+                        )),
+                        e @ OpenError::Unbuildable { .. } => errors::value(e),
+                        e => errors::storage(e),
+                    })?;
+                let id = stored.id;
                 let home = Home::Stored {
                     identity: StudyIdentity::new(&url, &name),
                     storage: url.redacted(),
                     dir: RunDir::of_study(&url, &name, &cwd),
                 };
-                let mut worker = StoreWorker::new(store, id, fresh_replica(&name, &spec));
+                let mut worker = StoreWorker::new(store, id, stored.replicas());
                 worker.sync().map_err(errors::storage)?;
                 let leases = Leases::start(url.clone(), id, worker.name().to_string());
                 (
@@ -320,15 +315,12 @@ impl PyStudy {
                 ))
             };
             let mut store = AnyStore::open_read_only(&url).map_err(not_loaded)?;
-            let (_, stored) = store.find_study(&name).map_err(not_loaded)?;
-            let spec: StudySpec = serde_json::from_value(stored).map_err(|e| {
-                errors::storage(format!(
-                    "study `{name}` in {}: the stored definition is unreadable: {e}",
-                    url.redacted()
-                ))
+            let stored = StoredStudy::find(&mut store, &name).map_err(|e| match e {
+                OpenError::Storage(e) => not_loaded(e),
+                e => errors::storage(format!("{e} (in {})", url.redacted())),
             })?;
             drop(store);
-            Self::open(name, spec, Some(url))
+            Self::open(name, stored.spec, Some(url))
         })
     }
 

@@ -2,15 +2,11 @@
 //! reading only what is new, and the page's data rebuilt only when the log moved on.
 
 use crate::report::data::page_json;
-use anyhow::Context;
-use hyperband::storage::{AnyStore, EventStore, Replica, StorageUrl, StoredEvent};
-use hyperband::{Limits, StudySpec};
+use hyperband::storage::{AnyStore, Replica, StorageUrl, StoredEvent, StoredStudy};
 use serde_json::Value;
 
 pub struct LiveStudy {
-    name: String,
-    id: i64,
-    spec: StudySpec,
+    study: StoredStudy,
     /// The log's events read so far, to rebuild a view that includes waiting results.
     log: Vec<StoredEvent>,
     /// The study as of the log (results waiting outside it not applied).
@@ -23,14 +19,10 @@ pub struct LiveStudy {
 impl LiveStudy {
     /// The stored study `name`, not read yet.
     pub fn open(store: &mut AnyStore, name: &str) -> anyhow::Result<Self> {
-        let (id, spec) = store.find_study(name)?;
-        let spec: StudySpec = serde_json::from_value(spec)
-            .with_context(|| format!("study `{name}`: the stored definition is unreadable"))?;
-        let settled = Replica::new(name, build(name, &spec)?);
+        let study = StoredStudy::find(store, name)?;
+        let settled = study.replica();
         Ok(Self {
-            name: name.to_string(),
-            id,
-            spec,
+            study,
             log: Vec::new(),
             settled,
             seq: 0,
@@ -46,7 +38,7 @@ impl LiveStudy {
         store: &mut AnyStore,
         url: &StorageUrl,
     ) -> anyhow::Result<(u64, &Value)> {
-        let peeked = store.peek_events(self.id, self.settled.cursor())?;
+        let peeked = store.peek_events(self.study.id, self.settled.cursor())?;
         for event in peeked.log {
             self.settled.apply(&event)?;
             self.log.push(event);
@@ -57,24 +49,19 @@ impl LiveStudy {
             .map_or(self.settled.cursor(), |e| e.seq);
         if self.data.is_none() || seq != self.seq {
             let data = if peeked.pending.is_empty() {
-                page_json(&self.settled, &self.spec, url)
+                page_json(&self.settled, &self.study.spec, url)
             } else {
                 // Waiting results are not the log's yet: they go into a copy of the study,
                 // never into the replica that follows the log.
-                let mut view = Replica::new(&self.name, build(&self.name, &self.spec)?);
+                let mut view = self.study.replica();
                 for event in self.log.iter().chain(&peeked.pending) {
                     view.apply(event)?;
                 }
-                page_json(&view, &self.spec, url)
+                page_json(&view, &self.study.spec, url)
             };
             self.seq = seq;
             self.data = Some(data);
         }
         Ok((self.seq, self.data.as_ref().expect("just built")))
     }
-}
-
-fn build(name: &str, spec: &StudySpec) -> anyhow::Result<hyperband::Study> {
-    spec.build(Limits::default())
-        .with_context(|| format!("study `{name}`: the stored definition cannot be built"))
 }

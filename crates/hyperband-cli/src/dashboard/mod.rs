@@ -13,7 +13,7 @@ mod server;
 
 use crate::cli_error::bad_input;
 use anyhow::Context;
-use hyperband::storage::{AnyStore, EventStore, StorageUrl};
+use hyperband::storage::{AnyStore, StorageUrl};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -66,7 +66,9 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<()> {
     let (url, study) = args.locate()?;
     let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
     if let Some(name) = &study {
-        store.find_study(name).map_err(bad_input)?;
+        // Refused now, with why, rather than on every page load.
+        hyperband::storage::StoredStudy::find(&mut store, name)
+            .map_err(|e| crate::runner::opening_error(&url, e))?;
     }
     let listener = std::net::TcpListener::bind((args.bind, args.port)).map_err(|e| {
         bad_input(anyhow::anyhow!(

@@ -139,7 +139,10 @@ impl StudyFile {
         }
     }
 
-    /// The study's definition as the store keeps it.
+    /// The study's definition as the store keeps it: everything that shapes the study's
+    /// decisions (seed, space in file order, algorithm, cost model, retries, objective),
+    /// and nothing that may change on resume (`[run]`, the timeout, the storage): equal
+    /// definitions mean a stored study may be continued.
     pub fn spec(&self) -> StudySpec {
         let objective = match &self.objective.kind {
             ObjectiveKind::Command(argv) => ObjectiveSpec::Command(CommandSpec {
@@ -159,13 +162,6 @@ impl StudyFile {
             max_retries: self.objective.retries,
             objective: Some(objective),
         }
-    }
-
-    /// Everything that shapes the study's decisions (seed, space in file order, algorithm,
-    /// cost model, retries, objective), and nothing that may change on resume (`[run]`,
-    /// the timeout, the storage): equal fingerprints mean a stored study may be continued.
-    pub fn fingerprint(&self) -> serde_json::Value {
-        self.spec().to_json()
     }
 
     /// The command objective of a command study: runs in the study file's folder, with

@@ -180,7 +180,7 @@ fn storage_paths_are_relative_to_the_file() {
 
 #[test]
 fn the_fingerprint_covers_decisions_not_run_limits() {
-    let base = parse(EXAMPLE).unwrap().fingerprint();
+    let base = parse(EXAMPLE).unwrap().spec().to_json();
     assert_eq!(base["seed"], 7);
     assert_eq!(base["algorithm"]["scheduler"], "hyperband");
     assert_eq!(base["space"][0]["name"], "lr");
@@ -193,7 +193,7 @@ fn the_fingerprint_covers_decisions_not_run_limits() {
         edit("seed = 7", "seed = 7 # a comment\n"),
     ];
     for text in same {
-        assert_eq!(parse(&text).unwrap().fingerprint(), base, "{text}");
+        assert_eq!(parse(&text).unwrap().spec().to_json(), base, "{text}");
     }
     let different = [
         edit("seed = 7", "seed = 8"),
@@ -207,7 +207,7 @@ fn the_fingerprint_covers_decisions_not_run_limits() {
         edit("eta = 3", "eta = 3\nbracket_sizes = \"table\""),
     ];
     for text in different {
-        assert_ne!(parse(&text).unwrap().fingerprint(), base, "{text}");
+        assert_ne!(parse(&text).unwrap().spec().to_json(), base, "{text}");
     }
 }
 

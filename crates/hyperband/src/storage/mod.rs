@@ -28,6 +28,7 @@ mod replica;
 mod run_dir;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod stored_study;
 mod url;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -41,6 +42,7 @@ pub use replica::Replica;
 pub use run_dir::{RunDir, StudyIdentity};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use stored_study::{OpenError, StoredStudy};
 pub use url::{redact, StorageUrl};
 
 /// Why the store refused or failed.
