@@ -6,17 +6,16 @@
 //! `torchrun` children), and stragglers are killed when it exits, so that nothing keeps
 //! writing to a trial's checkpoint while the trial's next job runs.
 //!
-//! A conditional parameter that is absent from a job's configuration (its `when` does not
-//! hold) gets no environment variable, and an argument whose placeholder names it is left
-//! out, together with the argument just before it when that one starts with `-` and has no
-//! placeholder: `["--momentum", "{momentum}"]` disappears as a pair, `"--momentum={momentum}"`
-//! alone. Fixed parameters ([`CommandObjective::with_fixed`]) are passed like searched ones.
+//! What the program is told (its arguments and environment) is the [`template`]'s; this
+//! module starts it, waits for it and reads its result.
 
 mod group_guard;
 mod metric;
 mod monitored;
 mod output;
+mod process;
 mod pty;
+mod template;
 
 pub use metric::lines::{self, strip_ansi, LineSplitter};
 pub use metric::{
@@ -24,111 +23,24 @@ pub use metric::{
     MetricSpec, MetricSpecError,
 };
 pub use monitored::STOP_GRACE;
+use process::{describe_status, kill_group, wait, Waited};
+use template::Template;
+pub use template::{param_env_var, placeholders, JOB_PLACEHOLDERS};
 
-use crate::config::{Config, Value};
+use crate::config::Value;
 use crate::job::{Evaluation, Job};
 pub use crate::spec::CommandSpec;
 use std::fs::{self, File};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
-
-/// Placeholders every command may use besides the parameter names.
-pub const JOB_PLACEHOLDERS: &[&str] = &["budget", "resume_from", "trial", "job", "checkpoint_dir"];
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// How many lines of stderr a failure reason carries.
 const STDERR_TAIL_LINES: usize = 20;
 /// The longest failure reason stored with a job: enough for the cause and the end of
 /// stderr, not enough for a program's megabyte line to bloat the log and `status`.
 const MAX_REASON_BYTES: usize = 4 << 10;
-/// The longest pause between two checks of a running program with a timeout.
-const MAX_POLL: Duration = Duration::from_millis(50);
-
-/// One argument of the command line: literal text and placeholders.
-#[derive(Debug, Clone, PartialEq)]
-enum Piece {
-    Text(String),
-    Slot(String),
-}
-
-/// Splits an argument into text and placeholders; `{{` and `}}` stand for literal braces.
-fn parse_arg(arg: &str) -> Result<Vec<Piece>, String> {
-    let mut pieces = Vec::new();
-    let mut text = String::new();
-    let mut chars = arg.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                text.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                text.push('}');
-            }
-            '}' => {
-                return Err(format!(
-                    "unmatched `}}` in argument {arg:?} (write `}}}}` for a literal brace)"
-                ))
-            }
-            '{' => {
-                let mut name = String::new();
-                loop {
-                    match chars.next() {
-                        Some('}') => break,
-                        Some('{') | None => {
-                            return Err(format!(
-                            "unclosed `{{` in argument {arg:?} (write `{{{{` for a literal brace)"
-                        ))
-                        }
-                        Some(c) => name.push(c),
-                    }
-                }
-                if name.is_empty() {
-                    return Err(format!("empty placeholder `{{}}` in argument {arg:?}"));
-                }
-                if !text.is_empty() {
-                    pieces.push(Piece::Text(std::mem::take(&mut text)));
-                }
-                pieces.push(Piece::Slot(name));
-            }
-            c => text.push(c),
-        }
-    }
-    if !text.is_empty() || pieces.is_empty() {
-        pieces.push(Piece::Text(text));
-    }
-    Ok(pieces)
-}
-
-/// The placeholder names in one argument of a command template, in order, so that a study
-/// file can be checked against its space before anything runs.
-pub fn placeholders(arg: &str) -> Result<Vec<String>, String> {
-    Ok(parse_arg(arg)?
-        .into_iter()
-        .filter_map(|p| match p {
-            Piece::Slot(name) => Some(name),
-            Piece::Text(_) => None,
-        })
-        .collect())
-}
-
-/// The environment variable that carries parameter `name`: upper-cased, with characters a
-/// shell could not name replaced by `_`.
-pub fn param_env_var(name: &str) -> String {
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("HYPERBAND_PARAM_{name}")
-}
 
 /// How and where a command study's jobs run, besides what its stored definition says:
 /// settings of one run, which may differ between runs and workers of the same study.
@@ -148,8 +60,8 @@ pub struct CommandRun {
 /// Runs a program for each job and reads its loss off the last line of its stdout.
 #[derive(Debug, Clone)]
 pub struct CommandObjective {
-    argv: Vec<String>,
-    template: Vec<Vec<Piece>>,
+    /// The arguments and environment, filled for each job.
+    template: Template,
     timeout: Option<Duration>,
     workdir: PathBuf,
     log_dir: PathBuf,
@@ -157,8 +69,6 @@ pub struct CommandObjective {
     extra_env: Vec<(String, String)>,
     /// Where the loss is read when the script does not print it as its last line.
     metric: Option<MetricRule>,
-    /// Parameters with one value, not searched: placeholders and environment variables.
-    fixed: Vec<(String, Value)>,
     /// In stop mode, stdout is a pseudo-terminal, so that programs that do not flush
     /// write by line.
     line_buffered: bool,
@@ -169,23 +79,14 @@ impl CommandObjective {
     /// current directory as working directory, logs in `./logs`, checkpoints in
     /// `./checkpoints`.
     pub fn new(argv: Vec<String>) -> Result<Self, String> {
-        if argv.is_empty() {
-            return Err("the command is empty".to_string());
-        }
-        let template = argv
-            .iter()
-            .map(|a| parse_arg(a))
-            .collect::<Result<_, _>>()?;
         Ok(Self {
-            argv,
-            template,
+            template: Template::parse(argv)?,
             timeout: None,
             workdir: PathBuf::from("."),
             log_dir: PathBuf::from("logs"),
             checkpoint_root: PathBuf::from("checkpoints"),
             extra_env: Vec::new(),
             metric: None,
-            fixed: Vec::new(),
             line_buffered: false,
         })
     }
@@ -264,17 +165,12 @@ impl CommandObjective {
     /// and `HYPERBAND_CONFIG` lists it after the searched ones. A searched parameter of the
     /// same name takes precedence.
     pub fn with_fixed(mut self, name: impl Into<String>, value: Value) -> Self {
-        self.fixed.push((name.into(), value));
+        self.template.add_fixed(name.into(), value);
         self
     }
 
-    /// The fixed parameters, in the order they were added.
-    pub fn fixed(&self) -> &[(String, Value)] {
-        &self.fixed
-    }
-
     pub fn argv(&self) -> &[String] {
-        &self.argv
+        self.template.argv()
     }
 
     pub fn timeout(&self) -> Option<Duration> {
@@ -298,78 +194,7 @@ impl CommandObjective {
     /// The command line for `job`, one argument per template argument.
     pub fn command_line(&self, job: &Job) -> Result<Vec<String>, String> {
         let checkpoint_dir = absolute(&self.checkpoint_dir(job))?;
-        self.substitute(job, &checkpoint_dir)
-    }
-
-    /// Fills the template for `job`. An argument naming an absent parameter is left out,
-    /// with the plain `-...` argument just before it (see the module documentation).
-    fn substitute(&self, job: &Job, checkpoint_dir: &Path) -> Result<Vec<String>, String> {
-        let mut out = Vec::with_capacity(self.template.len());
-        // Whether the last argument pushed is a plain flag (`-...`, no placeholder) that an
-        // absent parameter right after it takes along.
-        let mut last_is_flag = false;
-        for pieces in &self.template {
-            let mut arg = String::new();
-            let mut absent = false;
-            for piece in pieces {
-                match piece {
-                    Piece::Text(t) => arg.push_str(t),
-                    Piece::Slot(name) => match self.slot_value(name, job, checkpoint_dir) {
-                        Some(v) => arg.push_str(&v),
-                        None if job.config.names().iter().any(|n| n == name) => absent = true,
-                        None => return Err(self.unknown_placeholder(name, &job.config)),
-                    },
-                }
-            }
-            if absent {
-                if last_is_flag {
-                    out.pop();
-                }
-                last_is_flag = false;
-                continue;
-            }
-            last_is_flag = matches!(pieces.as_slice(), [Piece::Text(t)] if t.starts_with('-'));
-            out.push(arg);
-        }
-        Ok(out)
-    }
-
-    fn slot_value(&self, name: &str, job: &Job, checkpoint_dir: &Path) -> Option<String> {
-        slot_value(name, job, checkpoint_dir).or_else(|| {
-            let is_param = job.config.names().iter().any(|n| n == name);
-            let fixed = self.fixed.iter().find(|(n, _)| n == name);
-            fixed.filter(|_| !is_param).map(|(_, v)| v.to_string())
-        })
-    }
-
-    fn unknown_placeholder(&self, name: &str, config: &Config) -> String {
-        let mut known: Vec<&str> = config.names().iter().map(String::as_str).collect();
-        known.extend(self.fixed.iter().map(|(n, _)| n.as_str()));
-        known.extend(JOB_PLACEHOLDERS);
-        format!(
-            "placeholder `{{{name}}}` names no parameter; known: {}",
-            known.join(", ")
-        )
-    }
-
-    /// `HYPERBAND_CONFIG`: the present parameters, then the fixed ones.
-    fn config_json(&self, config: &Config) -> Result<String, String> {
-        let mut map = serde_json::Map::new();
-        for (n, v) in config.iter() {
-            map.insert(
-                n.clone(),
-                serde_json::to_value(v).map_err(|e| e.to_string())?,
-            );
-        }
-        for (n, v) in &self.fixed {
-            if !config.names().contains(n) {
-                map.insert(
-                    n.clone(),
-                    serde_json::to_value(v).map_err(|e| e.to_string())?,
-                );
-            }
-        }
-        serde_json::to_string(&map).map_err(|e| e.to_string())
+        self.template.fill(job, &checkpoint_dir)
     }
 
     /// Runs the program for `job`. `Err` carries what went wrong followed by the tail of
@@ -417,7 +242,7 @@ impl CommandObjective {
             fs::create_dir_all(dir)
                 .map_err(|e| format!("could not create `{}`: {}", dir.display(), os_msg(&e)))?;
         }
-        let argv = self.substitute(job, &checkpoint_dir)?;
+        let argv = self.template.fill(job, &checkpoint_dir)?;
         let stdout_path = log_dir.join(format!("job-{}.stdout", job.id));
         let stderr_path = log_dir.join(format!("job-{}.stderr", job.id));
         let create = |p: &Path| {
@@ -460,22 +285,7 @@ impl CommandObjective {
             });
         }
         command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
-        for (name, value) in &self.fixed {
-            command.env(param_env_var(name), value.to_string());
-        }
-        // Absent parameters get no variable; searched ones override a fixed namesake.
-        for (name, value) in job.config.iter() {
-            command.env(param_env_var(name), value.to_string());
-        }
-        let config_json = self.config_json(&job.config)?;
-        command
-            .env("HYPERBAND_BUDGET", job.budget.to_string())
-            .env("HYPERBAND_RESUME_FROM", job.resume_from.to_string())
-            .env("HYPERBAND_CHECKPOINT_DIR", &checkpoint_dir)
-            .env("HYPERBAND_TRIAL", job.trial.to_string())
-            .env("HYPERBAND_JOB", job.id.to_string())
-            .env("HYPERBAND_CONFIG", config_json);
-
+        command.envs(self.template.environment(job, &checkpoint_dir)?);
         command.envs(env.iter().copied());
         let mut child = command
             .spawn()
@@ -540,17 +350,6 @@ fn evaluate_metric(rule: &MetricRule, path: &Path) -> Result<Evaluation, String>
     })
 }
 
-fn slot_value(name: &str, job: &Job, checkpoint_dir: &Path) -> Option<String> {
-    Some(match name {
-        "budget" => job.budget.to_string(),
-        "resume_from" => job.resume_from.to_string(),
-        "trial" => job.trial.to_string(),
-        "job" => job.id.to_string(),
-        "checkpoint_dir" => checkpoint_dir.to_string_lossy().into_owned(),
-        _ => job.config.get(name)?.to_string(),
-    })
-}
-
 fn absolute(path: &Path) -> Result<PathBuf, String> {
     std::path::absolute(path).map_err(|e| format!("bad path `{}`: {}", path.display(), e))
 }
@@ -581,38 +380,6 @@ fn with_stderr_tail(what: String, stderr_path: &Path) -> String {
     reason
 }
 
-fn describe_status(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("exit status {code}");
-    }
-    match status.signal() {
-        Some(sig) => match signal_name(sig) {
-            Some(name) => format!("killed by signal {sig} ({name})"),
-            None => format!("killed by signal {sig}"),
-        },
-        None => format!("ended with {status}"),
-    }
-}
-
-fn signal_name(sig: i32) -> Option<&'static str> {
-    Some(match sig {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGXCPU => "SIGXCPU",
-        _ => return None,
-    })
-}
-
 /// `reason` cut to [`MAX_REASON_BYTES`] (at a character boundary), saying so.
 fn bounded_reason(reason: String) -> String {
     if reason.len() <= MAX_REASON_BYTES {
@@ -635,74 +402,4 @@ struct Spawned {
     guard: group_guard::GroupGuard,
     /// Copies the pseudo-terminal into the stdout file; ends when the group has closed it.
     copier: Option<std::thread::JoinHandle<()>>,
-}
-
-enum Waited {
-    Exited(ExitStatus),
-    TimedOut,
-    Error(String),
-}
-
-/// Waits for the program, killing its whole process group on timeout, and after a normal
-/// exit too (stragglers it left behind). The group is killed while the leader is still an
-/// unreaped zombie, so its id cannot have been reused by an unrelated group.
-fn wait(mut child: Child, timeout: Option<Duration>) -> Waited {
-    let pid = child.id();
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let mut pause = Duration::from_millis(1);
-    let timed_out = loop {
-        match exited_unreaped(pid, deadline.is_some()) {
-            Ok(true) => break false,
-            Ok(false) => {}
-            Err(e) => {
-                kill_group(pid);
-                let _ = child.wait();
-                return Waited::Error(format!("could not wait for the program: {e}"));
-            }
-        }
-        let Some(deadline) = deadline else {
-            continue; // a blocking wait returned early (a signal): wait again
-        };
-        let now = Instant::now();
-        if now >= deadline {
-            break true;
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(MAX_POLL);
-    };
-    kill_group(pid);
-    match child.wait() {
-        Ok(_) if timed_out => Waited::TimedOut,
-        Ok(status) => Waited::Exited(status),
-        Err(e) => Waited::Error(format!("could not wait for the program: {e}")),
-    }
-}
-
-/// Whether child `pid` has exited, leaving it unreaped; `poll` returns at once instead of
-/// blocking until it exits.
-fn exited_unreaped(pid: u32, poll: bool) -> Result<bool, std::io::Error> {
-    let mut flags = libc::WEXITED | libc::WNOWAIT;
-    if poll {
-        flags |= libc::WNOHANG;
-    }
-    // SAFETY: `info` is a plain C struct that waitid fills in; zeroed is a valid value, and
-    // a zero si_pid after WNOHANG means "not yet".
-    unsafe {
-        let mut info: libc::siginfo_t = std::mem::zeroed();
-        if libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) != 0 {
-            let e = std::io::Error::last_os_error();
-            return match e.kind() {
-                std::io::ErrorKind::Interrupted => Ok(false),
-                _ => Err(e),
-            };
-        }
-        Ok(info.si_pid() != 0)
-    }
-}
-
-fn kill_group(pgid: u32) {
-    // SAFETY: kill has no memory effects; a group that is already gone gives ESRCH.
-    unsafe {
-        libc::kill(-(pgid as libc::pid_t), libc::SIGKILL);
-    }
 }

@@ -7,4 +7,4 @@ mod monitor;
 
 #[cfg(feature = "command")]
 pub use command::{placeholders, CommandObjective};
-pub use monitor::{Monitor, Unmonitored, Verdict};
+pub use monitor::{Monitor, Verdict};

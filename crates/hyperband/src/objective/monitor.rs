@@ -26,12 +26,3 @@ pub trait Monitor {
     /// its epoch, or ran to its end): what a failing job is charged.
     fn reached(&mut self, _budget: f64) {}
 }
-
-/// For objectives run to their budget without a stopping rule: never stops them.
-pub struct Unmonitored;
-
-impl Monitor for Unmonitored {
-    fn report(&mut self, _budget: f64, _loss: f64) -> Verdict {
-        Verdict::Continue
-    }
-}

@@ -3,10 +3,8 @@
 //! stop gets SIGTERM on its process group, then SIGKILL after a grace period.
 
 use super::metric::{lines::Follow, quote, CurvePoint, MetricRule};
-use super::{
-    describe_status, evaluate_metric, exited_unreaped, kill_group, os_msg, with_stderr_tail,
-    CommandObjective, Spawned,
-};
+use super::process::{describe_status, exited_unreaped, kill_group};
+use super::{evaluate_metric, os_msg, with_stderr_tail, CommandObjective, Spawned};
 use crate::job::{Evaluation, Job};
 use crate::objective::{Monitor, Verdict};
 use std::time::{Duration, Instant};
