@@ -1,10 +1,12 @@
 //! `hyperband bench mnist` refuses bad input before it trains anything: an unknown method,
 //! and a `--reuse` trace file that is not one, each named in the error (exit status 2).
 
-use std::process::Command;
+mod common;
+
+use common::hyperband;
 
 fn bench(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
+    let out = hyperband()
         .args(["bench", "mnist"])
         .args(args)
         .output()

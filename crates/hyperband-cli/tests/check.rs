@@ -1,15 +1,10 @@
 //! `hyperband check`: one run of the study's command at the smallest budget, and what the
 //! study reads from it.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn hyperband(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{output_of, study_toml};
+use std::path::Path;
 
 /// A script with the output of pytorch/examples `mnist/main.py`.
 const SCRIPT: &str = r#"
@@ -45,16 +40,14 @@ mode = "{mode}"
 "#,
         mode = if metric.is_empty() { "promote" } else { "stop" }
     );
-    let path = dir.join("study.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    study_toml(dir, &text)
 }
 
 #[test]
 fn without_a_rule_it_says_why_the_job_fails_and_proposes_the_format() {
     let dir = tempfile::tempdir().unwrap();
     let file = study(dir.path(), "");
-    let out = hyperband(&["check", &file]);
+    let out = output_of(&["check", &file]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -74,7 +67,7 @@ fn without_a_rule_it_says_why_the_job_fails_and_proposes_the_format() {
 fn with_a_format_it_shows_each_value_and_budget_and_the_stop_mode_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let file = study(dir.path(), "metric = { format = \"pytorch-examples\" }");
-    let out = hyperband(&["check", &file]);
+    let out = output_of(&["check", &file]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("running once, at budget 1"), "{stdout}");
@@ -87,7 +80,7 @@ fn with_a_format_it_shows_each_value_and_budget_and_the_stop_mode_verdict() {
 
     // A rule that reads nothing says so.
     let file = study(dir.path(), "metric = { format = \"keras\" }");
-    let out = hyperband(&["check", &file]);
+    let out = output_of(&["check", &file]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(

@@ -3,25 +3,13 @@
 //! fixed one; the study runs through `hyperband run` and a `hyperband worker` beside it,
 //! and the export leaves momentum out exactly where the optimizer is not sgd.
 
+mod common;
+
+use common::{hyperband, run_ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
-fn run_ok(args: &[&str]) -> Output {
-    let out = hyperband().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "hyperband {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// Exits 1 with the reason on stderr for any wrong input; prints a loss otherwise.
 const SCRIPT: &str = r#"import json, os, sys, time

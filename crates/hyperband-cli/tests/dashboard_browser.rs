@@ -5,14 +5,15 @@
 //! row per bracket of the plan. A screenshot of each is kept in target/tmp. A machine
 //! without Chromium, or without the PostgreSQL server, fails these tests.
 
-mod dashboard_support;
+mod common;
 
-use dashboard_support::{hyperband, pg_url, unique, Dashboard, Writer};
+use common::dashboard::{Dashboard, Writer};
+use common::{assert_shows, headless_chromium, pg_url, schedule_json, stdout_in, unique};
 use hyperband::storage::StorageUrl;
 use serde_json::{json, Value};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use tungstenite::{Message, WebSocket};
 
@@ -20,20 +21,6 @@ use tungstenite::{Message, WebSocket};
 const WITHIN: Duration = Duration::from_secs(2);
 /// Results whose latency is measured (the rest of the study is written at once).
 const MEASURED: usize = 12;
-
-fn chromium() -> PathBuf {
-    [
-        std::env::var("CHROMIUM").unwrap_or_default(),
-        "/usr/bin/chromium".into(),
-    ]
-    .iter()
-    .filter(|c| !c.is_empty())
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-    .expect(
-        "Chromium is needed for the dashboard tests: apt-get install chromium (or set CHROMIUM)",
-    )
-}
 
 /// One headless Chromium with one page, over the DevTools protocol.
 struct Browser {
@@ -48,15 +35,8 @@ impl Browser {
     fn open(url: &str) -> Self {
         let profile = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(profile.path().join("chromium.log")).unwrap();
-        let child = Command::new(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--window-size=1280,2600",
-                "--remote-debugging-port=0",
-            ])
+        let child = headless_chromium()
+            .args(["--window-size=1280,2600", "--remote-debugging-port=0"])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(url)
             .stdout(Stdio::null())
@@ -240,8 +220,8 @@ fn live_study_in_chromium(url_text: &str, label: &str) {
     // The study is done: the page comes to say what `best` and `status` say.
     let args = ["--storage", url_text, "--study", name.as_str(), "--json"];
     let best: Value =
-        serde_json::from_str(&hyperband(&[&["best"][..], &args[..]].concat(), dir.path())).unwrap();
-    let status: Value = serde_json::from_str(&hyperband(
+        serde_json::from_str(&stdout_in(&[&["best"][..], &args[..]].concat(), dir.path())).unwrap();
+    let status: Value = serde_json::from_str(&stdout_in(
         &[&["status"][..], &args[..]].concat(),
         dir.path(),
     ))
@@ -265,30 +245,9 @@ fn live_study_in_chromium(url_text: &str, label: &str) {
         let shown = browser.eval(&format!(
             "document.querySelector('tr.best-param[data-param=\"{param}\"] .value').dataset.value"
         ));
-        let shown = shown.as_str().unwrap();
-        match value {
-            Value::String(s) => assert_eq!(shown, s),
-            v => assert_eq!(
-                shown.parse::<f64>().unwrap(),
-                v.as_f64().unwrap(),
-                "`{param}`"
-            ),
-        }
+        assert_shows(shown.as_str().unwrap(), value, param);
     }
-    let plan: Value = serde_json::from_str(&hyperband(
-        &[
-            "schedule",
-            "--min-budget",
-            "1",
-            "--max-budget",
-            "9",
-            "--eta",
-            "3",
-            "--json",
-        ],
-        dir.path(),
-    ))
-    .unwrap();
+    let plan = schedule_json(&["--min-budget", "1", "--max-budget", "9", "--eta", "3"]);
     assert_eq!(
         browser.eval("document.querySelectorAll('#brackets tr.bracket').length"),
         json!(plan["brackets"].as_array().unwrap().len())

@@ -5,9 +5,10 @@
 //! Each time the dashboard must go on serving everyone else. All traffic stays on
 //! 127.0.0.1, and every wait is bounded.
 
-mod dashboard_support;
+mod common;
 
-use dashboard_support::{get, hyperband, Dashboard, Writer};
+use common::dashboard::{get, Dashboard, Writer};
+use common::stdout_in;
 use hyperband::storage::StorageUrl;
 use serde_json::Value;
 use std::io::{ErrorKind, Read, Write};
@@ -318,7 +319,7 @@ fn names_and_reasons_that_look_like_markup_stay_inside_the_page_data() {
     );
 
     // The report is the same page, written to a file.
-    hyperband(
+    stdout_in(
         &[
             "report",
             "--storage",

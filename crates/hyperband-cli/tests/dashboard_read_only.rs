@@ -5,13 +5,15 @@
 //! not created. Needs the PostgreSQL server (`.ci/run` starts it); without it the
 //! PostgreSQL test fails.
 
-mod dashboard_support;
+mod common;
 
-use dashboard_support::{get, hyperband, pg_url, spec, unique, Dashboard, Writer};
+use common::dashboard::{get, spec, Dashboard, Writer};
+use common::{hyperband, pg_admin, pg_url, stdout_in, unique, unique_schema, wait_at_most};
 use hyperband::storage::{EventStore, PgStore, SqliteStore, StorageUrl};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 /// Every page and endpoint of the dashboard for `study`: the data it served.
 fn visit_everything(dashboard: &Dashboard, studies: &[&str], study: &str) -> Value {
@@ -124,9 +126,7 @@ fn a_postgres_store_keeps_its_rows_and_inbox_while_the_dashboard_shows_them() {
         writer.step().unwrap();
     }
     // The tenth result waits in the inbox: only the next decision would move it.
-    let server = url_text.split('?').next().unwrap();
-    let mut client = postgres::Client::connect(server, postgres::NoTls)
-        .expect("the PostgreSQL test server is needed (postgres://postgres@127.0.0.1:5432/test)");
+    let mut client = pg_admin();
     let before = rows(&mut client, "hbdash", writer.id);
     assert_eq!(before[1], 1, "one result in the inbox: {before:?}");
 
@@ -154,7 +154,7 @@ fn a_postgres_store_keeps_its_rows_and_inbox_while_the_dashboard_shows_them() {
     );
 
     // `status` reads the same way: it shows the waiting result and leaves it waiting.
-    let status: Value = serde_json::from_str(&hyperband(
+    let status: Value = serde_json::from_str(&stdout_in(
         &["status", "--storage", &url_text, "--study", &name, "--json"],
         dir.path(),
     ))
@@ -200,50 +200,36 @@ fn visit_everything_of_one(dashboard: &Dashboard, study: &str) -> Value {
 
 /// Runs a dashboard that should refuse to start: one still serving after 20 s fails.
 fn refused(command: &mut Command) -> std::process::Output {
-    let mut child = command
+    let child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the dashboard started on a store that is not there");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    wait_at_most(child, Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("the dashboard started on a store that is not there"))
 }
 
 #[test]
 fn a_store_that_is_not_there_is_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let out = refused(
-        Command::new(dashboard_support::BIN)
+        hyperband()
             .args(["dashboard", "--storage", "sqlite:absent.db", "--port", "0"])
             .current_dir(dir.path()),
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("absent.db").exists());
 
-    let schema = unique("hbabsent").replace('-', "_");
-    let out = refused(Command::new(dashboard_support::BIN).args([
-        "dashboard",
-        "--storage",
-        &pg_url(&schema),
-        "--port",
-        "0",
-    ]));
+    let schema = unique_schema("hbabsent");
+    let out =
+        refused(hyperband().args(["dashboard", "--storage", &pg_url(&schema), "--port", "0"]));
     assert_eq!(
         out.status.code(),
         Some(2),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let base = pg_url("x");
-    let mut client =
-        postgres::Client::connect(base.split('?').next().unwrap(), postgres::NoTls).unwrap();
+    let mut client = pg_admin();
     let found: i64 = client
         .query_one(
             "SELECT count(*) FROM pg_namespace WHERE nspname = $1",

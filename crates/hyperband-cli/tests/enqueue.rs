@@ -1,23 +1,11 @@
 //! `[[enqueue]]` end to end: the configurations a user already knows are the study's first
 //! trials, and running the file again does not evaluate them twice.
 
+mod common;
+
+use common::{json_of, output_of, run_ok};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run_ok(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "hyperband {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn write(dir: &Path, max_trials: u64) -> std::path::PathBuf {
     std::fs::write(
@@ -57,8 +45,7 @@ opt = "adam"
 }
 
 fn trials(study: &Path) -> Vec<Value> {
-    let out = run_ok(&["export", study.to_str().unwrap(), "--format", "json"]);
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
     rows.as_array().unwrap().clone()
 }
 
@@ -95,10 +82,7 @@ fn a_configuration_outside_the_space_is_refused_before_anything_runs() {
         .unwrap()
         .replace("opt = \"adam\"", "opt = \"rmsprop\"");
     std::fs::write(&study, text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(["run", study.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", study.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[enqueue] #2:"), "{stderr}");

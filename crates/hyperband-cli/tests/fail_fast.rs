@@ -1,14 +1,9 @@
 //! A study that cannot work stops early and says why: its first jobs all fail the same way.
 
-use serde_json::Value;
-use std::process::{Command, Output};
+mod common;
 
-fn hyperband(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{output_of, study_toml};
+use serde_json::Value;
 
 fn study(dir: &std::path::Path, script: &str) -> String {
     std::fs::write(dir.join("train.py"), script).unwrap();
@@ -32,9 +27,7 @@ eta = 3
 workers = 1
 max_trials = 20
 "#;
-    let path = dir.join("study.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    study_toml(dir, text)
 }
 
 /// A script in the pytorch/examples style, whose last line is no number.
@@ -49,7 +42,7 @@ print("done")
 fn a_script_that_prints_no_loss_stops_the_study_after_five_trials_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let file = study(dir.path(), NO_NUMBER);
-    let out = hyperband(&["run", &file, "--plain"]);
+    let out = output_of(&["run", &file, "--plain"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -65,7 +58,7 @@ fn a_script_that_prints_no_loss_stops_the_study_after_five_trials_with_the_fix()
         "{stderr}"
     );
     let status: Value =
-        serde_json::from_slice(&hyperband(&["status", &file, "--json"]).stdout).unwrap();
+        serde_json::from_slice(&output_of(&["status", &file, "--json"]).stdout).unwrap();
     // One worker: five jobs ran, not the 20 trials' dozens.
     assert_eq!(status["failed"], 5, "{status:#}");
     assert_eq!(status["jobs"], 5, "{status:#}");
@@ -79,10 +72,10 @@ fn failures_that_depend_on_the_configuration_do_not_stop_it() {
         dir.path(),
         "import sys\nlr = float(sys.argv[2])\nprint('nan' if lr > 0.05 else 0.5)\n",
     );
-    let out = hyperband(&["run", &file, "--plain"]);
+    let out = output_of(&["run", &file, "--plain"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("stopped early"), "{stderr}");
     let status: Value =
-        serde_json::from_slice(&hyperband(&["status", &file, "--json"]).stdout).unwrap();
+        serde_json::from_slice(&output_of(&["status", &file, "--json"]).stdout).unwrap();
     assert!(status["jobs"].as_u64().unwrap() > 3, "{status:#}");
 }

@@ -1,12 +1,11 @@
 //! `hyperband init` through the binary: the file it writes runs as it is, and an existing
 //! file is kept unless `--force`.
 
-use serde_json::Value;
-use std::process::{Command, Output};
+mod common;
 
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
+use common::hyperband;
+use serde_json::Value;
+use std::process::Output;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

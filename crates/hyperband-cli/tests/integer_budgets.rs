@@ -2,16 +2,11 @@
 //! and a script whose `--epochs` is an argparse `type=int` fails on every job. The study
 //! file warns of it, and `integer_budgets = true` rounds every rung.
 
+mod common;
+
+use common::{output_of, study_toml};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn hyperband(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 const SCRIPT: &str = r#"
 import argparse
@@ -52,16 +47,14 @@ eta = 3
 max_trials = 17
 "#
     );
-    let path = dir.join("study.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    study_toml(dir, &text)
 }
 
 #[test]
 fn fractional_rungs_for_an_epochs_flag_are_warned_of_and_integer_budgets_fixes_them() {
     let dir = tempfile::tempdir().unwrap();
     let file = study(dir.path(), false);
-    let out = hyperband(&["run", &file, "--plain"]);
+    let out = output_of(&["run", &file, "--plain"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("`--epochs` gets the budget, and rungs 1.5556, 4.6667 are not whole")
@@ -70,17 +63,17 @@ fn fractional_rungs_for_an_epochs_flag_are_warned_of_and_integer_budgets_fixes_t
     );
     // Argparse refuses `--epochs 1.5555555555555556`: every job fails (as users met it).
     let status: Value =
-        serde_json::from_slice(&hyperband(&["status", &file, "--json"]).stdout).unwrap();
+        serde_json::from_slice(&output_of(&["status", &file, "--json"]).stdout).unwrap();
     assert!(status["failed"].as_u64().unwrap() > 0, "{status:#}");
 
     let dir = tempfile::tempdir().unwrap();
     let file = study(dir.path(), true);
-    let out = hyperband(&["run", &file, "--plain"]);
+    let out = output_of(&["run", &file, "--plain"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("not whole"), "{stderr}");
     let rows: Value =
-        serde_json::from_slice(&hyperband(&["export", &file, "--format", "json"]).stdout).unwrap();
+        serde_json::from_slice(&output_of(&["export", &file, "--format", "json"]).stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert!(!rows.is_empty());
     for row in rows {
@@ -89,7 +82,7 @@ fn fractional_rungs_for_an_epochs_flag_are_warned_of_and_integer_budgets_fixes_t
         assert!([2.0, 5.0, 14.0].contains(&budget), "{row}");
     }
     let plan: Value =
-        serde_json::from_slice(&hyperband(&["schedule", &file, "--json"]).stdout).unwrap();
+        serde_json::from_slice(&output_of(&["schedule", &file, "--json"]).stdout).unwrap();
     assert_eq!(plan["brackets"][0]["rungs"][0]["budget"], 2.0, "{plan:#}");
 }
 
@@ -101,7 +94,7 @@ fn integer_budgets_need_whole_bounds() {
         .unwrap()
         .replace("max_budget = 14", "max_budget = 14.5");
     std::fs::write(&file, text).unwrap();
-    let out = hyperband(&["run", &file]);
+    let out = output_of(&["run", &file]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -2,17 +2,13 @@
 //! prints, and no file a rule names, can grow the runner without bound, hang it past a
 //! job's timeout, or land in the store beyond a few KiB or from outside the program.
 
+mod common;
+
+use common::{output_of, study_toml};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn hyperband(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// A study of one trial at one budget whose program is `script` and whose metric is
 /// `metric`.
@@ -42,22 +38,20 @@ workers = 1
 max_trials = 1
 "#
     );
-    let path = dir.join("study.toml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    study_toml(dir, &text)
 }
 
 /// Runs the study, bounded in time, and returns the stored failure reasons.
 fn run_and_reasons(file: &str, limit: Duration) -> Vec<String> {
     let start = Instant::now();
-    let _ = hyperband(&["run", file, "--plain"]);
+    let _ = output_of(&["run", file, "--plain"]);
     assert!(
         start.elapsed() < limit,
         "the run took {:?}",
         start.elapsed()
     );
     let rows: Value =
-        serde_json::from_slice(&hyperband(&["export", file, "--format", "json"]).stdout).unwrap();
+        serde_json::from_slice(&output_of(&["export", file, "--format", "json"]).stdout).unwrap();
     rows.as_array()
         .unwrap()
         .iter()
@@ -117,7 +111,7 @@ fn a_metric_file_outside_the_program_never_reaches_the_stored_reason() {
     // A relative path may not climb out of the job's folder at all.
     let metric = "metric = { regex = 'loss=(\\S+)', source = 'file:../../etc/passwd' }";
     let file = study(dir.path(), "echo 'loss=0.5'\n", metric, "promote");
-    let out = hyperband(&["run", &file]);
+    let out = output_of(&["run", &file]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

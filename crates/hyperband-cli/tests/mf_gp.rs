@@ -3,9 +3,10 @@
 //! closer than random search does with the same schedule and seed, and a second run of the
 //! same file in another folder makes the same decisions.
 
+mod common;
+
+use common::stdout_in;
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
 
 const STUDY: &str = r#"name = "bowl"
 seed = 5
@@ -29,21 +30,6 @@ workers = 1
 max_trials = 45
 "#;
 
-fn hyperband(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "hyperband {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Runs the study with `sampler` in a fresh folder; returns `best --json`.
 fn best(sampler: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
@@ -52,11 +38,11 @@ fn best(sampler: &str) -> Value {
         STUDY.replace("SAMPLER", sampler),
     )
     .unwrap();
-    hyperband(dir.path(), &["run", "study.toml", "--plain"]);
+    stdout_in(&["run", "study.toml", "--plain"], dir.path());
     let status: Value =
-        serde_json::from_str(&hyperband(dir.path(), &["status", "study.toml", "--json"])).unwrap();
+        serde_json::from_str(&stdout_in(&["status", "study.toml", "--json"], dir.path())).unwrap();
     assert_eq!(status["sampler"], sampler, "{status}");
-    serde_json::from_str(&hyperband(dir.path(), &["best", "study.toml", "--json"])).unwrap()
+    serde_json::from_str(&stdout_in(&["best", "study.toml", "--json"], dir.path())).unwrap()
 }
 
 #[test]

@@ -4,30 +4,19 @@
 //! Needs the PostgreSQL server CI starts on 127.0.0.1:5432 (override the URL with
 //! `HYPERBAND_TEST_POSTGRES`); without it this test fails.
 
+mod common;
+
+use common::{
+    assert_finished_once_or_lost, hyperband, json_of, json_or_null, output_of, pg_url, slow_study,
+    spawn_quiet, unique, wait_at_most, wait_until,
+};
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
-use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
+/// The test server, schema `hbcli`.
 fn url() -> String {
-    let base = std::env::var("HYPERBAND_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}schema=hbcli")
-}
-
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
-fn spawn(args: &[&str]) -> Child {
-    hyperband()
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    pg_url("hbcli")
 }
 
 #[test]
@@ -38,11 +27,7 @@ fn killed_worker_processes_lose_nothing() {
         "import sys, time\ntime.sleep(0.05)\nx, y, b = map(float, sys.argv[1:4])\nprint((x - 0.3) ** 2 + (y - 0.7) ** 2 + 1 / b)\n",
     )
     .unwrap();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("killed-workers-{}-{nanos}", std::process::id());
+    let name = unique("killed-workers");
     let study = dir.path().join("study.toml");
     std::fs::write(
         &study,
@@ -91,7 +76,7 @@ max_brackets = 4
     }
     let mut workers: Vec<Child> = vec![first];
     for _ in 0..3 {
-        workers.push(spawn(&["worker", s, "--plain"]));
+        workers.push(spawn_quiet(&["worker", s, "--plain"]));
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut kills = 0;
@@ -103,7 +88,7 @@ max_brackets = 4
             workers[i].wait().unwrap();
             kills += 1;
         }
-        workers[i] = spawn(&["worker", s, "--plain"]);
+        workers[i] = spawn_quiet(&["worker", s, "--plain"]);
     }
     for mut w in workers {
         w.wait().unwrap();
@@ -113,32 +98,12 @@ max_brackets = 4
         "only {kills} workers were still running to be killed"
     );
     // Whatever the last kills left running is declared lost and re-run here.
-    let out = hyperband().args(["run", s, "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = json_of(&["run", s, "--json"]);
     // Four brackets of R = 27, eta = 3: 40 + 17 + 8 + 4 jobs.
     assert_eq!(status["finished"], 69, "{status}");
     assert_eq!(status["running"], 0);
-    let out = hyperband()
-        .args(["export", s, "--format", "json"])
-        .output()
-        .unwrap();
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut done = HashSet::new();
-    for r in rows.as_array().unwrap() {
-        match r["state"].as_str().unwrap() {
-            "finished" => assert!(
-                done.insert((r["trial"].as_u64(), r["rung"].as_u64())),
-                "finished twice: {r}"
-            ),
-            "lost" => {}
-            other => panic!("job left {other}: {r}"),
-        }
-    }
+    let out = output_of(&["export", s, "--format", "json"]);
+    assert_finished_once_or_lost(&serde_json::from_slice(&out.stdout).unwrap());
 }
 
 /// Workers given only the URL and the study's name work within the limits `run` stored
@@ -147,69 +112,26 @@ max_brackets = 4
 #[test]
 fn workers_without_the_study_file_honour_the_stored_limits() {
     let dir = tempfile::tempdir().unwrap();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("stored-limits-{}-{nanos}", std::process::id());
-    let study = dir.path().join("study.toml");
-    std::fs::write(
-        &study,
-        format!(
-            r#"name = "{name}"
-seed = 4
-storage = "{}"
-
-[objective]
-command = ["sh", "-c", 'sleep 0.05; echo "$1"', "sh", "{{x}}"]
-
-[space]
-x = {{ type = "float", low = 0.0, high = 1.0 }}
-
-[algorithm]
-scheduler = "hyperband"
-min_budget = 1
-max_budget = 9
-eta = 3
-
-[run]
-max_trials = 14
-"#,
-            url()
-        ),
-    )
-    .unwrap();
+    let name = unique("stored-limits");
+    let url = url();
+    let study = slow_study(dir.path(), &name, &url, "max_trials = 14");
     let s = study.to_str().unwrap();
-    let status = || -> Value {
-        let out = hyperband().args(["status", s, "--json"]).output().unwrap();
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-    };
-    let mut first = spawn(&["run", s, "--json"]);
-    let start = std::time::Instant::now();
-    while status()["finished"].as_u64().unwrap_or(0) < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the run never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let status = || json_or_null(&["status", s, "--json"]);
+    let mut first = spawn_quiet(&["run", s, "--json"]);
+    wait_until(Duration::from_secs(30), "the run never started", || {
+        status()["finished"].as_u64().unwrap_or(0) >= 2
+    });
     first.kill().unwrap();
     first.wait().unwrap();
-    let url = url();
     let workers: Vec<Child> = (0..3)
-        .map(|_| spawn(&["worker", "--storage", &url, "--study", &name]))
+        .map(|_| spawn_quiet(&["worker", "--storage", &url, "--study", &name]))
         .collect();
-    for mut w in workers {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while w.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                w.kill().ok();
-                panic!(
-                    "a worker without the study file never stopped: {}",
-                    status()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+    for w in workers {
+        if wait_at_most(w, Duration::from_secs(60)).is_err() {
+            panic!(
+                "a worker without the study file never stopped: {}",
+                status()
+            );
         }
     }
     let status = status();

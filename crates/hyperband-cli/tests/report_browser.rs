@@ -3,36 +3,15 @@
 //! bracket of the plan. A screenshot is kept in target/tmp. A machine without Chromium
 //! fails this test (`.ci/run` installs Debian's `chromium`).
 
+mod common;
+
+use common::{assert_shows, headless_chromium, schedule_json, stdout_in};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hyperband");
-
-fn chromium() -> PathBuf {
-    let candidates = [
-        std::env::var("CHROMIUM").unwrap_or_default(),
-        "/usr/bin/chromium".into(),
-    ];
-    candidates
-        .iter()
-        .filter(|c| !c.is_empty())
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect(
-            "Chromium is needed for the report tests: apt-get install chromium (or set CHROMIUM)",
-        )
-}
 
 fn headless(page: &Path, extra: &[&str]) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-        ])
+    let out = headless_chromium()
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
         .arg(format!("file://{}", page.display()))
@@ -44,20 +23,6 @@ fn headless(page: &Path, extra: &[&str]) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn hyperband(args: &[&str], dir: &Path) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 const STUDY: &str = r#"
@@ -83,25 +48,12 @@ workers = 2
 fn the_report_shows_the_best_configuration_and_every_bracket_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("study.toml"), STUDY).unwrap();
-    hyperband(&["run", "study.toml", "--plain"], dir.path());
+    stdout_in(&["run", "study.toml", "--plain"], dir.path());
     let best: Value =
-        serde_json::from_str(&hyperband(&["best", "study.toml", "--json"], dir.path())).unwrap();
-    let plan: Value = serde_json::from_str(&hyperband(
-        &[
-            "schedule",
-            "--min-budget",
-            "1",
-            "--max-budget",
-            "9",
-            "--eta",
-            "3",
-            "--json",
-        ],
-        dir.path(),
-    ))
-    .unwrap();
+        serde_json::from_str(&stdout_in(&["best", "study.toml", "--json"], dir.path())).unwrap();
+    let plan = schedule_json(&["--min-budget", "1", "--max-budget", "9", "--eta", "3"]);
     let page = dir.path().join("out").join("report.html");
-    let printed = hyperband(
+    let printed = stdout_in(
         &["report", "study.toml", "-o", "out/report.html"],
         dir.path(),
     );
@@ -133,14 +85,7 @@ fn the_report_shows_the_best_configuration_and_every_bracket_in_chromium() {
             .chars()
             .take_while(|&c| c != '"')
             .collect();
-        match value {
-            Value::String(s) => assert_eq!(&shown, s),
-            v => assert_eq!(
-                shown.parse::<f64>().unwrap(),
-                v.as_f64().unwrap(),
-                "`{name}`"
-            ),
-        }
+        assert_shows(&shown, value, name);
     }
     let loss_marker = r#"<tr id="best-loss"><td>loss</td><td class="value" data-value=""#;
     let at = dom.find(loss_marker).expect("the best loss is shown");
@@ -153,7 +98,7 @@ fn the_report_shows_the_best_configuration_and_every_bracket_in_chromium() {
         best["loss"].as_f64().unwrap()
     );
     let status: Value =
-        serde_json::from_str(&hyperband(&["status", "study.toml", "--json"], dir.path())).unwrap();
+        serde_json::from_str(&stdout_in(&["status", "study.toml", "--json"], dir.path())).unwrap();
     let counts = format!(": {} trials, {} jobs,", status["trials"], status["jobs"]);
     assert!(dom.contains(&counts), "the summary should say {counts:?}");
     let rows = dom.matches(r#"<tr class="bracket""#).count();

@@ -3,32 +3,12 @@
 //! shows a job whose runner died as such without writing to the store; the report's
 //! best-so-far lines run to where the study ended.
 
+mod common;
+
+use common::{hyperband, json_of, json_or_null, run_ok, stdout_of, wait_until};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
-fn run_ok(args: &[&str]) -> Output {
-    let out = hyperband().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "hyperband {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    String::from_utf8(run_ok(args).stdout).unwrap()
-}
-
-fn json_of(args: &[&str]) -> Value {
-    serde_json::from_slice(&run_ok(args).stdout).unwrap()
-}
+use std::time::Duration;
 
 /// A study of a POSIX sh objective (loss = x) with the given `[algorithm]` extra keys and
 /// `[run]` stop criteria.
@@ -196,6 +176,16 @@ fn store_bytes(dir: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The data the report of the study file `path` embeds (written to `dir/report.html`).
+fn report_data(path: &str, dir: &Path) -> Value {
+    let page = dir.join("report.html");
+    run_ok(&["report", path, "-o", page.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let marker = r#"<script type="application/json" id="data">"#;
+    let data = &html[html.find(marker).unwrap() + marker.len()..];
+    serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap()
+}
+
 #[test]
 fn status_shows_a_killed_runners_job_as_stale_without_writing() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,24 +201,11 @@ fn status_shows_a_killed_runners_job_as_stale_without_writing() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    loop {
-        let status = hyperband()
-            .args(["status", path, "--json"])
-            .output()
-            .unwrap();
-        if status.status.success() {
-            let status: Value = serde_json::from_slice(&status.stdout).unwrap();
-            if status["running"] == 1 {
-                break;
-            }
-        }
-        assert!(
-            start.elapsed().as_secs() < 30,
-            "the runner never took a job"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the runner never took a job",
+        || json_or_null(&["status", path, "--json"])["running"] == 1,
+    );
     runner.kill().unwrap(); // SIGKILL
     runner.wait().unwrap();
 
@@ -282,12 +259,7 @@ fn status_shows_a_killed_runners_job_as_stale_without_writing() {
 
     // The next run declares it lost and runs it again; the report names both.
     run_ok(&["run", path, "--plain"]);
-    let page = dir.path().join("report.html");
-    run_ok(&["report", path, "-o", page.to_str().unwrap()]);
-    let html = std::fs::read_to_string(&page).unwrap();
-    let marker = r#"<script type="application/json" id="data">"#;
-    let data = &html[html.find(marker).unwrap() + marker.len()..];
-    let data: Value = serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    let data = report_data(path, dir.path());
     let lost = data["lost"].as_array().unwrap();
     assert_eq!(lost.len(), 1, "{}", data["lost"]);
     assert_eq!(lost[0]["job"], 0, "{}", data["lost"]);
@@ -314,12 +286,7 @@ fn the_reports_best_so_far_lines_end_where_the_study_did() {
     );
     let path = study.to_str().unwrap();
     run_ok(&["run", path, "--plain"]);
-    let page = dir.path().join("report.html");
-    run_ok(&["report", path, "-o", page.to_str().unwrap()]);
-    let html = std::fs::read_to_string(&page).unwrap();
-    let marker = r#"<script type="application/json" id="data">"#;
-    let data = &html[html.find(marker).unwrap() + marker.len()..];
-    let data: Value = serde_json::from_str(&data[..data.find("</script>").unwrap()]).unwrap();
+    let data = report_data(path, dir.path());
     let curve = &data["best_curve"];
     let spent = json_of(&["status", path, "--json"])["budget_spent"]
         .as_f64()

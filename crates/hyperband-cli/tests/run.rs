@@ -1,31 +1,14 @@
 //! `hyperband run` end to end: study files, command objectives, status/best/export, refusal
 //! of changed studies, and SIGKILL at random moments losing nothing.
 
+mod common;
+
+use common::{assert_finished_once_or_lost, hyperband, json_of, output_of, run_ok};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
-fn run_ok(args: &[&str]) -> Output {
-    let out = hyperband().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "hyperband {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_of(args: &[&str]) -> Value {
-    serde_json::from_slice(&run_ok(args).stdout).unwrap()
-}
 
 /// A deterministic objective that takes a little while, so that kills land mid-job too.
 const OBJECTIVE: &str = r#"
@@ -162,10 +145,7 @@ fn a_changed_study_is_refused_and_can_be_forked() {
         r#"z = { type = "int", low = 1, high = 4 }"#,
         1,
     );
-    let out = hyperband()
-        .args(["run", changed.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", changed.to_str().unwrap(), "--json"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -187,10 +167,7 @@ fn bad_study_files_exit_2_citing_file_line_and_key() {
         .unwrap()
         .replace("high = 1.0 }\ny", "high = -1.0 }\ny");
     std::fs::write(&study, text).unwrap();
-    let out = hyperband()
-        .args(["run", study.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", study.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -199,10 +176,7 @@ fn bad_study_files_exit_2_citing_file_line_and_key() {
     );
     assert!(err.contains("must be below high"), "{err}");
 
-    let out = hyperband()
-        .args(["run", "no-such-study.toml"])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", "no-such-study.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-study.toml"));
 }
@@ -216,10 +190,7 @@ fn a_study_whose_every_job_fails_is_a_failed_run() {
         "import sys\nsys.exit('out of memory')\n",
     )
     .unwrap();
-    let out = hyperband()
-        .args(["run", study.to_str().unwrap(), "--plain"])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", study.to_str().unwrap(), "--plain"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     // Its first jobs all fail alike: the run stops early instead of going through the plan.
@@ -269,20 +240,13 @@ fn sigkill_at_random_moments_loses_nothing() {
     );
     run_ok(&["run", study.to_str().unwrap(), "--json"]);
 
-    let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
-    let rows = rows.as_array().unwrap();
     // No (trial, rung) finished twice, and every job that did not finish was declared lost.
-    let mut finished = HashSet::new();
-    for r in rows {
-        match r["state"].as_str().unwrap() {
-            "finished" => assert!(
-                finished.insert((r["trial"].as_u64(), r["rung"].as_u64())),
-                "finished twice: {r}"
-            ),
-            "lost" => {}
-            other => panic!("job in state {other}: {r}"),
-        }
-    }
+    assert_finished_once_or_lost(&json_of(&[
+        "export",
+        study.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
     // The same decisions and results as the uninterrupted run.
     assert_eq!(history(&study), expected, "after {kills} kills");
 }
@@ -299,10 +263,7 @@ fn builtins_check_their_name_and_parameters() {
             ),
         )
         .unwrap();
-        hyperband()
-            .args(["run", path.to_str().unwrap()])
-            .output()
-            .unwrap()
+        output_of(&["run", path.to_str().unwrap()])
     };
     let out = write("resnet");
     assert_eq!(out.status.code(), Some(2));

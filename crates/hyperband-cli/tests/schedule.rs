@@ -1,22 +1,9 @@
 //! `hyperband schedule`: the plans issue #2 names, through the real binary.
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn schedule(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .arg("schedule")
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use common::{output_of, schedule_json as schedule};
+use serde_json::Value;
 
 fn rungs(plan: &Value) -> Vec<Vec<(u64, f64)>> {
     plan["brackets"]
@@ -74,10 +61,7 @@ fn r243_has_six_brackets() {
 
 #[test]
 fn bad_ranges_exit_with_status_2_and_say_why() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(["schedule", "--min-budget", "10", "--max-budget", "3"])
-        .output()
-        .unwrap();
+    let out = output_of(&["schedule", "--min-budget", "10", "--max-budget", "3"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

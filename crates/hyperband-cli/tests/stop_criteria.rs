@@ -6,13 +6,16 @@
 //!
 //! `PROPTEST_CASES` sets the number of generated studies (default 40).
 
+mod common;
+
+use common::{hyperband, json_or_null, output_of, slow_study, wait_at_most, wait_until};
 use hyperband::storage::{Event, EventStore, Replica, SqliteStore};
 use hyperband::{Decision, JobState, Limits, StudySpec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const SCHEDULERS: [&str; 5] = ["full-budget", "sha", "hyperband", "asha", "async-hyperband"];
@@ -135,10 +138,6 @@ fn studies() -> impl Strategy<Value = Case> {
         })
 }
 
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
 fn spawn_run(file: &Path) -> Child {
     hyperband()
         .args(["run", file.to_str().unwrap(), "--json"])
@@ -149,20 +148,13 @@ fn spawn_run(file: &Path) -> Child {
 }
 
 /// Waits for a run, killing it (and failing) if it hangs.
-fn finish(mut child: Child, limit: Duration) -> Result<Output, TestCaseError> {
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            child.kill().ok();
-            let out = child.wait_with_output().unwrap();
-            return Err(TestCaseError::fail(format!(
-                "the run did not end within {limit:?}:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Ok(child.wait_with_output().unwrap())
+fn finish(child: Child, limit: Duration) -> Result<Output, TestCaseError> {
+    wait_at_most(child, limit).map_err(|out| {
+        TestCaseError::fail(format!(
+            "the run did not end within {limit:?}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })
 }
 
 struct Dir {
@@ -428,41 +420,8 @@ fn the_reported_study_runs_to_its_end() {
     }
 }
 
-/// A study file for `storage` whose jobs take a little while, so that a run can be killed
-/// early; unbounded Hyperband, so that only the stored limits can end it.
-pub fn slow_study(dir: &Path, storage: &str, run: &str) -> PathBuf {
-    let text = format!(
-        r#"name = "remote"
-seed = 9
-storage = "{storage}"
-
-[objective]
-command = ["sh", "-c", 'sleep 0.05; echo "$1"', "sh", "{{x}}"]
-
-[space]
-x = {{ type = "float", low = 0.0, high = 1.0 }}
-
-[algorithm]
-scheduler = "hyperband"
-min_budget = 1
-max_budget = 9
-eta = 3
-
-[run]
-{run}
-"#
-    );
-    let path = dir.join("remote.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn status(file: &Path) -> Value {
-    let out = hyperband()
-        .args(["status", file.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    json_or_null(&["status", file.to_str().unwrap(), "--json"])
 }
 
 /// A worker that was given only the storage URL and the study's name works within the
@@ -473,16 +432,11 @@ fn a_worker_without_the_study_file_honours_the_stored_limits() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("remote.db");
     let url = format!("sqlite:{}", db.display());
-    let file = slow_study(tmp.path(), &url, "max_trials = 12");
+    let file = slow_study(tmp.path(), "remote", &url, "max_trials = 12");
     let mut run = spawn_run(&file);
-    let start = Instant::now();
-    while status(&file)["finished"].as_u64().unwrap_or(0) < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the run never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(30), "the run never started", || {
+        status(&file)["finished"].as_u64().unwrap_or(0) >= 2
+    });
     run.kill().unwrap();
     run.wait().unwrap();
     assert!(status(&file)["trials"].as_u64().unwrap() < 12);
@@ -504,7 +458,7 @@ fn a_worker_without_the_study_file_honours_the_stored_limits() {
     assert_eq!(summary["limits"]["max_trials"], 12);
 
     // A time limit counts from the run that set it; a worker joining later takes nothing.
-    let file = slow_study(tmp.path(), &url, "max_time = \"1s\"");
+    let file = slow_study(tmp.path(), "remote", &url, "max_time = \"1s\"");
     let out = finish(spawn_run(&file), Duration::from_secs(30)).unwrap();
     assert!(
         out.status.success(),
@@ -512,10 +466,7 @@ fn a_worker_without_the_study_file_honours_the_stored_limits() {
         String::from_utf8_lossy(&out.stderr)
     );
     let after_run = status(&file)["jobs"].as_u64().unwrap();
-    let out = hyperband()
-        .args(["worker", "--storage", &url, "--study", "remote", "--json"])
-        .output()
-        .unwrap();
+    let out = output_of(&["worker", "--storage", &url, "--study", "remote", "--json"]);
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["stopped"], "time");
     assert_eq!(summary["jobs"].as_u64(), Some(after_run));

@@ -3,30 +3,14 @@
 //! The script logs every epoch it completes, so the tests can hold the study's budget to
 //! the epochs actually run, and see that a stopped run stopped at its rung.
 
+mod common;
+
+use common::{hyperband, json_of, json_or_null, output_of, run_ok, spawn_quiet, wait_at_most};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
-fn run_ok(args: &[&str]) -> Output {
-    let out = hyperband().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "hyperband {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_of(args: &[&str]) -> Value {
-    serde_json::from_slice(&run_ok(args).stdout).unwrap()
-}
 
 /// A training script in one of the output styles below; each epoch takes EPOCH_SECONDS,
 /// and is logged to `--log` (pid, epoch) once complete, before its value is printed.
@@ -281,40 +265,16 @@ fn hyperband_stops_within_each_bracket_and_starts_each_brackets_plan() {
     assert_eq!(status["budget_spent"], total as f64, "{status:#}");
 }
 
-/// Waits for `child`, killing it (and failing) if it hangs.
-fn wait(mut child: std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            child.kill().ok();
-            panic!("the run did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_runner_killed_with_sigkill_loses_no_finished_result() {
     let dir = tempfile::tempdir().unwrap();
     let study = write_study(dir.path(), "asha", 2, 12);
-    let mut child = hyperband()
-        .args(["run", study.to_str().unwrap(), "--plain"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&["run", study.to_str().unwrap(), "--plain"]);
     // Kill it once some rungs are stored and trials are mid-run.
     let start = Instant::now();
     let finished_before = loop {
         std::thread::sleep(Duration::from_millis(100));
-        let out = hyperband()
-            .args(["export", study.to_str().unwrap(), "--format", "json"])
-            .output()
-            .unwrap();
-        let rows: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let rows = json_or_null(&["export", study.to_str().unwrap(), "--format", "json"]);
         let finished: Vec<Value> = rows
             .as_array()
             .into_iter()
@@ -345,7 +305,13 @@ fn a_runner_killed_with_sigkill_loses_no_finished_result() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(wait(resumed, Duration::from_secs(120)).success());
+    let resumed = wait_at_most(resumed, Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("the run did not finish within 120 s"));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     let rows = json_of(&["export", study.to_str().unwrap(), "--format", "json"]);
     let rows = rows.as_array().unwrap();
     for before in &finished_before {
@@ -425,12 +391,7 @@ fn a_runner_killed_with_sigkill_takes_its_trials_grandchildren_with_it() {
         LINE,
         r#", "--grandchild", "grandchildren.pids""#,
     );
-    let mut child = hyperband()
-        .args(["run", study.to_str().unwrap(), "--plain"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&["run", study.to_str().unwrap(), "--plain"]);
     let pids_file = dir.path().join("grandchildren.pids");
     let start = Instant::now();
     let pids: Vec<u32> = loop {
@@ -473,10 +434,7 @@ fn a_rule_whose_value_never_matches_stops_each_program_early_and_charges_its_epo
     };
     let dir = tempfile::tempdir().unwrap();
     let study = write_styled_study(dir.path(), "asha", 2, 4, style, "");
-    let out = hyperband()
-        .args(["run", study.to_str().unwrap(), "--plain"])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", study.to_str().unwrap(), "--plain"]);
     assert!(!out.status.success());
     let status = json_of(&["status", study.to_str().unwrap(), "--json"]);
     assert_eq!(status["finished"], 0, "{status:#}");

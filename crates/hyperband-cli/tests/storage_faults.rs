@@ -9,6 +9,9 @@
 //! where a test needs the permissions to hold (`setpriv`). Needs the PostgreSQL test server
 //! (`.ci/run` starts it) for the PostgreSQL cases.
 
+mod common;
+
+use common::{output_of, pg_admin, pg_base, pg_url, unique_schema, wait_at_most, wait_until};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -130,29 +133,17 @@ impl Drop for Writable {
     }
 }
 
-fn pg_base() -> String {
-    std::env::var("HYPERBAND_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-fn pg_url(schema: &str) -> String {
-    let base = pg_base();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}schema={schema}")
-}
-
-fn pg_admin() -> postgres::Client {
-    postgres::Client::connect(&pg_base(), postgres::NoTls)
-        .expect("the PostgreSQL test server is needed (postgres://postgres@127.0.0.1:5432/test)")
-}
-
-/// A schema name no other test (or run of this one) uses.
-fn unique_schema(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{nanos}", std::process::id())
+/// Runs read command `command` on study `study` of `storage` in `dir`: it must fail with
+/// exit status 2. What it said on stderr.
+fn refused(command: &[String], storage: &str, study: &str, dir: &Path) -> String {
+    let out = run(
+        hyperband()
+            .args(command)
+            .args(["--storage", storage, "--study", study]),
+        dir,
+    );
+    assert_eq!(out.status.code(), Some(2), "{command:?} {}", text(&out));
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -165,17 +156,7 @@ fn read_commands_on_a_missing_or_empty_sqlite_file_fail_and_create_nothing() {
         ("empty.db", "an empty file"),
     ] {
         for command in read_commands(dir.path()) {
-            let out = run(
-                hyperband().args(&command).args([
-                    "--storage",
-                    &format!("sqlite:{file}"),
-                    "--study",
-                    "s",
-                ]),
-                dir.path(),
-            );
-            assert_eq!(out.status.code(), Some(2), "{command:?} {}", text(&out));
-            let err = String::from_utf8_lossy(&out.stderr);
+            let err = refused(&command, &format!("sqlite:{file}"), "s", dir.path());
             assert!(
                 err.contains(file) && err.contains(problem),
                 "{command:?}: {err}"
@@ -212,14 +193,7 @@ fn read_commands_on_a_fresh_postgres_schema_or_a_missing_study_fail_and_create_n
             .get(0)
     };
     for command in read_commands(dir.path()) {
-        let out = run(
-            hyperband()
-                .args(&command)
-                .args(["--storage", &pg_url(&schema), "--study", "s"]),
-            dir.path(),
-        );
-        assert_eq!(out.status.code(), Some(2), "{command:?} {}", text(&out));
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = refused(&command, &pg_url(&schema), "s", dir.path());
         assert!(
             err.contains(&format!("no hyperband schema `{schema}`")),
             "{command:?}: {err}"
@@ -235,14 +209,7 @@ fn read_commands_on_a_fresh_postgres_schema_or_a_missing_study_fail_and_create_n
     let schema = unique_schema("hbfaults_nostudy");
     drop(hyperband::storage::PgStore::connect_in(&pg_base(), &schema).unwrap());
     for command in read_commands(dir.path()) {
-        let out = run(
-            hyperband()
-                .args(&command)
-                .args(["--storage", &pg_url(&schema), "--study", "absent"]),
-            dir.path(),
-        );
-        assert_eq!(out.status.code(), Some(2), "{command:?} {}", text(&out));
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = refused(&command, &pg_url(&schema), "absent", dir.path());
         assert!(
             err.contains("no study named `absent`") && err.contains(&schema),
             "{command:?}: {err}"
@@ -259,18 +226,25 @@ fn read_commands_on_a_fresh_postgres_schema_or_a_missing_study_fail_and_create_n
     assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
 }
 
-#[test]
-fn read_commands_work_in_a_read_only_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
+/// Runs study `name` (see [`write_study`]) to its end in `dir/store/studies.db`: its
+/// study file, the store's folder and the database.
+fn run_in_store_folder(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let store = dir.join("store");
     std::fs::create_dir(&store).unwrap();
-    let study = write_study(dir.path(), "ro", "sqlite:store/studies.db", 0.0);
+    let study = write_study(dir, name, "sqlite:store/studies.db", 0.0);
     let out = run(
         hyperband().args(["run", study.to_str().unwrap(), "--json"]),
-        dir.path(),
+        dir,
     );
     assert!(out.status.success(), "{}", text(&out));
     let db = store.join("studies.db");
+    (study, store, db)
+}
+
+#[test]
+fn read_commands_work_in_a_read_only_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (study, store, db) = run_in_store_folder(dir.path(), "ro");
     let _restore = Writable(vec![store.clone(), db.clone()]);
     chmod(&db, 0o444);
     chmod(&store, 0o555);
@@ -300,15 +274,7 @@ fn read_commands_work_in_a_read_only_folder() {
 #[test]
 fn a_read_only_folder_with_a_live_write_ahead_log_is_read_or_refused_naming_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    let study = write_study(dir.path(), "wal", "sqlite:store/studies.db", 0.0);
-    let out = run(
-        hyperband().args(["run", study.to_str().unwrap(), "--json"]),
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let db = store.join("studies.db");
+    let (study, store, db) = run_in_store_folder(dir.path(), "wal");
 
     // A writer that keeps its connection (and so its WAL) open, as a run in progress does,
     // has just stored a limit that only its write-ahead log holds.
@@ -433,36 +399,24 @@ fn a_damaged_event_is_reported_as_damage_naming_the_study_and_the_event() {
     );
 }
 
-/// Waits for `child` at most `limit`; kills it after that. Its output.
-fn wait_at_most(mut child: std::process::Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn a_run_on_a_read_only_database_fails_at_once_saying_so() {
     let dir = tempfile::tempdir().unwrap();
     let study = write_study(dir.path(), "rodb", "sqlite:studies.db", 0.1);
     let study = study.to_str().unwrap();
+    let spawn_run = || {
+        hyperband()
+            .args(["run", study, "--json"])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
     // A first run stopped after some results, to be resumed.
-    let child = hyperband()
-        .args(["run", study, "--json"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run();
     let db = dir.path().join("studies.db");
-    let started = Instant::now();
-    let mut child = child;
-    loop {
+    wait_until(Duration::from_secs(30), "no results", || {
         let finished =
             rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .and_then(|c| {
@@ -473,26 +427,17 @@ fn a_run_on_a_read_only_database_fails_at_once_saying_so() {
                     )
                 })
                 .unwrap_or(0);
-        if finished >= 3 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "no results");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        finished >= 3
+    });
     child.kill().unwrap();
     child.wait().unwrap();
 
     let _restore = Writable(vec![db.clone()]);
     chmod(&db, 0o444);
     let start = Instant::now();
-    let child = hyperband()
-        .args(["run", study, "--json"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_at_most(child, Duration::from_secs(40));
+    let child = spawn_run();
+    // Killed after 40 s if it hangs: what it printed until then.
+    let out = wait_at_most(child, Duration::from_secs(40)).unwrap_or_else(|killed| killed);
     let took = start.elapsed();
     assert!(!out.status.success(), "{}", text(&out));
     assert!(
@@ -587,10 +532,7 @@ max_trials = 500
     )
     .unwrap();
     let start = std::time::Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .args(["run", disk.join("study.toml").to_str().unwrap(), "--plain"])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", disk.join("study.toml").to_str().unwrap(), "--plain"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     eprintln!("{stderr}");
     assert!(!out.status.success(), "{stderr}");

@@ -1,11 +1,9 @@
 //! A study file with several mistakes, through the binary: every command that reads it
 //! lists them all, one `FILE:LINE:` line each, and exits with status 2.
 
-use std::process::Command;
+mod common;
 
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
+use common::{output_of, run_ok};
 
 /// Three independent mistakes in three tables: a range, a name, a type.
 const STUDY: &str = r#"name = "three-mistakes"
@@ -50,7 +48,7 @@ fn three_mistakes_are_three_located_errors_and_exit_2() {
         vec!["best", file, "--json"],
         vec!["export", file],
     ] {
-        let out = hyperband().args(&args).output().unwrap();
+        let out = output_of(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         let lines = located_lines(&stderr, file);
@@ -89,10 +87,7 @@ fn one_mistake_reads_as_before() {
         .replace("max_trials = -3", "max_trials = 3")
         .replace("low = 1.0, high = 0.0", "low = 0.0, high = 1.0, lg = true");
     std::fs::write(&path, text).unwrap();
-    let out = hyperband()
-        .args(["run", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -133,7 +128,7 @@ fn refused(from: &str, to: &str, line: usize, message: &str) {
     std::fs::write(&path, VALID.replace(from, to)).unwrap();
     let file = path.to_str().unwrap();
     let started = std::time::Instant::now();
-    let out = hyperband().args(["run", file]).output().unwrap();
+    let out = output_of(&["run", file]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{to}: {stderr}");
     assert!(
@@ -162,10 +157,7 @@ fn a_million_workers_is_refused_naming_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("study.toml");
     std::fs::write(&path, VALID).unwrap();
-    let out = hyperband()
-        .args(["run", path.to_str().unwrap(), "--workers", "5000"])
-        .output()
-        .unwrap();
+    let out = output_of(&["run", path.to_str().unwrap(), "--workers", "5000"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -223,15 +215,10 @@ fn a_worker_given_an_edited_study_file_refuses_in_the_words_of_run() {
         "[\"sh\", \"-c\", \"echo 1\", \"{x}\", \"{act}\", \"{budget}\"]",
     );
     std::fs::write(&path, &study).unwrap();
-    let first = hyperband().args(["run", file, "--json"]).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    run_ok(&["run", file, "--json"]);
     std::fs::write(&path, study.replace("high = 1.0", "high = 2.0")).unwrap();
-    let run = hyperband().args(["run", file]).output().unwrap();
-    let worker = hyperband().args(["worker", file]).output().unwrap();
+    let run = output_of(&["run", file]);
+    let worker = output_of(&["worker", file]);
     let (run_err, worker_err) = (
         String::from_utf8_lossy(&run.stderr),
         String::from_utf8_lossy(&worker.stderr),

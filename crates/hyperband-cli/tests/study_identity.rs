@@ -6,30 +6,13 @@
 //! The PostgreSQL cases need the server CI starts on 127.0.0.1:5432 (override the URL with
 //! `HYPERBAND_TEST_POSTGRES`); without it they fail.
 
+mod common;
+
+use common::{hyperband, json_of, pg_url, unique};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn hyperband() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hyperband"))
-}
-
-fn postgres(schema: &str) -> String {
-    let base = std::env::var("HYPERBAND_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}schema={schema}")
-}
-
-/// A name no earlier run of the tests used, for studies in the shared PostgreSQL schemas.
-fn fresh(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
+use std::process::{Output, Stdio};
 
 /// One study of a colliding pair: its program prints `x + offset`, so a loss stored with
 /// the other study's offset is a result that crossed over.
@@ -92,28 +75,18 @@ fn run_together(sides: &[&Side]) -> Vec<Output> {
 }
 
 fn export(side: &Side) -> Vec<Value> {
-    let out = hyperband()
-        .args([
-            "export",
-            "--storage",
-            &side.storage,
-            "--study",
-            &side.name,
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    json_of(&[
+        "export",
+        "--storage",
+        &side.storage,
+        "--study",
+        &side.name,
+        "--format",
+        "json",
+    ])
+    .as_array()
+    .unwrap()
+    .clone()
 }
 
 /// Runs the sides at once; each finishes its twelve trials, and every loss it stored is
@@ -169,9 +142,9 @@ fn names_that_differ_only_in_punctuation_keep_their_own_results() {
 #[test]
 fn one_name_in_two_postgres_schemas_run_from_one_folder_keeps_its_own_results() {
     let dir = tempfile::tempdir().unwrap();
-    let name = fresh("twin");
-    let a = side(dir.path(), "a.toml", &name, &postgres("hbident_a"), 0.0);
-    let b = side(dir.path(), "b.toml", &name, &postgres("hbident_b"), 1000.0);
+    let name = unique("twin");
+    let a = side(dir.path(), "a.toml", &name, &pg_url("hbident_a"), 0.0);
+    let b = side(dir.path(), "b.toml", &name, &pg_url("hbident_b"), 1000.0);
     each_keeps_its_own_losses(&[&a, &b]).unwrap();
     assert_eq!(folders(&dir.path().join("hyperband-runs")).len(), 2);
 }
@@ -242,10 +215,10 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = if on_postgres {
-            let name = fresh(&stem);
+            let name = unique(&stem);
             (
-                side(dir.path(), "a.toml", &name, &postgres("hbident_a"), 0.0),
-                side(dir.path(), "b.toml", &name, &postgres("hbident_b"), 1000.0),
+                side(dir.path(), "a.toml", &name, &pg_url("hbident_a"), 0.0),
+                side(dir.path(), "b.toml", &name, &pg_url("hbident_b"), 1000.0),
             )
         } else {
             let storage = format!("sqlite:{}", dir.path().join("hyperband.db").display());

@@ -4,6 +4,9 @@
 //! at its rung, not when the program ends (issue 22; docs/benchmarks.md, "Programs that do
 //! not flush").
 
+mod common;
+
+use common::run_ok_in;
 use std::path::Path;
 use std::process::Command;
 
@@ -95,16 +98,7 @@ max_trials = 8
 "#,
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hyperband"))
-        .current_dir(dir.path())
-        .args(["run", "study.toml", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok_in(&["run", "study.toml", "--json"], dir.path());
     // Per program: when it printed each epoch, and when it was told to stop.
     let log = std::fs::read_to_string(dir.path().join("epochs.log")).unwrap();
     let mut programs: std::collections::BTreeMap<&str, Program> = Default::default();

@@ -1,6 +1,9 @@
 //! Enqueued configurations: evaluated first, validated against the space, stored in the
 //! log so that every worker and every replay agrees, and not enqueued twice on resume.
 
+mod common;
+
+use common::space;
 use hyperband::executor::StoreWorker;
 use hyperband::storage::{enqueue, EventStore, Replica, SqliteStore};
 use hyperband::{
@@ -8,15 +11,6 @@ use hyperband::{
     Settings, Space, Study, Tpe, Value,
 };
 use std::sync::atomic::AtomicBool;
-
-fn space() -> Space {
-    Space::new(vec![
-        Param::log_float("lr", 1e-3, 1e-1),
-        Param::log_int("hidden", 10, 1000),
-        Param::categorical("act", &["relu", "tanh"]),
-    ])
-    .unwrap()
-}
 
 fn study(seed: u64) -> Study {
     let scheduler = Hyperband::new(Budgets::new(1.0, 27.0, 3).unwrap(), BracketSizes::Algorithm)

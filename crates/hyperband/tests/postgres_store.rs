@@ -1,35 +1,28 @@
 //! The PostgreSQL event log, against a real server: `postgres://postgres@127.0.0.1:5432/test`
 //! or `$HYPERBAND_TEST_POSTGRES`. The tests fail, never skip, when it cannot be reached.
 //!
+//! The store contract (`common/store_contract.rs`) runs here on PostgreSQL, and the tests
+//! of what is PostgreSQL's alone follow: schemas of other programs and of older versions,
+//! passwords in URLs, connections killed and a server restarted mid-study.
+//!
 //! Shared tests use the schema `hbtest` with a study name of their own, so that they run in
 //! parallel and again without cleanup; the tests that create or break a schema use one of
 //! their own and drop it.
 
-use hyperband::executor::StoreWorker;
-use hyperband::storage::{Event, EventStore, IssuedJob, PgStore, Replica, StorageError};
-use hyperband::{
-    BracketSizes, Budgets, Decision, Evaluation, Hyperband, Job, JobState, Outcome, Param, Random,
-    Settings, Space, Study,
+mod common;
+
+use common::store_contract::{
+    fresh, in_memory, loss, replay, results, run_worker, store_contract_tests, study, Place, Stores,
 };
+use common::{postgres_url as url, unique};
+use hyperband::executor::StoreWorker;
+use hyperband::storage::{EventStore, PgStore, Replica, StorageError, StoredEvent};
+use hyperband::{Decision, Job, JobState, Outcome};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 const SHARED_SCHEMA: &str = "hbtest";
-
-fn url() -> String {
-    std::env::var("HYPERBAND_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-/// A name no other test or earlier run has used.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{nanos}", std::process::id())
-}
 
 /// A plain client for poking at the database behind the store's back.
 fn admin() -> postgres::Client {
@@ -53,338 +46,91 @@ impl Drop for DropSchema {
     }
 }
 
-fn study(seed: u64) -> Study {
-    let space = Space::new(vec![
-        Param::log_float("lr", 1e-3, 1e-1),
-        Param::log_int("hidden", 10, 1000),
-    ])
-    .unwrap();
-    let scheduler = Hyperband::new(Budgets::new(1.0, 27.0, 3).unwrap(), BracketSizes::Algorithm)
-        .with_max_brackets(4);
-    Study::new(
-        space,
-        Box::new(Random),
-        Box::new(scheduler),
-        Settings {
-            seed,
-            ..Settings::default()
-        },
-    )
-}
+/// A test's study is a name of its own in the shared schema; a test's own store is a
+/// schema of its own (dropped when the test ends), holding study `demo`.
+struct Postgres;
 
-fn fresh(seed: u64) -> Box<dyn Fn() -> Replica + Send> {
-    Box::new(move || Replica::new("demo", study(seed)))
-}
+impl Stores for Postgres {
+    type Store = PgStore;
+    const WORKERS: usize = 8;
 
-fn loss(job: &Job) -> Result<Evaluation, String> {
-    let lr = job.config.f64("lr").unwrap();
-    let hidden = job.config.f64("hidden").unwrap();
-    Ok(Evaluation::new(
-        (lr.log10() + 2.0).powi(2) + (hidden.log10() - 2.0).powi(2) + 1.0 / job.budget,
-    )
-    .with_metric("hidden", hidden))
-}
+    fn place(&self, prefix: &str) -> Place {
+        Place::new(&unique(prefix), SHARED_SCHEMA, ())
+    }
 
-fn connect() -> PgStore {
-    PgStore::connect_in(&url(), SHARED_SCHEMA)
-        .unwrap_or_else(|e| panic!("PostgreSQL at {} is not reachable: {e}", redacted()))
-}
+    fn new_store(&self, prefix: &str) -> Place {
+        let schema = unique(prefix);
+        Place::new("demo", &schema, DropSchema(schema.clone()))
+    }
 
-fn open(name: &str) -> (PgStore, i64) {
-    let mut store = connect();
-    let (id, _) = store
-        .open_study(name, &serde_json::json!({"seed": 7}))
-        .unwrap();
-    (store, id)
-}
+    fn connect(&self, place: &Place) -> Result<PgStore, StorageError> {
+        PgStore::connect_in(&url(), &place.at)
+    }
 
-/// (trial, budget, loss) of every finished job, in order.
-fn results(study: &Study) -> Vec<(u64, f64, f64)> {
-    study
-        .history()
-        .observations()
-        .iter()
-        .map(|o| (o.trial.0, o.budget, o.loss))
-        .collect()
-}
+    fn read_only_events(&self, place: &Place, id: i64) -> Result<Vec<StoredEvent>, StorageError> {
+        let mut reader = PgStore::connect_read_only(&format!("{}?schema={}", url(), place.at))?;
+        let peeked = reader.peek_events(id, 0)?;
+        Ok(peeked.log.into_iter().chain(peeked.pending).collect())
+    }
 
-fn in_memory(seed: u64) -> Study {
-    let mut s = study(seed);
-    loop {
-        match s.ask() {
-            Decision::Run(job) => {
-                s.tell(job.id, Outcome::Finished(loss(&job).unwrap()))
-                    .unwrap();
-            }
-            Decision::Done => return s,
-            Decision::Wait => unreachable!(),
-        }
+    fn set_schema_version(&self, place: &Place, version: u32) {
+        let schema = &place.at;
+        admin()
+            .execute(
+                &format!("UPDATE \"{schema}\".meta SET value = $1 WHERE key = 'schema_version'"),
+                &[&version.to_string()],
+            )
+            .unwrap();
+    }
+
+    fn edit_first_result(&self, place: &Place, edit: &dyn Fn(&str) -> String) -> u64 {
+        let s = format!("\"{}\"", place.at);
+        let mut admin = admin();
+        let row = admin
+            .query_one(
+                &format!(
+                    "SELECT e.seq, e.payload FROM {s}.events e
+                     JOIN {s}.studies s ON s.id = e.study
+                     WHERE s.name = $1 AND e.kind = 'job_finished' ORDER BY e.seq LIMIT 1"
+                ),
+                &[&place.name],
+            )
+            .unwrap();
+        let (seq, payload): (i64, String) = (row.get(0), row.get(1));
+        admin
+            .execute(
+                &format!(
+                    "UPDATE {s}.events SET payload = $1
+                     WHERE seq = $2 AND study = (SELECT id FROM {s}.studies WHERE name = $3)"
+                ),
+                &[&edit(&payload), &seq, &place.name],
+            )
+            .unwrap();
+        seq as u64
     }
 }
 
-fn run_worker(name: &str, seed: u64, max_jobs: Option<u64>) -> u64 {
-    let (store, id) = open(name);
-    let mut worker = StoreWorker::new(store, id, fresh(seed));
-    let stop = AtomicBool::new(false);
-    let mut done = 0;
-    let report = worker
-        .run(|| Ok(connect()), loss, None, &stop, &mut |_, _, _| {
-            done += 1;
-            if max_jobs.is_some_and(|m| done >= m) {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
-        .unwrap();
-    report.jobs
-}
+store_contract_tests!(Postgres);
 
-fn replay(name: &str, seed: u64) -> Replica {
-    let (mut store, id) = open(name);
-    let mut replica = Replica::new("demo", study(seed));
-    replica.sync(&mut store, id).unwrap();
-    replica
-}
-
-/// Every job finished once, each (trial, rung) issued once, no result counted twice.
-fn assert_complete_without_double_work(replica: &Replica, jobs: usize) {
-    let study = replica.study();
-    assert_eq!(study.stats().finished, jobs as u64);
-    let mut seen = HashSet::new();
-    for job in study.jobs() {
-        assert_eq!(job.state, JobState::Finished, "{job:?}");
-        assert!(seen.insert((job.assignment.trial, job.assignment.rung)));
-    }
-    assert_eq!(study.jobs().len(), jobs);
-    assert_eq!(replica.duplicates(), 0);
-}
-
+/// The `?schema=` form of the URL names the same place as `connect_in`, and the refusal
+/// names the schema.
 #[test]
-fn a_stored_run_replays_to_the_in_memory_run() {
-    let name = unique("replay");
-    assert_eq!(run_worker(&name, 7, None), 69);
-    let replica = replay(&name, 7);
-    let reference = in_memory(7);
-    assert_eq!(results(replica.study()), results(&reference));
-    assert_eq!(replica.study().incumbent(), reference.incumbent());
-    assert_eq!(replica.study().stats(), reference.stats());
-    assert_eq!(replica.meta().len(), 69);
-    assert!(replica.meta()[0].metrics.contains_key("hidden"));
-    // The study is listed and found by name with its spec.
-    let mut store = connect();
-    assert!(store.study_names().unwrap().contains(&name));
-    assert_eq!(
-        store.find_study(&name).unwrap().1,
-        serde_json::json!({"seed": 7})
-    );
-    assert!(matches!(
-        store.find_study(&unique("nothing")),
-        Err(StorageError::NoSuchStudy(_))
-    ));
-}
-
-#[test]
-fn stopping_and_resuming_gives_the_uninterrupted_history() {
-    let name = unique("resume");
-    let mut total = 0;
-    for _ in 0..5 {
-        total += run_worker(&name, 3, Some(9));
-    }
-    total += run_worker(&name, 3, None);
-    assert_eq!(total, 69);
-    assert_eq!(results(replay(&name, 3).study()), results(&in_memory(3)));
-}
-
-#[test]
-fn eight_workers_share_a_study_without_double_work() {
-    let name = unique("shared");
-    open(&name);
-    let jobs: u64 = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| s.spawn(|| run_worker(&name, 11, None)))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
-    });
-    assert_eq!(jobs, 69);
-    let replica = replay(&name, 11);
-    assert_complete_without_double_work(&replica, 69);
-    // The same trials as a serial run: configurations depend on (seed, trial) only.
-    let reference = in_memory(11);
-    for (a, b) in replica
-        .study()
-        .history()
-        .trials()
-        .iter()
-        .zip(reference.history().trials())
-    {
-        assert_eq!(a.config, b.config);
-    }
-}
-
-#[test]
-fn concurrent_results_and_decisions_get_dense_distinct_sequence_numbers() {
-    let name = unique("appends");
-    let (_, id) = open(&name);
-    let name = name.as_str();
-    let per_thread = 40;
-    std::thread::scope(|s| {
-        for t in 0..6 {
-            s.spawn(move || {
-                let (mut store, _) = open(name);
-                for i in 0..per_thread {
-                    let event = Event::JobLost {
-                        job: hyperband::JobId(t * 1000 + i),
-                        reason: format!("thread {t} event {i}"),
-                    };
-                    // Half as results (through the inbox), half as decisions.
-                    if i % 2 == 0 {
-                        store.append(id, &event).unwrap();
-                    } else {
-                        let at = hyperband::storage::now();
-                        store
-                            .locked(id, u64::MAX, &mut |log, _| log.append(&event, at))
-                            .unwrap();
-                    }
-                }
-            });
-        }
-    });
-    let (mut store, _) = open(name);
-    let events = store.events_after(id, 0).unwrap();
-    // StudyCreated is #1; every event follows once, numbered 2..=241 with no gap.
-    assert_eq!(events.len(), 6 * per_thread as usize + 1);
-    assert!(events
-        .iter()
-        .enumerate()
-        .all(|(i, e)| e.seq == i as u64 + 1));
-    let reasons: HashSet<String> = events
-        .iter()
-        .filter_map(|e| match &e.event {
-            Event::JobLost { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(reasons.len(), 6 * per_thread as usize);
-    // Each thread's results reach the log in the order it wrote them.
-    for t in 0..6 {
-        let mine: Vec<u64> = events
-            .iter()
-            .filter_map(|e| match &e.event {
-                Event::JobLost { job, .. } if job.0 / 1000 == t => Some(job.0 % 1000),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(mine, (0..per_thread).collect::<Vec<_>>());
-    }
-}
-
-#[test]
-fn jobs_of_a_dead_worker_are_reissued() {
-    let name = unique("dead");
-    let (mut store, id) = open(&name);
-    // A worker on this host whose process is gone took job 0 and vanished.
-    let mut ghost = Replica::new("demo", study(5));
-    let job = match ghost.study_mut().ask() {
-        Decision::Run(job) => job,
-        d => panic!("{d:?}"),
-    };
-    let dead = format!(
-        "{}:{}:0",
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .unwrap()
-            .trim(),
-        u32::MAX - 1
-    );
-    store
-        .locked(id, u64::MAX, &mut |log, _| {
-            log.append(
-                &Event::JobIssued {
-                    job: IssuedJob::from_job(&job),
-                    worker: dead.clone(),
-                },
-                hyperband::storage::now(),
-            )?;
-            log.put_lease(&hyperband::storage::Lease {
-                job: job.id,
-                worker: dead.clone(),
-                expires_at: hyperband::storage::now() + 3600.0,
-            })
-        })
-        .unwrap();
-    assert_eq!(run_worker(&name, 5, None), 69);
-    let replica = replay(&name, 5);
-    let study = replica.study();
-    assert_eq!(study.jobs()[0].state, JobState::Lost);
-    assert_eq!(study.jobs()[1].assignment, study.jobs()[0].assignment);
-    assert_eq!(study.jobs()[1].attempt, 1);
-    assert_eq!(results(study), results(&in_memory(5)));
-    // Every lease ended with its job.
-    let leases = store
-        .locked(id, u64::MAX, &mut |log, _| log.leases())
-        .unwrap();
-    assert!(leases.is_empty(), "{leases:?}");
-}
-
-#[test]
-fn expired_leases_are_declared_lost_and_late_results_not_counted() {
-    let name = unique("expired");
-    let (store, id) = open(&name);
-    let mut slow = StoreWorker::new(store, id, fresh(9)).with_lease(Duration::from_millis(1));
-    let job = match slow.next_job().unwrap() {
-        Decision::Run(job) => job,
-        d => panic!("{d:?}"),
-    };
-    std::thread::sleep(Duration::from_millis(20));
-    let (store, id) = open(&name);
-    let mut other = StoreWorker::new(store, id, fresh(9));
-    let again = match other.next_job().unwrap() {
-        Decision::Run(j) => j,
-        d => panic!("{d:?}"),
-    };
-    assert_eq!(
-        (again.trial, again.budget, again.attempt),
-        (job.trial, job.budget, 1)
-    );
-    // The slow worker reports after all: recorded, not counted.
-    slow.report(&job, Outcome::loss(1.0), 0.1).unwrap();
-    other.report(&again, Outcome::loss(2.0), 0.1).unwrap();
-    let replica = replay(&name, 9);
-    assert_eq!(replica.study().stats().finished, 1);
-    assert_eq!(replica.meta()[0].late_results, 1);
-    assert_eq!(replica.study().history().observations()[0].loss, 2.0);
-}
-
-#[test]
-fn a_newer_schema_is_refused() {
-    let schema = unique("hbtest_newer");
-    let _cleanup = DropSchema(schema.clone());
-    drop(PgStore::connect_in(&url(), &schema).unwrap());
-    admin()
-        .execute(
-            &format!("UPDATE \"{schema}\".meta SET value = '99' WHERE key = 'schema_version'"),
-            &[],
-        )
-        .unwrap();
-    let err = PgStore::connect_in(&url(), &schema).unwrap_err();
-    assert!(
-        matches!(err, StorageError::NewerSchema { found: 99, .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("newer hyperband (schema 99"),
-        "{err}"
-    );
-    // The `?schema=` form of the URL names the same place.
+fn a_newer_schema_is_refused_through_a_schema_url_naming_it() {
+    let place = Postgres.new_store("hbtest_newer");
+    let schema = &place.at;
+    drop(Postgres.connect(&place).unwrap());
+    Postgres.set_schema_version(&place, 99);
     let err = PgStore::connect(&format!("{}?schema={schema}", url()))
         .unwrap_err()
         .to_string();
     assert!(err.contains("newer hyperband (schema 99"), "{err}");
-    assert!(err.contains(&schema), "{err}");
+    assert!(err.contains(schema), "{err}");
 }
 
 #[test]
 fn a_foreign_schema_is_refused_and_left_untouched() {
-    let schema = unique("hbtest_foreign");
-    let _cleanup = DropSchema(schema.clone());
+    let place = Postgres.new_store("hbtest_foreign");
+    let schema = &place.at;
     let mut admin = admin();
     // Another program's tables under our names, without our marker.
     admin
@@ -407,7 +153,7 @@ fn a_foreign_schema_is_refused_and_left_untouched() {
             .collect()
     };
     let before = tables(&mut admin);
-    let err = PgStore::connect_in(&url(), &schema).unwrap_err();
+    let err = Postgres.connect(&place).unwrap_err();
     assert!(matches!(err, StorageError::Foreign { .. }), "{err}");
     assert!(
         err.to_string().contains("not a hyperband database"),
@@ -427,37 +173,8 @@ fn a_foreign_schema_is_refused_and_left_untouched() {
              INSERT INTO \"{schema}\".meta VALUES ('schema_version', '1');"
         ))
         .unwrap();
-    let err = PgStore::connect_in(&url(), &schema)
-        .unwrap_err()
-        .to_string();
+    let err = Postgres.connect(&place).unwrap_err().to_string();
     assert!(err.contains("not a hyperband database"), "{err}");
-}
-
-#[test]
-fn many_workers_create_the_schema_at_once() {
-    let schema = unique("hbtest_init");
-    let _cleanup = DropSchema(schema.clone());
-    let start = std::sync::Barrier::new(8);
-    let ids: Vec<i64> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                s.spawn(|| {
-                    start.wait();
-                    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
-                    store
-                        .open_study("one", &serde_json::json!({"seed": 1}))
-                        .unwrap()
-                        .0
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    assert!(ids.iter().all(|&id| id == ids[0]), "{ids:?}");
-    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
-    assert_eq!(store.study_names().unwrap(), vec!["one".to_string()]);
-    // One StudyCreated, not eight.
-    assert_eq!(store.events_after(ids[0], 0).unwrap().len(), 1);
 }
 
 #[test]
@@ -508,7 +225,8 @@ fn study_survives(
     fault: &mut dyn FnMut(&str) -> i64,
     min_faults: i64,
 ) -> Replica {
-    let name = unique(prefix);
+    let place = Postgres.place(prefix);
+    let name = place.name.as_str();
     let app = unique("hbfault");
     let worker_url = format!("{}?application_name={app}", url());
     // Connecting itself may be cut short: try again, as a restarted worker would.
@@ -516,7 +234,7 @@ fn study_survives(
         let start = Instant::now();
         loop {
             let opened = PgStore::connect_in(&worker_url, SHARED_SCHEMA).and_then(|mut store| {
-                let (id, _) = store.open_study(&name, &serde_json::json!({"seed": 7}))?;
+                let (id, _) = store.open_study(name, &serde_json::json!({"seed": 7}))?;
                 Ok((store, id))
             });
             match opened {
@@ -535,8 +253,8 @@ fn study_survives(
             .map(|_| {
                 s.spawn(|| {
                     let (store, id) = open_worker();
-                    let mut worker =
-                        StoreWorker::new(store, id, fresh(13)).with_lease(Duration::from_secs(2));
+                    let mut worker = StoreWorker::new(store, id, fresh(name, 13))
+                        .with_lease(Duration::from_secs(2));
                     let stop = AtomicBool::new(false);
                     // A little work per job so that the faults land mid-study.
                     let slow = |job: &Job| {
@@ -573,7 +291,7 @@ fn study_survives(
     });
     eprintln!("{faults} faults, {errors} failed worker runs, {jobs} jobs run");
     assert!(faults >= min_faults, "only {faults} faults struck");
-    let replica = replay(&name, 13);
+    let replica = replay(&Postgres, &place, 13);
     // A job whose decision committed while its reply was lost, and could not be confirmed,
     // comes back after its lease expires: every (trial, rung) is finished exactly once,
     // nothing is counted twice, and every other job was declared lost.
@@ -647,8 +365,8 @@ fn a_database_restart_mid_study_is_survived() {
 
 #[test]
 fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
-    let schema = unique("hbtest_v1");
-    let _cleanup = DropSchema(schema.clone());
+    let place = Postgres.new_store("hbtest_v1");
+    let schema = &place.at;
     let s = format!("\"{schema}\"");
     // What hyperband's first schema created, holding one study.
     let mut admin = admin();
@@ -673,7 +391,7 @@ fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
                  '{{\"event\":\"study_created\",\"spec\":{{\"seed\":3}}}}' FROM {s}.studies;"
         ))
         .unwrap();
-    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
+    let mut store = Postgres.connect(&place).unwrap();
     let (id, spec) = store
         .open_study("demo", &serde_json::json!({"seed": 99}))
         .unwrap();
@@ -682,7 +400,7 @@ fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
         serde_json::json!({"seed": 3}),
         "the stored study is found"
     );
-    let mut worker = StoreWorker::new(PgStore::connect_in(&url(), &schema).unwrap(), id, fresh(3));
+    let mut worker = StoreWorker::new(Postgres.connect(&place).unwrap(), id, fresh("demo", 3));
     for _ in 0..2 {
         let Decision::Run(job) = worker.next_job().unwrap() else {
             panic!("no job")
@@ -709,17 +427,7 @@ fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
         .get(0);
     assert_eq!(old_function, 0);
     // The study goes on to the same history as an uninterrupted in-memory run.
-    let mut worker = StoreWorker::new(PgStore::connect_in(&url(), &schema).unwrap(), id, fresh(3));
-    let stop = AtomicBool::new(false);
-    worker
-        .run(
-            || PgStore::connect_in(&url(), &schema),
-            loss,
-            None,
-            &stop,
-            &mut |_, _, _| {},
-        )
-        .unwrap();
+    run_worker(&Postgres, &place, 3, None);
     let mut replica = Replica::new("demo", study(3));
     replica.sync(&mut store, id).unwrap();
     assert_eq!(results(replica.study()), results(&in_memory(3)));
@@ -727,14 +435,14 @@ fn a_schema_1_database_is_upgraded_in_place_and_keeps_its_studies() {
 
 #[test]
 fn a_schema_2_database_is_read_as_it_is_and_upgraded_by_its_first_writer() {
-    let schema = unique("hbtest_v2");
-    let _cleanup = DropSchema(schema.clone());
+    let place = Postgres.new_store("hbtest_v2");
+    let schema = &place.at;
     let s = format!("\"{schema}\"");
-    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
+    let mut store = Postgres.connect(&place).unwrap();
     let (id, _) = store
         .open_study("demo", &serde_json::json!({"seed": 7}))
         .unwrap();
-    let mut worker = StoreWorker::new(PgStore::connect_in(&url(), &schema).unwrap(), id, fresh(7));
+    let mut worker = StoreWorker::new(Postgres.connect(&place).unwrap(), id, fresh("demo", 7));
     for _ in 0..5 {
         let Decision::Run(job) = worker.next_job().unwrap() else {
             panic!("no job")
@@ -780,18 +488,10 @@ fn a_schema_2_database_is_read_as_it_is_and_upgraded_by_its_first_writer() {
     assert_eq!(version(&mut admin), "2");
 
     // A writer upgrades it, and the study goes on to the uninterrupted history.
-    let mut worker = StoreWorker::new(PgStore::connect_in(&url(), &schema).unwrap(), id, fresh(7));
+    let writer = Postgres.connect(&place).unwrap();
     assert_eq!(version(&mut admin), "3");
-    let stop = AtomicBool::new(false);
-    worker
-        .run(
-            || PgStore::connect_in(&url(), &schema),
-            loss,
-            None,
-            &stop,
-            &mut |_, _, _| {},
-        )
-        .unwrap();
+    drop(writer);
+    run_worker(&Postgres, &place, 7, None);
     let (old, new): (i64, i64) = {
         let row = admin
             .query_one(
@@ -805,60 +505,8 @@ fn a_schema_2_database_is_read_as_it_is_and_upgraded_by_its_first_writer() {
         old >= 6 && new > 0,
         "{old} events without a checksum, {new} with"
     );
-    let mut store = PgStore::connect_in(&url(), &schema).unwrap();
-    let mut replica = Replica::new("demo", study(7));
-    replica.sync(&mut store, id).unwrap();
-    assert_eq!(results(replica.study()), results(&in_memory(7)));
-}
-
-#[test]
-fn a_changed_digit_in_a_stored_loss_is_reported_as_damage_naming_the_event() {
-    let name = unique("damaged");
-    run_worker(&name, 7, Some(6));
-    let mut admin = admin();
-    let row = admin
-        .query_one(
-            &format!(
-                "SELECT e.seq, e.payload FROM {SHARED_SCHEMA}.events e
-                 JOIN {SHARED_SCHEMA}.studies s ON s.id = e.study
-                 WHERE s.name = $1 AND e.kind = 'job_finished' ORDER BY e.seq LIMIT 1"
-            ),
-            &[&name],
-        )
-        .unwrap();
-    let (seq, payload): (i64, String) = (row.get(0), row.get(1));
-    let at = payload.find("\"loss\":").unwrap() + "\"loss\":".len();
-    let digit = payload[at..].find(|c: char| c.is_ascii_digit()).unwrap() + at;
-    let mut bytes = payload.into_bytes();
-    bytes[digit] = if bytes[digit] == b'9' {
-        b'1'
-    } else {
-        bytes[digit] + 1
-    };
-    admin
-        .execute(
-            &format!(
-                "UPDATE {SHARED_SCHEMA}.events SET payload = $1
-                 WHERE seq = $2 AND study = (SELECT id FROM {SHARED_SCHEMA}.studies WHERE name = $3)"
-            ),
-            &[&String::from_utf8(bytes).unwrap(), &seq, &name],
-        )
-        .unwrap();
-    let (mut store, id) = open(&name);
-    let mut replica = Replica::new(&name, study(7));
-    let err = replica.sync(&mut store, id).unwrap_err();
-    assert!(
-        matches!(&err, StorageError::Damaged { name: n, seq: s } if *n == name && *s == seq as u64),
-        "{err:?}"
+    assert_eq!(
+        results(replay(&Postgres, &place, 7).study()),
+        results(&in_memory(7))
     );
-    assert!(
-        err.to_string()
-            .contains(&format!("study `{name}`: event #{seq} is damaged")),
-        "{err}"
-    );
-    // A read-only reader says the same.
-    let mut reader =
-        PgStore::connect_read_only(&format!("{}?schema={SHARED_SCHEMA}", url())).unwrap();
-    let err = reader.peek_events(id, 0).unwrap_err();
-    assert!(matches!(err, StorageError::Damaged { .. }), "{err:?}");
 }

@@ -2,6 +2,8 @@
 //! trains and is told to go on or stop; on a store, several workers share the decisions and
 //! a replica rebuilt from the log takes the same ones.
 
+mod common;
+
 use hyperband::executor::StoreWorker;
 use hyperband::objective::{Monitor, Verdict};
 use hyperband::storage::{EventStore, PgStore, Replica, SqliteStore, StorageError};
@@ -183,13 +185,8 @@ fn stored_workers_stop_in_process_objectives_and_the_log_replays() {
 /// fails, never skips, when the server cannot be reached.
 #[test]
 fn postgres_workers_share_stop_decisions() {
-    let url = std::env::var("HYPERBAND_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("stop_{}_{nanos}", std::process::id());
+    let url = common::postgres_url();
+    let name = common::unique("stop");
     let connect = move || -> Result<(PgStore, i64), StorageError> {
         let mut store = PgStore::connect_in(&url, "hbtest")?;
         let (id, _) = store.open_study(&name, &serde_json::json!({"seed": 3}))?;

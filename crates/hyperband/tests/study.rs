@@ -1,20 +1,14 @@
 //! The ask/tell study: determinism, failures, retries, lost jobs, limits and cost accounting.
 
+mod common;
+
+use common::space;
 use hyperband::executor::{StopReason, ThreadExecutor};
 use hyperband::{
     Asha, BracketSizes, Budgets, CostModel, Decision, Evaluation, FullBudget, Hyperband, Job,
-    JobState, Limits, Outcome, Param, Random, Settings, Space, Study, TellError, Told,
+    JobState, Limits, Outcome, Random, Settings, Study, TellError, Told,
 };
 use std::time::Duration;
-
-fn space() -> Space {
-    Space::new(vec![
-        Param::log_float("lr", 1e-3, 1e-1),
-        Param::log_int("hidden", 10, 1000),
-        Param::categorical("act", &["relu", "tanh"]),
-    ])
-    .unwrap()
-}
 
 fn hyperband_study(seed: u64, settings: Settings) -> Study {
     let budgets = Budgets::new(1.0, 27.0, 3).unwrap();

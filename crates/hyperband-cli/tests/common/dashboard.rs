@@ -1,47 +1,11 @@
-//! What the dashboard tests share: the binary, a dashboard process, a plain HTTP GET, and
-//! the PostgreSQL server the tests use.
-#![allow(dead_code)] // each test file uses its own part
+//! What the dashboard tests share: a dashboard process, a plain HTTP GET, and a study
+//! written through the library one job at a time.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_hyperband");
-
-/// Runs the binary in `dir`; it must succeed. Its standard output.
-pub fn hyperband(args: &[&str], dir: &Path) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The test server's URL with our tables in `schema` (override the server with
-/// `HYPERBAND_TEST_POSTGRES`). A test that needs it fails when it is not there.
-pub fn pg_url(schema: &str) -> String {
-    let base = std::env::var("HYPERBAND_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}schema={schema}")
-}
-
-/// A name no other test (or run of this one) uses.
-pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 /// A `hyperband dashboard` process on a free port, stopped when dropped.
 pub struct Dashboard {
@@ -57,7 +21,7 @@ pub struct Dashboard {
 impl Dashboard {
     /// Starts `hyperband dashboard ARGS --port 0` in `dir` and waits for its address.
     pub fn start(args: &[&str], dir: &Path) -> Self {
-        let mut child = Command::new(BIN)
+        let mut child = super::hyperband()
             .arg("dashboard")
             .args(args)
             .args(["--port", "0"])
