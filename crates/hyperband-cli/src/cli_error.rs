@@ -1,6 +1,7 @@
 //! Exit statuses: 0 success, 1 a run that failed, 2 bad input (usage, study file, storage
 //! URL). Errors caused by what the user gave us are wrapped in [`BadInput`] on their way up.
 
+use hyperband::storage::{OpenError, StorageUrl};
 use std::fmt;
 
 /// Marks an error as the user's input being wrong (exit status 2).
@@ -26,5 +27,23 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
         2
     } else {
         1
+    }
+}
+
+/// What a user reads when a study cannot be opened, with what to do about it.
+pub fn opening_error(url: &StorageUrl, e: OpenError) -> anyhow::Error {
+    match e {
+        // Results judged by another definition than the one that produced them would
+        // not mean the same thing.
+        OpenError::Changed { name, changed } => bad_input(anyhow::anyhow!(
+            "study `{name}` in {} was created with a different definition (changed: {}); \
+             its stored results would not mean the same thing. Give the study a new name, or \
+             run with --fork to start a copy under a new name",
+            url.redacted(),
+            changed.join(", ")
+        )),
+        OpenError::Storage(e) => bad_input(anyhow::anyhow!("{}: {e}", url.redacted())),
+        e @ OpenError::Unbuildable { .. } => bad_input(anyhow::Error::from(e)),
+        e @ OpenError::Unreadable { .. } => e.into(),
     }
 }

@@ -65,7 +65,7 @@ impl StudyRef {
         let (url, name) = self.locate()?;
         let mut store = AnyStore::open_read_only(&url).map_err(bad_input)?;
         let study = StoredStudy::find(&mut store, &name)
-            .map_err(|e| crate::runner::opening_error(&url, e))?;
+            .map_err(|e| crate::cli_error::opening_error(&url, e))?;
         let id = study.id;
         let mut replica = study.replica();
         let peeked = store.peek_events(id, 0)?;

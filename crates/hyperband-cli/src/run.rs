@@ -112,7 +112,7 @@ pub fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
         let file = StudyFile::load(path).map_err(bad_input)?;
         study
             .same_definition(&file.spec())
-            .map_err(|e| runner::opening_error(&url, e))?;
+            .map_err(|e| crate::cli_error::opening_error(&url, e))?;
         workdir = file.dir().to_path_buf();
         timeout = timeout.or(file.objective.timeout);
         line_buffered = file.objective.line_buffered;

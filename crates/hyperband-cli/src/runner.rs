@@ -4,14 +4,14 @@
 //! ordinary store worker with its own connection and replica; this process adds nothing
 //! but threads and a display, so killing it at any moment loses nothing that was stored.
 
-use crate::cli_error::bad_input;
+use crate::cli_error::{bad_input, opening_error};
 use crate::fail_fast::FailFast;
 use crate::progress::Progress;
 use anyhow::Context;
 use hyperband::executor::{StopReason, StoreWorker};
 use hyperband::objective::Monitor;
 use hyperband::storage::{
-    set_limits, AnyStore, EventStore, OpenError, Replica, StorageUrl, StoredLimits, StoredStudy,
+    set_limits, AnyStore, EventStore, Replica, StorageUrl, StoredLimits, StoredStudy,
 };
 use hyperband::{Config, Evaluation, Job, StudySpec};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,24 +105,6 @@ pub fn open_study(url: &StorageUrl, name: &str, spec: &StudySpec) -> anyhow::Res
 pub fn find_study(url: &StorageUrl, name: &str) -> anyhow::Result<StoredStudy> {
     let mut store = open_store(url)?;
     StoredStudy::find(&mut store, name).map_err(|e| opening_error(url, e))
-}
-
-/// What a user reads when a study cannot be opened, with what to do about it.
-pub fn opening_error(url: &StorageUrl, e: OpenError) -> anyhow::Error {
-    match e {
-        // Results judged by another definition than the one that produced them would
-        // not mean the same thing.
-        OpenError::Changed { name, changed } => bad_input(anyhow::anyhow!(
-            "study `{name}` in {} was created with a different definition (changed: {}); \
-             its stored results would not mean the same thing. Give the study a new name, or \
-             run with --fork to start a copy under a new name",
-            url.redacted(),
-            changed.join(", ")
-        )),
-        OpenError::Storage(e) => bad_input(anyhow::anyhow!("{}: {e}", url.redacted())),
-        e @ OpenError::Unbuildable { .. } => bad_input(anyhow::Error::from(e)),
-        e @ OpenError::Unreadable { .. } => e.into(),
-    }
 }
 
 /// The first `NAME-fork-N` not yet in the store.

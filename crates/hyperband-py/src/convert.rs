@@ -1,6 +1,6 @@
 //! Configurations and results between Python objects and the core's types.
 
-use crate::job::Failed;
+use crate::failed::Failed;
 use hyperband::{Config, Evaluation, Outcome, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;

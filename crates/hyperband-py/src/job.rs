@@ -1,4 +1,4 @@
-//! `hyperband.Job` (what to evaluate) and `hyperband.Failed` (a result that is a failure).
+//! `hyperband.Job`: what to evaluate, and which study it belongs to.
 
 use hyperband::storage::{RunDir, StudyIdentity};
 use hyperband::Job;
@@ -168,25 +168,5 @@ impl PyJob {
             "Job(id={}, trial={}, budget={}, resume_from={}, config={})",
             self.job.id.0, self.job.trial.0, self.job.budget, self.job.resume_from, self.job.config
         )
-    }
-}
-
-/// A result that is a failure: return it from an objective or pass it to `tell`. The
-/// study records the reason and goes on (retrying the job if `max_retries` allows).
-#[pyclass(name = "Failed", module = "hyperband", frozen)]
-pub struct Failed {
-    #[pyo3(get)]
-    pub reason: String,
-}
-
-#[pymethods]
-impl Failed {
-    #[new]
-    fn new(reason: String) -> Self {
-        Self { reason }
-    }
-
-    fn __repr__(&self) -> String {
-        format!("Failed({:?})", self.reason)
     }
 }

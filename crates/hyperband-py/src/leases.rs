@@ -3,13 +3,12 @@
 //! so a thread renews all of them until they are told, and stops with the study object.
 //! If the process dies, renewal stops and the jobs are re-issued (at once on this host).
 
-use hyperband::executor::DEFAULT_LEASE;
-use hyperband::storage::{now, AnyStore, EventStore, StorageUrl};
+use hyperband::executor::{keep_leases, DEFAULT_LEASE};
+use hyperband::storage::{AnyStore, StorageUrl};
 use hyperband::JobId;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub struct Leases {
     held: Arc<Mutex<BTreeSet<u64>>>,
@@ -21,7 +20,20 @@ impl Leases {
         let held = Arc::new(Mutex::new(BTreeSet::new()));
         let quit = Arc::new(AtomicBool::new(false));
         let (h, q) = (held.clone(), quit.clone());
-        std::thread::spawn(move || renew(&url, study, &worker, &h, &q));
+        std::thread::spawn(move || {
+            let held = || {
+                let held = h.lock().unwrap_or_else(|e| e.into_inner());
+                held.iter().map(|&j| JobId(j)).collect()
+            };
+            keep_leases(
+                || AnyStore::open(&url),
+                study,
+                &worker,
+                DEFAULT_LEASE,
+                held,
+                &q,
+            )
+        });
         Self { held, quit }
     }
 
@@ -46,42 +58,5 @@ impl Leases {
 impl Drop for Leases {
     fn drop(&mut self) {
         self.quit.store(true, Ordering::Relaxed);
-    }
-}
-
-fn renew(
-    url: &StorageUrl,
-    study: i64,
-    worker: &str,
-    held: &Mutex<BTreeSet<u64>>,
-    quit: &AtomicBool,
-) {
-    let tick = Duration::from_millis(100);
-    let every = DEFAULT_LEASE / 3;
-    let mut since = Duration::ZERO;
-    let mut store: Option<AnyStore> = None;
-    while !quit.load(Ordering::Relaxed) {
-        std::thread::sleep(tick);
-        since += tick;
-        if since < every {
-            continue;
-        }
-        since = Duration::ZERO;
-        let jobs: Vec<u64> = held.lock().expect("lease set").iter().copied().collect();
-        if jobs.is_empty() {
-            continue;
-        }
-        if store.is_none() {
-            store = AnyStore::open(url).ok();
-        }
-        let Some(s) = store.as_mut() else { continue };
-        let until = now() + DEFAULT_LEASE.as_secs_f64();
-        // A failed renewal is tried again on the next round; the lease outlasts two.
-        if jobs
-            .into_iter()
-            .any(|job| s.renew_lease(study, JobId(job), worker, until).is_err())
-        {
-            store = None;
-        }
     }
 }

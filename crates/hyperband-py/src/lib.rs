@@ -5,6 +5,7 @@
 
 mod convert;
 mod errors;
+mod failed;
 mod job;
 mod leases;
 mod optimize;
@@ -17,7 +18,7 @@ use pyo3::prelude::*;
 fn _hyperband(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<space::PySpace>()?;
     m.add_class::<job::PyJob>()?;
-    m.add_class::<job::Failed>()?;
+    m.add_class::<failed::Failed>()?;
     m.add_class::<study::PyStudy>()?;
     m.add("StorageError", m.py().get_type::<errors::StorageError>())?;
     Ok(())

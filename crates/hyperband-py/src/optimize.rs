@@ -16,7 +16,22 @@ use std::time::{Duration, Instant};
 /// How much of a traceback a failure keeps: its end says what went wrong.
 const MAX_REASON: usize = 4000;
 
-pub fn run(
+impl PyStudy {
+    /// The body of `Study.optimize`, its arguments checked: `func` on `workers` threads
+    /// within `limits` and `timeout` seconds.
+    pub(crate) fn run_optimize(
+        &self,
+        py: Python<'_>,
+        func: Py<PyAny>,
+        workers: usize,
+        limits: Limits,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        run(py, self, func, workers, limits, timeout)
+    }
+}
+
+fn run(
     py: Python<'_>,
     study: &PyStudy,
     func: Py<PyAny>,

@@ -460,7 +460,7 @@ impl PyStudy {
             max_total_budget,
             max_trials,
         };
-        crate::optimize::run(py, self, func, n_workers, limits, timeout)
+        self.run_optimize(py, func, n_workers, limits, timeout)
     }
 
     /// The best result at the largest budget reached so far: a dict with `trial`,

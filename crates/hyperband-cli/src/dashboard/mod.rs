@@ -68,7 +68,7 @@ pub fn run(args: &DashboardArgs) -> anyhow::Result<()> {
     if let Some(name) = &study {
         // Refused now, with why, rather than on every page load.
         hyperband::storage::StoredStudy::find(&mut store, name)
-            .map_err(|e| crate::runner::opening_error(&url, e))?;
+            .map_err(|e| crate::cli_error::opening_error(&url, e))?;
     }
     let listener = std::net::TcpListener::bind((args.bind, args.port)).map_err(|e| {
         bad_input(anyhow::anyhow!(

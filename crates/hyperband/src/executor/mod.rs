@@ -5,6 +5,6 @@ mod stored;
 mod threads;
 
 pub use simulated::{simulate, SimulationReport};
-pub use stored::{worker_name, StoreWorker, WorkerReport, DEFAULT_LEASE};
+pub use stored::{keep_leases, worker_name, StoreWorker, WorkerReport, DEFAULT_LEASE};
 
 pub use threads::{RunReport, StopReason, ThreadExecutor};

@@ -4,7 +4,7 @@
 mod stopping;
 
 use super::threads::{panic_text, StopReason};
-use crate::job::{Evaluation, Job, Outcome};
+use crate::job::{Evaluation, Job, JobId, Outcome};
 use crate::scheduler::Decision;
 use crate::storage::{
     now, Asked, Event, EventStore, Lease, LockedLog, Replica, StorageError, StoredEvent,
@@ -75,16 +75,18 @@ fn evaluate(f: impl FnOnce() -> Result<Evaluation, String>) -> Outcome {
     }
 }
 
-/// Renews the lease of the job its worker is running (`current`), from its own connection
-/// so that a long job never blocks on, or is blocked by, the worker's decisions. `open`
-/// makes that connection the first time a lease needs renewing, so that workers with short
-/// jobs hold one connection, not two.
-fn heartbeat<S: EventStore>(
+/// Renews the leases of the jobs `held` names, every third of `lease`, until `quit`: the
+/// one lease keeper, for a store worker's running job and for the jobs a Python ask/tell
+/// caller holds. It has its own connection, so that a long job never blocks on, or is
+/// blocked by, the worker's decisions; `open` makes it the first time a lease needs
+/// renewing (workers with short jobs hold one connection, not two) and again after a
+/// failure. A failed renewal is tried again on the next round; a lease outlasts two.
+pub fn keep_leases<S: EventStore>(
     mut open: impl FnMut() -> Result<S, StorageError>,
     study: i64,
     worker: &str,
     lease: Duration,
-    current: &AtomicU64,
+    held: impl Fn() -> Vec<JobId>,
     quit: &AtomicBool,
 ) {
     let mut store: Option<S> = None;
@@ -94,20 +96,24 @@ fn heartbeat<S: EventStore>(
     while !quit.load(Ordering::Relaxed) {
         std::thread::sleep(tick);
         since += tick;
-        let job = current.load(Ordering::Relaxed);
-        if since >= every && job != NO_JOB {
-            since = Duration::ZERO;
-            let until = now() + lease.as_secs_f64();
-            if store.is_none() {
-                store = open().ok();
-            }
-            // A failed renewal is tried again next time; the lease is long enough.
-            if let Some(Err(_)) = store
-                .as_mut()
-                .map(|s| s.renew_lease(study, crate::JobId(job), worker, until))
-            {
-                store = None;
-            }
+        if since < every {
+            continue;
+        }
+        let jobs = held();
+        if jobs.is_empty() {
+            continue;
+        }
+        since = Duration::ZERO;
+        if store.is_none() {
+            store = open().ok();
+        }
+        let Some(s) = store.as_mut() else { continue };
+        let until = now() + lease.as_secs_f64();
+        if jobs
+            .into_iter()
+            .any(|job| s.renew_lease(study, job, worker, until).is_err())
+        {
+            store = None;
         }
     }
 }
@@ -439,8 +445,14 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let (study, lease) = (self.study_id, self.lease);
         let name = self.name.clone();
         std::thread::scope(|scope| {
-            scope.spawn(|| heartbeat(heartbeat_store, study, &name, lease, &current, &quit));
-            let result = self.job_loop(run_job, deadline, stop, observer, &current);
+            let current = &current;
+            let running = move || match current.load(Ordering::Relaxed) {
+                NO_JOB => Vec::new(),
+                job => vec![JobId(job)],
+            };
+            let (name, quit) = (&name, &quit);
+            scope.spawn(move || keep_leases(heartbeat_store, study, name, lease, running, quit));
+            let result = self.job_loop(run_job, deadline, stop, observer, current);
             quit.store(true, Ordering::Relaxed);
             result
         })
