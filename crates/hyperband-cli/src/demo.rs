@@ -5,9 +5,7 @@ use crate::runner::{self, RunPlan};
 use crate::schedule::fmt_budget;
 use crate::synthetic;
 use hyperband::storage::{RunDir, StorageUrl, StoredLimits};
-use hyperband::{
-    AlgorithmFields, BracketSizes, CostModel, Limits, SamplerKind, SchedulerKind, StudySpec,
-};
+use hyperband::{AlgorithmFields, BracketSizes, Limits, SamplerKind, SchedulerKind, StudySpec};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -88,27 +86,27 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
             .map_err(bad_input)?
             .into();
     let spec = StudySpec {
-        seed: args.seed,
-        space: synthetic::space(problem.as_ref()).params().to_vec(),
-        algorithm: AlgorithmFields {
-            scheduler: SchedulerKind::Hyperband,
-            sampler: SamplerKind::Random,
-            min_budget: problem.min_budget(),
-            max_budget: problem.max_budget(),
-            eta: problem.eta(),
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-            mode: hyperband::spec::Mode::Promote,
-            integer_budgets: false,
-        }
-        .try_into()
-        .expect("a valid algorithm"),
-        cost: CostModel::Scratch,
-        max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {
             builtin: problem.name().to_string(),
         }),
+        ..StudySpec::new(
+            args.seed,
+            synthetic::space(problem.as_ref()).params().to_vec(),
+            AlgorithmFields {
+                scheduler: SchedulerKind::Hyperband,
+                sampler: SamplerKind::Random,
+                min_budget: problem.min_budget(),
+                max_budget: problem.max_budget(),
+                eta: problem.eta(),
+                bracket_sizes: BracketSizes::Algorithm,
+                n_configs: None,
+                max_brackets: None,
+                mode: hyperband::spec::Mode::Promote,
+                integer_budgets: false,
+            }
+            .try_into()
+            .expect("a valid algorithm"),
+        )
     };
     spec.validate().map_err(bad_input)?;
     let limits = Limits {

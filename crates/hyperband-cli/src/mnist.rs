@@ -25,27 +25,28 @@ pub fn space() -> Space {
 /// The demo and the benchmarks change only the algorithm's choices and the seed.
 pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
     StudySpec {
-        seed,
-        space: space().params().to_vec(),
-        algorithm: AlgorithmFields {
-            scheduler,
-            sampler,
-            min_budget: 1.0,
-            max_budget: 81.0,
-            eta: 3,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-            mode: hyperband::spec::Mode::Promote,
-            integer_budgets: false,
-        }
-        .try_into()
-        .expect("a valid algorithm"),
         cost: CostModel::Resume,
-        max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {
             builtin: NAME.to_string(),
         }),
+        ..StudySpec::new(
+            seed,
+            space().params().to_vec(),
+            AlgorithmFields {
+                scheduler,
+                sampler,
+                min_budget: 1.0,
+                max_budget: 81.0,
+                eta: 3,
+                bracket_sizes: BracketSizes::Algorithm,
+                n_configs: None,
+                max_brackets: None,
+                mode: hyperband::spec::Mode::Promote,
+                integer_budgets: false,
+            }
+            .try_into()
+            .expect("a valid algorithm"),
+        )
     }
 }
 

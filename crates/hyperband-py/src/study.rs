@@ -256,32 +256,34 @@ impl PyStudy {
         let params = space.get().space()?.params().to_vec();
         let mode: Mode = by_name("mode", mode, "promote, stop")?;
         let spec = StudySpec {
-            seed,
-            space: params,
-            algorithm: AlgorithmFields {
-                scheduler: by_name("scheduler", scheduler, SchedulerKind::NAMES)?,
-                sampler: by_name("sampler", sampler, SamplerKind::NAMES)?,
-                min_budget,
-                max_budget,
-                eta,
-                bracket_sizes: by_name::<BracketSizes>(
-                    "bracket_sizes",
-                    bracket_sizes,
-                    "algorithm, table",
-                )?,
-                n_configs,
-                max_brackets,
-                mode,
-                integer_budgets: false,
-            }
-            .try_into()
-            .map_err(errors::value)?,
             // A stopped trial's program never restarts: each rung pays what it adds.
             cost: cost(resumable || mode == Mode::Stop),
             max_retries,
             objective: Some(hyperband::ObjectiveSpec::InProcess {
                 python: "in-process".to_string(),
             }),
+            ..StudySpec::new(
+                seed,
+                params,
+                AlgorithmFields {
+                    scheduler: by_name("scheduler", scheduler, SchedulerKind::NAMES)?,
+                    sampler: by_name("sampler", sampler, SamplerKind::NAMES)?,
+                    min_budget,
+                    max_budget,
+                    eta,
+                    bracket_sizes: by_name::<BracketSizes>(
+                        "bracket_sizes",
+                        bracket_sizes,
+                        "algorithm, table",
+                    )?,
+                    n_configs,
+                    max_brackets,
+                    mode,
+                    integer_budgets: false,
+                }
+                .try_into()
+                .map_err(errors::value)?,
+            )
         };
         spec.validate().map_err(errors::value)?;
         let url = storage.map(parse_url).transpose()?;

@@ -2,8 +2,8 @@
 //! deterministically, and find good configurations faster than random search.
 
 use hyperband::{
-    AlgorithmFields, BracketSizes, CostModel, Decision, FullBudget, Gp, Job, Limits, Outcome,
-    Param, Random, Sampler, SamplerKind, SchedulerKind, Settings, Space, Study, StudySpec, Tpe,
+    AlgorithmFields, BracketSizes, Decision, FullBudget, Gp, Job, Limits, Outcome, Param, Random,
+    Sampler, SamplerKind, SchedulerKind, Settings, Space, Study, StudySpec, Tpe,
 };
 use std::f64::consts::PI;
 
@@ -131,10 +131,10 @@ fn mixed_loss(j: &Job) -> f64 {
 }
 
 fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
-    StudySpec {
-        seed: 11,
-        space: mixed_space(),
-        algorithm: AlgorithmFields {
+    StudySpec::new(
+        11,
+        mixed_space(),
+        AlgorithmFields {
             scheduler,
             sampler,
             min_budget: 1.0,
@@ -148,10 +148,7 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
         }
         .try_into()
         .expect("a valid algorithm"),
-        cost: CostModel::Scratch,
-        max_retries: 0,
-        objective: None,
-    }
+    )
 }
 
 #[test]

@@ -17,25 +17,25 @@ use std::time::Duration;
 
 fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
     StudySpec {
-        seed: 3,
-        space: vec![Param::log_float("lr", 1e-4, 1.0)],
-        algorithm: AlgorithmFields {
-            scheduler,
-            sampler,
-            min_budget: 1.0,
-            max_budget: 27.0,
-            eta: 3,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-            mode: Mode::Stop,
-            integer_budgets: false,
-        }
-        .try_into()
-        .expect("a valid algorithm"),
         cost: CostModel::Resume,
-        max_retries: 0,
-        objective: None,
+        ..StudySpec::new(
+            3,
+            vec![Param::log_float("lr", 1e-4, 1.0)],
+            AlgorithmFields {
+                scheduler,
+                sampler,
+                min_budget: 1.0,
+                max_budget: 27.0,
+                eta: 3,
+                bracket_sizes: BracketSizes::Algorithm,
+                n_configs: None,
+                max_brackets: None,
+                mode: Mode::Stop,
+                integer_budgets: false,
+            }
+            .try_into()
+            .expect("a valid algorithm"),
+        )
     }
 }
 

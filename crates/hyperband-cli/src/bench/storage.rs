@@ -5,8 +5,7 @@ use crate::cli_error::bad_input;
 use crate::runner::open_store;
 use hyperband::storage::{EventStore, Replica, StorageUrl};
 use hyperband::{
-    AlgorithmFields, BracketSizes, CostModel, JobState, Limits, SamplerKind, SchedulerKind,
-    StudySpec,
+    AlgorithmFields, BracketSizes, JobState, Limits, SamplerKind, SchedulerKind, StudySpec,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -33,27 +32,27 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
     let problem = workloads::synthetic::by_name("mf-branin").expect("a built-in problem");
     // ASHA never waits, so the figure is the store's, not the algorithm's.
     let spec = StudySpec {
-        seed: 0,
-        space: crate::synthetic::space(problem.as_ref()).params().to_vec(),
-        algorithm: AlgorithmFields {
-            scheduler: SchedulerKind::Asha,
-            sampler: SamplerKind::Random,
-            min_budget: problem.min_budget(),
-            max_budget: problem.max_budget(),
-            eta: 3,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-            mode: hyperband::spec::Mode::Promote,
-            integer_budgets: false,
-        }
-        .try_into()
-        .expect("a valid algorithm"),
-        cost: CostModel::Scratch,
-        max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {
             builtin: problem.name().to_string(),
         }),
+        ..StudySpec::new(
+            0,
+            crate::synthetic::space(problem.as_ref()).params().to_vec(),
+            AlgorithmFields {
+                scheduler: SchedulerKind::Asha,
+                sampler: SamplerKind::Random,
+                min_budget: problem.min_budget(),
+                max_budget: problem.max_budget(),
+                eta: 3,
+                bracket_sizes: BracketSizes::Algorithm,
+                n_configs: None,
+                max_brackets: None,
+                mode: hyperband::spec::Mode::Promote,
+                integer_budgets: false,
+            }
+            .try_into()
+            .expect("a valid algorithm"),
+        )
     };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?

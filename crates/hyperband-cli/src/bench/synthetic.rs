@@ -150,30 +150,31 @@ impl FromStr for Method {
 pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u64) -> StudySpec {
     let (scheduler, sampler) = method.algorithm();
     StudySpec {
-        seed,
-        space: synthetic::space(problem).params().to_vec(),
-        algorithm: AlgorithmFields {
-            scheduler,
-            sampler,
-            min_budget: problem.min_budget(),
-            max_budget: problem.max_budget(),
-            eta,
-            bracket_sizes: BracketSizes::Algorithm,
-            n_configs: None,
-            max_brackets: None,
-            mode: method.mode(),
-            integer_budgets: false,
-        }
-        .try_into()
-        .expect("a valid algorithm"),
         cost: match method.mode() {
             Mode::Stop => CostModel::Resume,
             Mode::Promote => CostModel::Scratch,
         },
-        max_retries: 0,
         objective: Some(hyperband::ObjectiveSpec::Builtin {
             builtin: problem.name().to_string(),
         }),
+        ..StudySpec::new(
+            seed,
+            synthetic::space(problem).params().to_vec(),
+            AlgorithmFields {
+                scheduler,
+                sampler,
+                min_budget: problem.min_budget(),
+                max_budget: problem.max_budget(),
+                eta,
+                bracket_sizes: BracketSizes::Algorithm,
+                n_configs: None,
+                max_brackets: None,
+                mode: method.mode(),
+                integer_budgets: false,
+            }
+            .try_into()
+            .expect("a valid algorithm"),
+        )
     }
 }
 

@@ -155,12 +155,14 @@ impl StudyFile {
             },
         };
         StudySpec {
-            seed: self.seed,
-            space: self.space.params().to_vec(),
-            algorithm: self.algorithm.clone(),
             cost: self.cost_model(),
             max_retries: self.objective.retries,
             objective: Some(objective),
+            ..StudySpec::new(
+                self.seed,
+                self.space.params().to_vec(),
+                self.algorithm.clone(),
+            )
         }
     }
 

@@ -291,6 +291,21 @@ impl SpecError {
 }
 
 impl StudySpec {
+    /// A definition with everything but the seed, space and algorithm at its default
+    /// (scratch costs, no retries, no objective): set the others with struct update
+    /// syntax, `StudySpec { cost, ..StudySpec::new(seed, space, algorithm) }`, so that a key
+    /// added to the definition with a default touches no caller.
+    pub fn new(seed: u64, space: Vec<Param>, algorithm: AlgorithmSpec) -> Self {
+        Self {
+            seed,
+            space,
+            algorithm,
+            cost: CostModel::Scratch,
+            max_retries: 0,
+            objective: None,
+        }
+    }
+
     pub fn space(&self) -> Result<Space, SpecError> {
         Ok(Space::new(self.space.clone())?)
     }
@@ -411,18 +426,20 @@ mod tests {
 
     fn spec() -> StudySpec {
         StudySpec {
-            seed: 7,
-            space: vec![
-                Param::log_float("lr", 1e-3, 1e-1),
-                Param::log_int("hidden", 10, 1000),
-                Param::categorical("act", &["relu", "tanh"]),
-            ],
-            algorithm: fields().try_into().unwrap(),
             cost: CostModel::Resume,
             max_retries: 1,
             objective: Some(ObjectiveSpec::Builtin {
                 builtin: "mnist-mlp".to_string(),
             }),
+            ..StudySpec::new(
+                7,
+                vec![
+                    Param::log_float("lr", 1e-3, 1e-1),
+                    Param::log_int("hidden", 10, 1000),
+                    Param::categorical("act", &["relu", "tanh"]),
+                ],
+                fields().try_into().unwrap(),
+            )
         }
     }
 

@@ -123,13 +123,13 @@ mod tests {
     use super::*;
     use crate::spec::{AlgorithmFields, Mode, SamplerKind, SchedulerKind};
     use crate::storage::SqliteStore;
-    use crate::{BracketSizes, CostModel, Param};
+    use crate::{BracketSizes, Param};
 
     fn spec(seed: u64) -> StudySpec {
-        StudySpec {
+        StudySpec::new(
             seed,
-            space: vec![Param::log_float("lr", 1e-3, 1e-1)],
-            algorithm: AlgorithmFields {
+            vec![Param::log_float("lr", 1e-3, 1e-1)],
+            AlgorithmFields {
                 scheduler: SchedulerKind::Hyperband,
                 sampler: SamplerKind::Random,
                 min_budget: 1.0,
@@ -143,10 +143,7 @@ mod tests {
             }
             .try_into()
             .unwrap(),
-            cost: CostModel::Scratch,
-            max_retries: 0,
-            objective: None,
-        }
+        )
     }
 
     #[test]
