@@ -5,7 +5,7 @@ use crate::runner::{self, RunPlan};
 use crate::schedule::fmt_budget;
 use crate::synthetic;
 use hyperband::storage::{RunDir, StorageUrl, StoredLimits};
-use hyperband::{AlgorithmFields, BracketSizes, Limits, SamplerKind, SchedulerKind, StudySpec};
+use hyperband::{AlgorithmFields, Limits, SamplerKind, SchedulerKind, StudySpec};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -93,16 +93,13 @@ fn synthetic_demo(args: &SyntheticDemoArgs) -> anyhow::Result<()> {
             args.seed,
             synthetic::space(problem.as_ref()).params().to_vec(),
             AlgorithmFields {
-                scheduler: SchedulerKind::Hyperband,
-                sampler: SamplerKind::Random,
-                min_budget: problem.min_budget(),
-                max_budget: problem.max_budget(),
                 eta: problem.eta(),
-                bracket_sizes: BracketSizes::Algorithm,
-                n_configs: None,
-                max_brackets: None,
-                mode: hyperband::spec::Mode::Promote,
-                integer_budgets: false,
+                ..AlgorithmFields::new(
+                    SchedulerKind::Hyperband,
+                    SamplerKind::Random,
+                    problem.min_budget(),
+                    problem.max_budget(),
+                )
             }
             .try_into()
             .expect("a valid algorithm"),

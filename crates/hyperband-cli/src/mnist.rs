@@ -2,8 +2,8 @@
 //! checkpoints so that a promoted configuration pays only for its new iterations.
 
 use hyperband::{
-    AlgorithmFields, BracketSizes, Config, CostModel, Evaluation, Job, Param, SamplerKind,
-    SchedulerKind, Space, StudySpec,
+    AlgorithmFields, Config, CostModel, Evaluation, Job, Param, SamplerKind, SchedulerKind, Space,
+    StudySpec,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,20 +32,9 @@ pub fn spec(seed: u64, scheduler: SchedulerKind, sampler: SamplerKind) -> StudyS
         ..StudySpec::new(
             seed,
             space().params().to_vec(),
-            AlgorithmFields {
-                scheduler,
-                sampler,
-                min_budget: 1.0,
-                max_budget: 81.0,
-                eta: 3,
-                bracket_sizes: BracketSizes::Algorithm,
-                n_configs: None,
-                max_brackets: None,
-                mode: hyperband::spec::Mode::Promote,
-                integer_budgets: false,
-            }
-            .try_into()
-            .expect("a valid algorithm"),
+            AlgorithmFields::new(scheduler, sampler, 1.0, 81.0)
+                .try_into()
+                .expect("a valid algorithm"),
         )
     }
 }

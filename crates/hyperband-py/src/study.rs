@@ -266,10 +266,6 @@ impl PyStudy {
                 seed,
                 params,
                 AlgorithmFields {
-                    scheduler: by_name("scheduler", scheduler, SchedulerKind::NAMES)?,
-                    sampler: by_name("sampler", sampler, SamplerKind::NAMES)?,
-                    min_budget,
-                    max_budget,
                     eta,
                     bracket_sizes: by_name::<BracketSizes>(
                         "bracket_sizes",
@@ -279,7 +275,12 @@ impl PyStudy {
                     n_configs,
                     max_brackets,
                     mode,
-                    integer_budgets: false,
+                    ..AlgorithmFields::new(
+                        by_name("scheduler", scheduler, SchedulerKind::NAMES)?,
+                        by_name("sampler", sampler, SamplerKind::NAMES)?,
+                        min_budget,
+                        max_budget,
+                    )
                 }
                 .try_into()
                 .map_err(errors::value)?,

@@ -2,8 +2,8 @@
 //! deterministically, and find good configurations faster than random search.
 
 use hyperband::{
-    AlgorithmFields, BracketSizes, Decision, FullBudget, Gp, Job, Limits, Outcome, Param, Random,
-    Sampler, SamplerKind, SchedulerKind, Settings, Space, Study, StudySpec, Tpe,
+    AlgorithmFields, Decision, FullBudget, Gp, Job, Limits, Outcome, Param, Random, Sampler,
+    SamplerKind, SchedulerKind, Settings, Space, Study, StudySpec, Tpe,
 };
 use std::f64::consts::PI;
 
@@ -135,16 +135,8 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
         11,
         mixed_space(),
         AlgorithmFields {
-            scheduler,
-            sampler,
-            min_budget: 1.0,
-            max_budget: 27.0,
-            eta: 3,
-            bracket_sizes: BracketSizes::default(),
-            n_configs: None,
             max_brackets: Some(4),
-            mode: hyperband::spec::Mode::Promote,
-            integer_budgets: false,
+            ..AlgorithmFields::new(scheduler, sampler, 1.0, 27.0)
         }
         .try_into()
         .expect("a valid algorithm"),

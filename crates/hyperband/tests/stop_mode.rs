@@ -8,8 +8,8 @@ use hyperband::executor::StoreWorker;
 use hyperband::objective::{Monitor, Verdict};
 use hyperband::storage::{EventStore, PgStore, Replica, SqliteStore, StorageError};
 use hyperband::{
-    AlgorithmFields, BracketSizes, CostModel, Decision, Evaluation, Job, JobState, Limits, Mode,
-    Outcome, Param, SamplerKind, SchedulerKind, Study, StudySpec, TrialId, Value,
+    AlgorithmFields, CostModel, Decision, Evaluation, Job, JobState, Limits, Mode, Outcome, Param,
+    SamplerKind, SchedulerKind, Study, StudySpec, TrialId, Value,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,16 +22,8 @@ fn spec(scheduler: SchedulerKind, sampler: SamplerKind) -> StudySpec {
             3,
             vec![Param::log_float("lr", 1e-4, 1.0)],
             AlgorithmFields {
-                scheduler,
-                sampler,
-                min_budget: 1.0,
-                max_budget: 27.0,
-                eta: 3,
-                bracket_sizes: BracketSizes::Algorithm,
-                n_configs: None,
-                max_brackets: None,
                 mode: Mode::Stop,
-                integer_budgets: false,
+                ..AlgorithmFields::new(scheduler, sampler, 1.0, 27.0)
             }
             .try_into()
             .expect("a valid algorithm"),

@@ -4,9 +4,7 @@
 use crate::cli_error::bad_input;
 use crate::runner::open_store;
 use hyperband::storage::{EventStore, Replica, StorageUrl};
-use hyperband::{
-    AlgorithmFields, BracketSizes, JobState, Limits, SamplerKind, SchedulerKind, StudySpec,
-};
+use hyperband::{AlgorithmFields, JobState, Limits, SamplerKind, SchedulerKind, StudySpec};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -38,18 +36,12 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
         ..StudySpec::new(
             0,
             crate::synthetic::space(problem.as_ref()).params().to_vec(),
-            AlgorithmFields {
-                scheduler: SchedulerKind::Asha,
-                sampler: SamplerKind::Random,
-                min_budget: problem.min_budget(),
-                max_budget: problem.max_budget(),
-                eta: 3,
-                bracket_sizes: BracketSizes::Algorithm,
-                n_configs: None,
-                max_brackets: None,
-                mode: hyperband::spec::Mode::Promote,
-                integer_budgets: false,
-            }
+            AlgorithmFields::new(
+                SchedulerKind::Asha,
+                SamplerKind::Random,
+                problem.min_budget(),
+                problem.max_budget(),
+            )
             .try_into()
             .expect("a valid algorithm"),
         )

@@ -7,8 +7,8 @@ use crate::cli_error::bad_input;
 use crate::plot::{self, Series};
 use crate::synthetic;
 use hyperband::{
-    AlgorithmFields, BracketSizes, CostModel, Decision, Limits, Mode, Outcome, SamplerKind,
-    SchedulerKind, StudySpec,
+    AlgorithmFields, CostModel, Decision, Limits, Mode, Outcome, SamplerKind, SchedulerKind,
+    StudySpec,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -161,16 +161,14 @@ pub(crate) fn spec_for(problem: &dyn Problem, method: Method, eta: u32, seed: u6
             seed,
             synthetic::space(problem).params().to_vec(),
             AlgorithmFields {
-                scheduler,
-                sampler,
-                min_budget: problem.min_budget(),
-                max_budget: problem.max_budget(),
                 eta,
-                bracket_sizes: BracketSizes::Algorithm,
-                n_configs: None,
-                max_brackets: None,
                 mode: method.mode(),
-                integer_budgets: false,
+                ..AlgorithmFields::new(
+                    scheduler,
+                    sampler,
+                    problem.min_budget(),
+                    problem.max_budget(),
+                )
             }
             .try_into()
             .expect("a valid algorithm"),

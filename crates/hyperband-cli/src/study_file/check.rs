@@ -391,16 +391,18 @@ impl Checker<'_> {
             },
         };
         let fields = |scheduler| AlgorithmFields {
-            scheduler,
-            sampler: sampler.unwrap_or(SamplerKind::Random),
-            min_budget: min_budget.unwrap_or(max_budget),
-            max_budget,
             eta: a.eta.as_ref().map_or(3, |e| *e.get_ref()),
             bracket_sizes: bracket_sizes.unwrap_or_default(),
             n_configs: a.n_configs.as_ref().map(|n| *n.get_ref()),
             max_brackets: a.max_brackets.as_ref().map(|m| *m.get_ref()),
             mode: mode.unwrap_or_default(),
             integer_budgets: a.integer_budgets.as_ref().is_some_and(|i| *i.get_ref()),
+            ..AlgorithmFields::new(
+                scheduler,
+                sampler.unwrap_or(SamplerKind::Random),
+                min_budget.unwrap_or(max_budget),
+                max_budget,
+            )
         };
         let Some(scheduler) = scheduler else {
             // Nothing to say of what an unknown scheduler uses; the budgets hold for all.

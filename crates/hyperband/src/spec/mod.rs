@@ -155,6 +155,30 @@ impl TryFrom<AlgorithmFields> for AlgorithmSpec {
 }
 
 impl AlgorithmFields {
+    /// The fields of `scheduler` with `sampler` over `min_budget..max_budget`, the others at
+    /// their defaults (eta 3, Hyperband's own bracket sizes, promote mode, fractional
+    /// budgets): set the others by struct update, so that a key added with a default
+    /// touches no caller.
+    pub fn new(
+        scheduler: SchedulerKind,
+        sampler: SamplerKind,
+        min_budget: f64,
+        max_budget: f64,
+    ) -> Self {
+        Self {
+            scheduler,
+            sampler,
+            min_budget,
+            max_budget,
+            eta: default_eta(),
+            bracket_sizes: BracketSizes::default(),
+            n_configs: None,
+            max_brackets: None,
+            mode: Mode::Promote,
+            integer_budgets: false,
+        }
+    }
+
     /// The budget range and halving rate, checked: the rules that hold whatever the
     /// scheduler (a study file checks them even when it names no scheduler it knows).
     pub fn budgets(&self) -> Result<Budgets, SpecError> {

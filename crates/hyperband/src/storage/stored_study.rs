@@ -121,28 +121,17 @@ impl StoredStudy {
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
-    use crate::spec::{AlgorithmFields, Mode, SamplerKind, SchedulerKind};
+    use crate::spec::{AlgorithmFields, SamplerKind, SchedulerKind};
     use crate::storage::SqliteStore;
-    use crate::{BracketSizes, Param};
+    use crate::Param;
 
     fn spec(seed: u64) -> StudySpec {
         StudySpec::new(
             seed,
             vec![Param::log_float("lr", 1e-3, 1e-1)],
-            AlgorithmFields {
-                scheduler: SchedulerKind::Hyperband,
-                sampler: SamplerKind::Random,
-                min_budget: 1.0,
-                max_budget: 9.0,
-                eta: 3,
-                bracket_sizes: BracketSizes::default(),
-                n_configs: None,
-                max_brackets: None,
-                mode: Mode::Promote,
-                integer_budgets: false,
-            }
-            .try_into()
-            .unwrap(),
+            AlgorithmFields::new(SchedulerKind::Hyperband, SamplerKind::Random, 1.0, 9.0)
+                .try_into()
+                .unwrap(),
         )
     }
 
