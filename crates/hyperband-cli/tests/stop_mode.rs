@@ -459,9 +459,10 @@ fn a_rule_whose_value_never_matches_stops_each_program_early_and_charges_its_epo
     );
 }
 
-/// Keras verbose=2 output, each epoch's pace set by the learning rate: lr = 1 (the worst)
-/// prints epoch 1 at once and then takes 1.5 s an epoch, the others take 0.4 s for epoch 1
-/// and 0.05 s after.
+/// Keras verbose=2 output, each epoch's pace set by the learning rate, so that the three
+/// reach rung 0 in a known order a second apart: lr = 1 (the worst) prints epoch 1 at once
+/// and then takes 2.5 s an epoch; lr = 0.01 (the best) takes 0.5 s for epoch 1, lr = 0.001
+/// 1.5 s, and both 0.05 s an epoch after.
 const PACED_SCRIPT: &str = r#"
 import argparse, math, os, time
 p = argparse.ArgumentParser()
@@ -471,9 +472,11 @@ a = p.parse_args()
 for epoch in range(1, a.epochs + 1):
     print(f"Epoch {epoch}/{a.epochs}")
     if a.lr == 1.0:
-        time.sleep(0.0 if epoch == 1 else 1.5)
+        time.sleep(0.0 if epoch == 1 else 2.5)
+    elif a.lr == 0.01:
+        time.sleep(0.5 if epoch == 1 else 0.05)
     else:
-        time.sleep(0.4 if epoch == 1 else 0.05)
+        time.sleep(1.5 if epoch == 1 else 0.05)
     val = (math.log10(a.lr) + 2.0) ** 2 / 4.0 + 1.0 / epoch
     with open("epochs.log", "a") as f:
         f.write(f"{os.getpid()} {epoch} {a.lr!r}\n")
@@ -481,9 +484,9 @@ for epoch in range(1, a.epochs + 1):
 "#;
 
 /// Three workers, three trials at once: the worst reaches rung 0 first and goes on on
-/// credit; the two others' results arrive while it trains towards rung 1, and the third
-/// ranks it out. Its program is stopped after the epoch it is in, and the study charges
-/// exactly the epochs the programs ran.
+/// credit, the best second (on credit too), and the third result ranks the worst out while
+/// it trains towards rung 1 (the best stays in the top third). Its program is stopped after
+/// the epoch it is in, and the study charges exactly the epochs the programs ran.
 #[test]
 fn a_trial_that_went_on_on_credit_is_stopped_once_the_rung_ranks_it_out() {
     let dir = tempfile::tempdir().unwrap();

@@ -235,8 +235,9 @@ fn a_trial_ranked_out_while_it_trains_on_credit_is_stopped_mid_segment() {
             .build(limits)
             .unwrap()
     };
-    // lr = 1 (the worst) reports epoch 1 at once, then takes 1.5 s an epoch; the others
-    // report epoch 1 after 0.3 s and then train fast.
+    // The three reach rung 0 in a known order: lr = 1 (the worst) reports epoch 1 at once,
+    // then takes 2 s an epoch; lr = 0.01 (the best) after 0.3 s, lr = 0.001 after 1 s, and
+    // both then train fast. The best goes on on credit too, and stays in the top third.
     let epochs_of = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
     let train = |job: &Job, monitor: &mut dyn Monitor| -> Result<Evaluation, String> {
         let lr = job.config.f64("lr").unwrap();
@@ -245,8 +246,9 @@ fn a_trial_ranked_out_while_it_trains_on_credit_is_stopped_mid_segment() {
         for epoch in 1..=job.budget as u64 {
             let pause = match (which, epoch) {
                 (0, 1) => 0,
-                (0, _) => 1500,
-                (_, 1) => 300,
+                (0, _) => 2000,
+                (1, 1) => 300,
+                (_, 1) => 1000,
                 _ => 5,
             };
             std::thread::sleep(Duration::from_millis(pause));
