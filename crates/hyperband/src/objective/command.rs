@@ -243,8 +243,8 @@ impl CommandObjective {
                 .map_err(|e| format!("could not create `{}`: {}", dir.display(), os_msg(&e)))?;
         }
         let argv = self.template.fill(job, &checkpoint_dir)?;
-        let stdout_path = log_dir.join(format!("job-{}.stdout", job.id));
-        let stderr_path = log_dir.join(format!("job-{}.stderr", job.id));
+        let stdout_path = absolute(&self.stdout_path(job))?;
+        let stderr_path = absolute(&self.stderr_path(job))?;
         let create = |p: &Path| {
             File::create(p)
                 .map_err(|e| format!("could not create `{}`: {}", p.display(), os_msg(&e)))
