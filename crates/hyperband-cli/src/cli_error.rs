@@ -42,7 +42,12 @@ pub fn opening_error(url: &StorageUrl, e: OpenError) -> anyhow::Error {
             url.redacted(),
             changed.join(", ")
         )),
-        OpenError::Storage(e) => bad_input(anyhow::anyhow!("{}: {e}", url.redacted())),
+        // A missing, foreign or damaged store is the user's to fix; a server that did not
+        // answer may answer next time.
+        OpenError::Storage(e) if e.is_permanent() => {
+            bad_input(anyhow::anyhow!("{}: {e}", url.redacted()))
+        }
+        OpenError::Storage(e) => anyhow::anyhow!("{}: {e}", url.redacted()),
         e @ OpenError::Unbuildable { .. } => bad_input(anyhow::Error::from(e)),
         e @ OpenError::Unreadable { .. } => e.into(),
     }

@@ -122,7 +122,7 @@ impl Progress {
             let a = &job.assignment;
             let what = match (job.state, job.loss, &job.failure) {
                 (JobState::Finished, Some(loss), _) => format!("loss {loss:.6}"),
-                (JobState::Lost, ..) => "lost (worker gone); re-issued".to_string(),
+                (JobState::Lost, ..) => "lost (worker gone)".to_string(),
                 (JobState::Stopped, ..) => {
                     "stopped: later results at the rung below ranked its trial out".to_string()
                 }

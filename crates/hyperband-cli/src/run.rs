@@ -76,10 +76,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             file.objective.line_buffered,
         )?,
     };
+    let workers = args.workers.unwrap_or(file.run.workers);
+    // Before the study is created: a refused run leaves nothing behind.
+    runner::check_workers(workers).map_err(|m| bad_input(anyhow::anyhow!("workers: {m}")))?;
     let plan = RunPlan {
         study: runner::open_study(&file.storage, &name, &spec)?,
         storage: file.storage.clone(),
-        workers: args.workers.unwrap_or(file.run.workers),
+        workers,
         limits: Some(StoredLimits {
             limits: file.limits(),
             max_seconds: file.run.max_time.map(|t| t.as_secs_f64()),

@@ -116,8 +116,6 @@ pub enum TellError {
     UnknownJob(JobId),
     #[error("job {0} has already been reported ({1:?})")]
     AlreadyReported(JobId, JobState),
-    #[error("job {0} was reported stopped, but the study never asked it to stop")]
-    NotToStop(JobId),
 }
 
 /// A stored log that this study cannot reproduce.
@@ -140,6 +138,11 @@ pub enum Told {
     /// its re-issue stands in for it.
     Late,
 }
+
+/// The version of the decision rules this build decides by, recorded in every stored
+/// study's first event. 1: stop mode settles the credit of a rung's first trials
+/// ([`crate::Ruling::revoked`]); 0: logs written before, which decided on arrival only.
+pub const RULES: u32 = 1;
 
 /// Counts for progress displays and reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -476,6 +479,12 @@ impl Study {
         Some(self.issue(next, 0, 0))
     }
 
+    /// Decide by version `rules` of the decision rules ([`RULES`]): a replica follows the
+    /// version its log was written under, so that older logs replay as they were decided.
+    pub fn follow_rules(&mut self, rules: u32) {
+        self.scheduler.follow_rules(rules);
+    }
+
     /// Stop mode: whether running job `id` is to stop (its trial was ranked out of the
     /// rung below after it went on): its worker stops the program and reports
     /// [`Outcome::Stopped`].
@@ -494,12 +503,10 @@ impl Study {
             JobState::Lost if !matches!(outcome, Outcome::Lost) => return Ok(Told::Late),
             state => return Err(TellError::AlreadyReported(id, state)),
         }
-        // A revoked segment's trial is over whatever it reports: no retry, no re-issue.
-        let revoked = self.to_stop.contains(&id);
-        if matches!(outcome, Outcome::Stopped { .. }) && !revoked {
-            return Err(TellError::NotToStop(id));
-        }
-        self.to_stop.remove(&id);
+        // A revoked segment's trial is over whatever it reports: no retry, no re-issue. A
+        // stop nobody asked for (the log lost the result that revoked it, after its worker
+        // had read it) is taken as it is: the program was stopped.
+        let revoked = self.to_stop.remove(&id);
         let assignment = record.assignment;
         let (attempt, failures) = (record.attempt, record.failures);
         let expected = self.expected_cost(&assignment);

@@ -305,3 +305,42 @@ fn a_trial_ranked_out_while_it_trains_on_credit_is_stopped_mid_segment() {
     // The best trial went on to the top rung.
     assert_eq!(epochs_of[1].load(Ordering::Relaxed), 27);
 }
+
+/// A log written before the rules version was recorded (its `StudyCreated` has none)
+/// replays as it was decided: on arrival, with no credit settled, so a trial that the
+/// current rules would stop trains on as the older worker let it.
+#[test]
+fn a_log_from_before_credit_settling_replays_on_arrival() {
+    use hyperband::storage::{Event, StoredEvent};
+    let created: Event = serde_json::from_str(r#"{"event":"study_created","spec":{}}"#).unwrap();
+    assert!(matches!(created, Event::StudyCreated { rules: 0, .. }));
+    let decide = |created: Option<&Event>| {
+        let mut replica = Replica::new("old", study(SchedulerKind::Asha));
+        if let Some(event) = created {
+            let stored = StoredEvent {
+                seq: 1,
+                at: 0.0,
+                event: event.clone(),
+            };
+            replica.apply(&stored).unwrap();
+        }
+        let s = replica.study_mut();
+        let jobs: Vec<Job> = (0..3)
+            .map(|_| match s.ask() {
+                Decision::Run(job) => job,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // The first two go on on credit; the third result beats both.
+        let next = s
+            .tell_and_continue(jobs[0].id, Outcome::loss(5.0))
+            .unwrap()
+            .1
+            .unwrap();
+        s.tell_and_continue(jobs[1].id, Outcome::loss(4.0)).unwrap();
+        s.tell_and_continue(jobs[2].id, Outcome::loss(3.0)).unwrap();
+        s.stop_requested(next.id)
+    };
+    assert!(!decide(Some(&created)), "rules 0: decided on arrival only");
+    assert!(decide(None), "the current rules settle the credit");
+}

@@ -431,22 +431,43 @@ impl Checker<'_> {
                 ),
             ));
         }
-        // Every rule about the values is the core's; its error names the key to point at.
+        let mut refused = false;
+        if let (Some(n), false) = (&a.n_configs, scheduler == SchedulerKind::Sha) {
+            // The core ignores it; in a file it is a mistake.
+            refused = true;
+            self.report(self.ctx.error(
+                at(&["algorithm", "n_configs"], n.span()),
+                format!("applies to scheduler `sha` only, not `{scheduler_name}`"),
+            ));
+        }
+        // Every rule about the values is the core's; each error names the key to point at.
         // A key refused above stands in as its default here, so that the rules still say
         // what else is wrong, and the algorithm is then not used.
-        let spec = match AlgorithmSpec::try_from(fields(scheduler)) {
-            Ok(spec) => Some(spec),
-            Err(e) => self.algorithm_error(raw, e),
-        };
+        let fields = fields(scheduler);
+        let problems = fields.problems();
+        if !problems.is_empty() {
+            for e in problems {
+                self.algorithm_error::<()>(raw, e);
+            }
+            return None;
+        }
         let _ = (sampler?, min_budget?, bracket_sizes?, mode?);
-        spec
+        if refused {
+            return None;
+        }
+        AlgorithmSpec::try_from(fields).ok()
     }
 
     /// Reports a core rule's error at the `[algorithm]` key it names: at the value when the
     /// file gives one, else at the table (a missing key).
     fn algorithm_error<T>(&mut self, raw: &Spanned<RawAlgorithm>, e: SpecError) -> Option<T> {
         let a = raw.get_ref();
-        let key = e.key();
+        // Without `min_budget` (full-budget) the minimum is the maximum: its errors are
+        // `max_budget`'s.
+        let key = match e.key() {
+            "min_budget" if a.min_budget.is_none() => "max_budget",
+            key => key,
+        };
         let given = match key {
             "min_budget" => a.min_budget.as_ref().map(|v| v.span()),
             "max_budget" => Some(a.max_budget.span()),

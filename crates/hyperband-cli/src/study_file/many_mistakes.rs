@@ -255,3 +255,18 @@ fn a_typo_inside_an_inline_table_does_not_hide_the_tables_other_mistakes() {
         "{errors}"
     );
 }
+
+#[test]
+fn every_broken_algorithm_rule_is_its_own_error() {
+    // sha without n_configs, and eta 1: two rules of the core, two errors at once.
+    let text = edits(&[
+        ("scheduler = \"hyperband\"", "scheduler = \"sha\""),
+        ("eta = 3", "eta = 1"),
+    ]);
+    let errors = parse(&text).unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        ["algorithm.n_configs", "algorithm.eta"],
+        "{errors}"
+    );
+}

@@ -79,6 +79,11 @@ pub trait Scheduler: Send {
     /// trial told and on trials its result ranks out (see [`Ruling`]).
     fn tell(&mut self, assignment: &Assignment, loss: Option<f64>) -> Ruling;
 
+    /// Decide as version `rules` of the decision rules did ([`crate::study::RULES`]), so
+    /// that a log written under older rules replays as it was decided. Schedulers whose
+    /// rules never changed ignore it.
+    fn follow_rules(&mut self, _rules: u32) {}
+
     /// For a stopping rule, the budget every trial's program is started with (the
     /// largest): its trials run once and are cut into one job per rung (see [`Stopping`]).
     fn program_budget(&self) -> Option<f64> {

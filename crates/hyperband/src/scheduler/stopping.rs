@@ -144,6 +144,9 @@ pub struct Stopping {
     /// Trials whose credit was revoked: a result they still report (before their worker
     /// learns they are stopped) is recorded at its rung, but they go no further.
     revoked: BTreeSet<TrialId>,
+    /// Whether credit is settled (rules 1 and later); logs written under rules 0 decided
+    /// on arrival only, and replay the same.
+    settle_credit: bool,
 }
 
 impl Stopping {
@@ -156,6 +159,7 @@ impl Stopping {
             brackets: vec![StopBracket::asha(&budgets)],
             max_brackets: None,
             revoked: BTreeSet::new(),
+            settle_credit: true,
         }
     }
 
@@ -168,6 +172,7 @@ impl Stopping {
             brackets: Vec::new(),
             max_brackets: None,
             revoked: BTreeSet::new(),
+            settle_credit: true,
         }
     }
 
@@ -239,7 +244,10 @@ impl Scheduler for Stopping {
         let rung = assignment.rung as usize;
         let loss = loss.unwrap_or(f64::INFINITY);
         let may_go_on = !self.revoked.contains(&assignment.trial);
-        let (goes_on, revoked) = bracket.rule(rung, assignment.trial, loss, may_go_on, eta);
+        let (goes_on, mut revoked) = bracket.rule(rung, assignment.trial, loss, may_go_on, eta);
+        if !self.settle_credit {
+            revoked.clear();
+        }
         let next = goes_on.then(|| Assignment {
             trial: assignment.trial,
             budget: bracket.budgets[rung + 1],
@@ -249,6 +257,10 @@ impl Scheduler for Stopping {
         });
         self.revoked.extend(revoked.iter().copied());
         Ruling { next, revoked }
+    }
+
+    fn follow_rules(&mut self, rules: u32) {
+        self.settle_credit = rules >= 1;
     }
 
     fn program_budget(&self) -> Option<f64> {
@@ -369,6 +381,19 @@ mod tests {
         let ruling = s.tell(&a[3], Some(1.0));
         assert!(ruling.revoked.is_empty() && ruling.next.is_some());
         assert_eq!(s.tell(&next1, Some(0.5)).next, None);
+    }
+
+    #[test]
+    fn under_rules_0_credit_is_never_settled_as_older_logs_were_decided() {
+        let mut s = Stopping::asha(budgets());
+        s.follow_rules(0);
+        let mut source = Counter::default();
+        let a = start(&mut s, &mut source, 3);
+        let next0 = s.tell(&a[0], Some(5.0)).next.unwrap();
+        s.tell(&a[1], Some(4.0));
+        assert_eq!(s.tell(&a[2], Some(3.0)).revoked, vec![]);
+        // The trial that would have been revoked goes on from its next rung.
+        assert!(s.tell(&next0, Some(0.1)).next.is_some());
     }
 
     #[test]

@@ -79,8 +79,10 @@ fn default_eta() -> u32 {
 }
 
 /// The `[algorithm]` of a study as written: plain fields, checked by nothing. It becomes an
-/// [`AlgorithmSpec`] only through [`AlgorithmSpec::try_from`], which holds every rule.
+/// [`AlgorithmSpec`] only through [`AlgorithmSpec::try_from`], which holds every rule. A
+/// key this version does not know (a newer one wrote it) is refused, not dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlgorithmFields {
     pub scheduler: SchedulerKind,
     pub sampler: SamplerKind,
@@ -127,21 +129,10 @@ impl TryFrom<AlgorithmFields> for AlgorithmSpec {
     /// Every rule of `[algorithm]`, the one place they are written; each error names its
     /// key ([`SpecError::key`]), which is how a study file points at the line.
     fn try_from(f: AlgorithmFields) -> Result<Self, SpecError> {
+        if let Some(e) = f.problems().into_iter().next() {
+            return Err(e);
+        }
         let budgets = f.budgets()?;
-        match (f.scheduler, f.n_configs) {
-            (SchedulerKind::Sha, None) => return Err(SpecError::MissingNConfigs),
-            (SchedulerKind::Sha, Some(0)) => return Err(PlanError::NoConfigs.into()),
-            (SchedulerKind::Sha, Some(_)) | (_, None) => {}
-            (other, Some(_)) => return Err(SpecError::NConfigsNotSha(other.name())),
-        }
-        if f.max_brackets == Some(0) {
-            return Err(SpecError::NoBrackets);
-        }
-        if f.mode == Mode::Stop
-            && !matches!(f.scheduler, SchedulerKind::Asha | SchedulerKind::Hyperband)
-        {
-            return Err(SpecError::StopMode(f.scheduler.name()));
-        }
         Ok(Self {
             scheduler: f.scheduler,
             sampler: f.sampler,
@@ -155,6 +146,32 @@ impl TryFrom<AlgorithmFields> for AlgorithmSpec {
 }
 
 impl AlgorithmFields {
+    /// Every rule these fields break, each once (a study file reports them all at once).
+    pub fn problems(&self) -> Vec<SpecError> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.budgets() {
+            problems.push(e);
+        }
+        match (self.scheduler, self.n_configs) {
+            (SchedulerKind::Sha, None) => problems.push(SpecError::MissingNConfigs),
+            (SchedulerKind::Sha, Some(0)) => problems.push(PlanError::NoConfigs.into()),
+            // Other schedulers ignore it (a study file refuses it as a mistake).
+            _ => {}
+        }
+        if self.max_brackets == Some(0) {
+            problems.push(SpecError::NoBrackets);
+        }
+        if self.mode == Mode::Stop
+            && !matches!(
+                self.scheduler,
+                SchedulerKind::Asha | SchedulerKind::Hyperband
+            )
+        {
+            problems.push(SpecError::StopMode(self.scheduler.name()));
+        }
+        problems
+    }
+
     /// The fields of `scheduler` with `sampler` over `min_budget..max_budget`, the others at
     /// their defaults (eta 3, Hyperband's own bracket sizes, promote mode, fractional
     /// budgets): set the others by struct update, so that a key added with a default
@@ -261,8 +278,10 @@ impl AlgorithmSpec {
 }
 
 /// Everything that decides which jobs a study issues. Stop limits are not part of it: a
-/// finished study may be resumed with a larger budget.
+/// finished study may be resumed with a larger budget. A key this version does not know
+/// is refused, not dropped, so that two versions never take different definitions for one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StudySpec {
     pub seed: u64,
     pub space: Vec<Param>,
@@ -286,8 +305,6 @@ pub enum SpecError {
     Budgets(#[from] PlanError),
     #[error("missing key `n_configs` (scheduler `sha` starts that many configurations)")]
     MissingNConfigs,
-    #[error("applies to scheduler `sha` only, not `{0}`")]
-    NConfigsNotSha(&'static str),
     #[error("max_brackets must be at least 1")]
     NoBrackets,
     #[error("mode `stop` applies to schedulers `asha` and `hyperband`, not `{0}`")]
@@ -307,7 +324,7 @@ impl SpecError {
                 PlanError::NoConfigs => "n_configs",
                 PlanError::NotWhole { .. } => "integer_budgets",
             },
-            SpecError::MissingNConfigs | SpecError::NConfigsNotSha(_) => "n_configs",
+            SpecError::MissingNConfigs => "n_configs",
             SpecError::NoBrackets => "max_brackets",
             SpecError::StopMode(_) => "mode",
         }
@@ -505,7 +522,8 @@ mod tests {
             f.n_configs = Some(0);
         });
         assert_eq!(e.key(), "n_configs");
-        assert_eq!(refused(&|f| f.n_configs = Some(9)).key(), "n_configs");
+        // Ignored by the other schedulers, as stored definitions always had it.
+        assert!(check(&|f| f.n_configs = Some(9)).is_ok());
         let e = refused(&|f| f.eta = 1);
         assert_eq!(
             (e.key(), e.to_string().as_str()),

@@ -83,6 +83,10 @@ pub enum Event {
     /// Always the first event: the study's full specification, as JSON.
     StudyCreated {
         spec: serde_json::Value,
+        /// The version of the decision rules the log was written under
+        /// ([`crate::Study::follow_rules`]); 0 in logs written before it was recorded.
+        #[serde(default)]
+        rules: u32,
     },
     JobIssued {
         job: IssuedJob,

@@ -1211,7 +1211,10 @@ impl EventStore for PgStore {
         spec: &serde_json::Value,
     ) -> Result<(i64, serde_json::Value), StorageError> {
         let s = self.quoted.clone();
-        let created = Event::StudyCreated { spec: spec.clone() };
+        let created = Event::StudyCreated {
+            spec: spec.clone(),
+            rules: crate::study::RULES,
+        };
         let payload = serde_json::to_string(&created).expect("events serialize");
         // Safe to repeat: a study that a lost commit did create is found by name.
         let (id, stored) = self.run("cannot open the study", |c| {

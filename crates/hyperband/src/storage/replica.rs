@@ -128,7 +128,8 @@ impl Replica {
             }
         }
         match &stored.event {
-            Event::StudyCreated { .. } => {}
+            // Replayed under the rules the log was written under.
+            Event::StudyCreated { rules, .. } => self.study.follow_rules(*rules),
             Event::JobIssued { job, worker } => {
                 let job = job.to_job(self.study.space()).map_err(corrupt)?;
                 self.study
@@ -224,13 +225,11 @@ impl Replica {
                 self.duplicates += 1;
                 Ok(false)
             }
-            Err(e @ (TellError::UnknownJob(_) | TellError::NotToStop(_))) => {
-                Err(StorageError::CorruptEvent {
-                    name: self.name.clone(),
-                    seq: self.cursor + 1,
-                    problem: e.to_string(),
-                })
-            }
+            Err(e @ TellError::UnknownJob(_)) => Err(StorageError::CorruptEvent {
+                name: self.name.clone(),
+                seq: self.cursor + 1,
+                problem: e.to_string(),
+            }),
         }
     }
 

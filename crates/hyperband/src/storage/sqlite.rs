@@ -628,7 +628,10 @@ impl EventStore for SqliteStore {
         )
         .map_err(|e| sql(&shown, "cannot create the study", e))?;
         let id = tx.last_insert_rowid();
-        let created = Event::StudyCreated { spec: spec.clone() };
+        let created = Event::StudyCreated {
+            spec: spec.clone(),
+            rules: crate::study::RULES,
+        };
         insert_event(&tx, &shown, id, &created, super::now())?;
         tx.commit()
             .map_err(|e| sql(&shown, "cannot create the study", e))?;
