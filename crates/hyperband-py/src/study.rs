@@ -287,6 +287,9 @@ impl PyStudy {
             )
         };
         spec.validate().map_err(errors::value)?;
+        // SQLAlchemy's in-memory SQLite (`sqlite://`, `sqlite:///:memory:`) is a study
+        // in memory, as it is to an Optuna user.
+        let storage = storage.filter(|s| !StorageUrl::is_memory(s));
         let url = storage.map(parse_url).transpose()?;
         let name = match (name, &url) {
             (Some(name), _) => name,
@@ -449,6 +452,12 @@ impl PyStudy {
     ) -> PyResult<()> {
         if n_workers == 0 {
             return Err(errors::value("n_workers must be at least 1"));
+        }
+        if !func.bind(py).is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "optimize takes a function of a job, got {}",
+                func.bind(py).get_type().name()?
+            )));
         }
         if self.spec.algorithm.mode() == Mode::Stop {
             return Err(errors::value(

@@ -188,3 +188,29 @@ def test_ctrl_c_lets_running_jobs_finish_and_records_them(tmp_path):
     assert running == 0 and finished >= 3
     study = hyperband.Study.load("c", url)
     assert study.stats["finished"] == finished and study.stats["lost"] == 0
+
+
+def test_sqlalchemy_sqlite_urls_mean_what_they_mean_to_optuna_users(tmp_path, monkeypatch):
+    # `sqlite:///rel.db` is relative to the working folder, not a file at the root.
+    monkeypatch.chdir(tmp_path)
+    study = hyperband.Study(space(), storage="sqlite:///rel.db", name="s", max_budget=9)
+    job = study.ask()
+    study.tell(job, loss(job))
+    assert (tmp_path / "rel.db").is_file()
+    # `sqlite:////ABS` is absolute.
+    absolute = tmp_path / "sub" / "abs.db"
+    hyperband.Study(space(), storage=f"sqlite:///{absolute}", name="s", max_budget=9)
+    assert absolute.is_file()
+    # In-memory SQLite is a study in memory: no file, no storage.
+    for memory in ["sqlite://", "sqlite:///:memory:", "sqlite::memory:"]:
+        study = hyperband.Study(space(), storage=memory, max_budget=9)
+        job = study.ask()
+        study.tell(job, loss(job))
+        assert study.storage is None
+    assert not any(":memory:" in p.name for p in tmp_path.iterdir())
+
+
+def test_optimize_refuses_what_it_cannot_call():
+    study = hyperband.Study(space(), max_budget=9)
+    with pytest.raises(TypeError, match="function of a job, got int"):
+        study.optimize(42)  # type: ignore[arg-type]

@@ -173,9 +173,16 @@ fn storage_paths_are_relative_to_the_file() {
         f.storage,
         StorageUrl::Sqlite(PathBuf::from("/home/me/proj/db/studies.db"))
     );
-    let text = edit("sqlite:hyperband.db", "sqlite:///var/db/h.db");
+    let text = edit("sqlite:hyperband.db", "sqlite:////var/db/h.db");
     let f = StudyFile::parse(&text, Path::new("/home/me/proj/study.toml")).unwrap();
     assert_eq!(f.storage, StorageUrl::Sqlite(PathBuf::from("/var/db/h.db")));
+    // SQLAlchemy's relative form, as an Optuna user writes it.
+    let text = edit("sqlite:hyperband.db", "sqlite:///db/h.db");
+    let f = StudyFile::parse(&text, Path::new("/home/me/proj/study.toml")).unwrap();
+    assert_eq!(
+        f.storage,
+        StorageUrl::Sqlite(PathBuf::from("/home/me/proj/db/h.db"))
+    );
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! Storage URLs: `sqlite:PATH` (the embedded default) or `postgres://...`.
+//! Storage URLs: `sqlite:PATH` (the embedded default) or `postgres://...`. SQLAlchemy's
+//! SQLite forms, which every Optuna user has, mean what SQLAlchemy means: `sqlite:///rel.db`
+//! is a relative path, `sqlite:////abs.db` an absolute one.
 
 use super::StorageError;
 use std::path::{Path, PathBuf};
@@ -11,14 +13,26 @@ pub enum StorageUrl {
 
 impl StorageUrl {
     /// Parses `url`; a relative SQLite path is taken relative to `base` (the study file's
-    /// folder), so that a study file means the same wherever it is run from.
+    /// folder), so that a study file means the same wherever it is run from. An in-memory
+    /// SQLite URL ([`is_memory`](Self::is_memory)) is refused: such a database lives in one
+    /// connection, and every worker has its own.
     pub fn parse(url: &str, base: &Path) -> Result<Self, StorageError> {
         let bad = |problem: &str| StorageError::BadUrl {
             url: redact(url),
             problem: problem.to_string(),
         };
+        if Self::is_memory(url) {
+            return Err(bad(
+                "an in-memory SQLite database lives in one connection and every worker opens \
+                 its own; give a file (`sqlite:study.db`), or no storage for a study in memory",
+            ));
+        }
         if let Some(rest) = url.strip_prefix("sqlite:") {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
+            // SQLAlchemy: `sqlite:///` + the path, so `sqlite:///rel.db` and `sqlite:////abs.db`.
+            let path = match rest.strip_prefix("///") {
+                Some(path) => path,
+                None => rest.strip_prefix("//").unwrap_or(rest),
+            };
             if path.is_empty() {
                 return Err(bad("no file path after `sqlite:`"));
             }
@@ -35,6 +49,15 @@ impl StorageUrl {
         Err(bad(
             "expected `sqlite:PATH` or `postgres://USER@HOST/DATABASE`",
         ))
+    }
+
+    /// Whether `url` names an in-memory SQLite database as SQLAlchemy and SQLite write it:
+    /// `sqlite://`, `sqlite:///:memory:`, `sqlite::memory:`.
+    pub fn is_memory(url: &str) -> bool {
+        matches!(
+            url,
+            "sqlite://" | "sqlite:///:memory:" | "sqlite::memory:" | "sqlite://:memory:"
+        )
     }
 
     /// The URL with any password replaced, for messages and logs.
@@ -121,10 +144,25 @@ mod tests {
             StorageUrl::Sqlite(PathBuf::from("/home/me/study/hyperband.db"))
         );
         assert_eq!(
-            StorageUrl::parse("sqlite:///tmp/x.db", base).unwrap(),
+            StorageUrl::parse("sqlite:/tmp/x.db", base).unwrap(),
+            StorageUrl::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
+        // SQLAlchemy's forms mean what they mean there, not a file at the root.
+        assert_eq!(
+            StorageUrl::parse("sqlite:///x.db", base).unwrap(),
+            StorageUrl::Sqlite(PathBuf::from("/home/me/study/x.db"))
+        );
+        assert_eq!(
+            StorageUrl::parse("sqlite:////tmp/x.db", base).unwrap(),
             StorageUrl::Sqlite(PathBuf::from("/tmp/x.db"))
         );
         assert!(StorageUrl::parse("sqlite:", base).is_err());
+        assert!(StorageUrl::parse("sqlite:///", base).is_err());
+        for memory in ["sqlite://", "sqlite:///:memory:", "sqlite::memory:"] {
+            assert!(StorageUrl::is_memory(memory));
+            let err = StorageUrl::parse(memory, base).unwrap_err().to_string();
+            assert!(err.contains("in-memory SQLite"), "{memory}: {err}");
+        }
         let err = StorageUrl::parse("mysql://x", base)
             .unwrap_err()
             .to_string();
