@@ -34,7 +34,11 @@ pub fn dict_to_config(dict: &Bound<'_, PyDict>, space: &hyperband::Space) -> PyR
                 "parameter `{name}`: a boolean is not a parameter value; use a categorical"
             )));
         } else if value.is_instance_of::<PyInt>() {
-            Value::Int(value.extract()?)
+            Value::Int(value.extract().map_err(|_| {
+                crate::errors::value(format!(
+                    "parameter `{name}`: {value} does not fit in a 64-bit integer"
+                ))
+            })?)
         } else if value.is_instance_of::<PyFloat>() {
             Value::Float(value.extract()?)
         } else if let Ok(s) = value.cast::<PyString>() {

@@ -28,6 +28,19 @@ impl PySpace {
     }
 }
 
+/// An integer bound, or an error naming the parameter and the bound (instead of Python's
+/// bare "int too large to convert").
+fn bound(name: &str, which: &str, value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    value.extract::<i64>().map_err(|_| {
+        errors::value(format!(
+            "parameter `{name}`: {which} must be an integer that fits in 64 bits, got {}",
+            value
+                .repr()
+                .map_or_else(|_| "?".to_string(), |r| r.to_string())
+        ))
+    })
+}
+
 #[pymethods]
 impl PySpace {
     #[new]
@@ -45,7 +58,14 @@ impl PySpace {
     /// An integer parameter in `[low, high]`, both included; `log=True` for widths that
     /// span decades (hidden units 10..1000).
     #[pyo3(signature = (name, low, high, *, log = false))]
-    fn int(&self, name: &str, low: i64, high: i64, log: bool) -> PyResult<Self> {
+    fn int(
+        &self,
+        name: &str,
+        low: &Bound<'_, PyAny>,
+        high: &Bound<'_, PyAny>,
+        log: bool,
+    ) -> PyResult<Self> {
+        let (low, high) = (bound(name, "low", low)?, bound(name, "high", high)?);
         self.with(Param::new(name, Domain::Int { low, high, log }))
     }
 

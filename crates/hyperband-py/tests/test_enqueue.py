@@ -26,6 +26,8 @@ def test_enqueued_configurations_run_first_in_memory():
         ({"lr": 0.01, "act": "relu"}, ["`hidden`"]),
         ({"lr": 0.01, "hidden": 100, "act": "gelu"}, ["`act`", "gelu"]),
         ({"lr": 0.01, "hidden": 100, "act": "relu", "depth": 3}, ["`depth`"]),
+        ({"lr": 0.01, "hidden": 2**64, "act": "relu"}, ["`hidden`", "64-bit"]),
+        ({"lr": 0.01, "hidden": 100.5, "act": "relu"}, ["`hidden`", "100.5"]),
     ],
 )
 def test_enqueued_configurations_are_checked_against_the_space(config, words):
@@ -52,3 +54,10 @@ def test_stored_enqueues_are_kept_once_and_run_first(tmp_path):
     configs = [{k: t[k] for k in ("lr", "hidden", "act")} for t in trials]
     assert configs[:2] == KNOWN
     assert sum(c in KNOWN for c in configs) == 2
+
+
+def test_a_whole_float_is_the_integer_it_writes():
+    # JSON and Python code write 100.0 for 100; Optuna users enqueue it so.
+    study = hyperband.Study(space())
+    study.enqueue({"lr": 0.01, "hidden": 100.0, "act": "relu"})
+    assert study.ask().config["hidden"] == 100

@@ -25,6 +25,8 @@ def test_space_builds_in_one_expression():
         (lambda s: s.categorical("c", ["a", "a"]), ["`c`", "a"]),
         (lambda s: s.float("x", 0, 1).int("x", 0, 3), ["`x`"]),
         (lambda s: s.float("", 0, 1), ["name"]),
+        (lambda s: s.int("n", 0, 2**64), ["`n`", "high", "64 bits", str(2**64)]),
+        (lambda s: s.int("n", 0.5, 3), ["`n`", "low", "0.5"]),
     ],
 )
 def test_bad_spaces_are_value_errors_naming_the_parameter(build, words):

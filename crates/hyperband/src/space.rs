@@ -536,9 +536,14 @@ impl Space {
                 .ok_or_else(|| SpaceError::Unknown {
                     name: name.as_ref().to_string(),
                 })?;
-            // An integer written where a float is expected is still that number.
+            // An integer written where a float is expected is still that number, and so is
+            // a whole float where an integer is (`3.0` from JSON or Python): not "value 3 is
+            // not in its domain".
             let value = match (&self.params[i].domain, value) {
                 (Domain::Float { .. }, Value::Int(x)) => Value::Float(x as f64),
+                (Domain::Int { .. }, Value::Float(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+                    Value::Int(x as i64)
+                }
                 (_, v) => v,
             };
             self.params[i].check(&value)?;

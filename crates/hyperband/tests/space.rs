@@ -91,6 +91,23 @@ fn configs_are_checked_against_the_space() {
         err.to_string(),
         "parameter `hidden`: value 5000 is not in its domain (int in [10, 1000], log)"
     );
+    // A whole float where an integer is expected is that integer; 100.5 is not.
+    let whole = space
+        .config([
+            ("hidden", Value::Float(100.0)),
+            ("lr", Value::Float(0.01)),
+            ("act", Value::Categorical("tanh".into())),
+        ])
+        .unwrap();
+    assert_eq!(whole, ok);
+    let err = space
+        .config([
+            ("hidden", Value::Float(100.5)),
+            ("lr", Value::Float(0.01)),
+            ("act", Value::Categorical("tanh".into())),
+        ])
+        .unwrap_err();
+    assert!(err.to_string().contains("100.5"), "{err}");
     let err = space.config([("lr", Value::Float(0.01))]).unwrap_err();
     assert_eq!(
         err.to_string(),
