@@ -83,6 +83,18 @@ fn parse_url(storage: &str) -> PyResult<StorageUrl> {
 }
 
 impl PyStudy {
+    /// One entry of `best`, or the error Optuna users know when there is no result yet.
+    fn best_item<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        match self.best(py)? {
+            Some(best) => best
+                .get_item(key)?
+                .ok_or_else(|| errors::value(format!("no `{key}` in the best result"))),
+            None => Err(errors::value(
+                "the study has no result yet: no best configuration or loss",
+            )),
+        }
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Backend> {
         self.backend.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -494,6 +506,20 @@ impl PyStudy {
         dict.set_item("budget", obs.budget)?;
         dict.set_item("loss", obs.loss)?;
         Ok(Some(dict))
+    }
+
+    /// Optuna's name for the best result's configuration: `best["config"]`. A
+    /// `ValueError` before the first result, as in Optuna.
+    #[getter]
+    fn best_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.best_item(py, "config")
+    }
+
+    /// Optuna's name for the best result's loss: `best["loss"]`. A `ValueError` before
+    /// the first result, as in Optuna.
+    #[getter]
+    fn best_value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.best_item(py, "loss")
     }
 
     /// One dict per trial: `trial`, its parameters, `state` (running, finished, failed),

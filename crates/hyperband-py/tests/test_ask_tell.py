@@ -112,3 +112,17 @@ def test_a_job_shows_what_to_run(tmp_path, monkeypatch):
     assert os.path.isdir(job.checkpoint_dir) and job.checkpoint_dir.endswith("trial-0")
     # A study in memory keeps its checkpoints in its own folder, not in the current one.
     assert job.checkpoint_dir.startswith(study.run_dir) and os.listdir(tmp_path) == []
+
+
+def test_best_params_and_best_value_are_optunas_names_for_best():
+    study = hyperband.Study(space(), max_budget=9, seed=2)
+    with pytest.raises(ValueError, match="no result yet"):
+        study.best_params
+    with pytest.raises(ValueError, match="no result yet"):
+        study.best_value
+    for _ in range(12):
+        job = study.ask()
+        study.tell(job, (job.config["x"] - 0.3) ** 2 + 1.0 / job.budget)
+    assert study.best is not None
+    assert study.best_params == study.best["config"]
+    assert study.best_value == study.best["loss"]

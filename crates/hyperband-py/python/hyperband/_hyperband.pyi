@@ -101,6 +101,12 @@ class Study:
     @property
     def best(self) -> Optional[Dict[str, Any]]:
         """trial, config, budget and loss of the best result at the largest budget."""
+    @property
+    def best_params(self) -> Dict[str, Any]:
+        """The best result's configuration (Optuna's name); ValueError before any result."""
+    @property
+    def best_value(self) -> float:
+        """The best result's loss (Optuna's name); ValueError before any result."""
     def trials(self) -> List[Dict[str, Any]]:
         """One dict per trial."""
     def jobs(self) -> List[Dict[str, Any]]:
