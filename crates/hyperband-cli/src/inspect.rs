@@ -53,7 +53,7 @@ impl StudyRef {
     /// study is bad input (exit status 2).
     pub fn open(&self) -> anyhow::Result<(Replica, StudySpec, StorageUrl)> {
         let opened = self.open_with_leases()?;
-        Ok((opened.replica, opened.spec, opened.url))
+        Ok((opened.replica, opened.study.spec, opened.url))
     }
 
     /// [`open`](Self::open), and which running jobs' leases have expired: their worker
@@ -84,7 +84,6 @@ impl StudyRef {
             .collect();
         Ok(Opened {
             replica,
-            spec: study.spec.clone(),
             study,
             url,
             expired,
@@ -96,9 +95,8 @@ impl StudyRef {
 /// A stored study as a read command sees it.
 pub struct Opened {
     pub replica: Replica,
-    pub spec: StudySpec,
-    /// What made the replica, to make a fresh one.
-    study: StoredStudy,
+    /// The study as stored (its definition), which also makes fresh replicas.
+    pub study: StoredStudy,
     pub url: StorageUrl,
     /// Running jobs whose lease has expired.
     pub expired: BTreeSet<usize>,
@@ -290,12 +288,13 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
     )?;
     let Opened {
         replica,
-        spec,
+        study,
         url,
         expired,
         ..
     } = opened;
-    let mut status = status_json(&replica, &spec, &url);
+    let spec = &study.spec;
+    let mut status = status_json(&replica, spec, &url);
     status["ended_by"] = ended.into();
     status["stale"] = expired.len().into();
     if args.json {
@@ -426,10 +425,11 @@ pub fn job_rows(replica: &Replica, expired: &BTreeSet<usize>) -> Vec<Value> {
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let Opened {
         replica,
-        spec,
+        study,
         expired,
         ..
     } = args.study.open_with_leases()?;
+    let spec = &study.spec;
     let rows = job_rows(&replica, &expired);
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -444,7 +444,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        Format::Csv => write_csv(&mut out, &rows, &spec)?,
+        Format::Csv => write_csv(&mut out, &rows, spec)?,
     }
     out.flush()?;
     Ok(())
