@@ -20,3 +20,11 @@ pub fn storage(e: impl Display) -> PyErr {
 pub fn value(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
+
+pyo3::create_exception!(
+    hyperband,
+    Stopped,
+    PyException,
+    "Raise it from an objective when `job.should_stop()` says the study stopped the trial \
+     (Optuna's `TrialPruned`): the trial ends as the study decided, without a value."
+);

@@ -1,11 +1,15 @@
 //! `hyperband.Job`: what to evaluate, and which study it belongs to.
 
+use crate::errors;
+use hyperband::objective::Verdict;
 use hyperband::storage::{RunDir, StudyIdentity};
-use hyperband::Job;
+use hyperband::{Direction, Job, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Where a study keeps its trials' checkpoints, and what tells it apart from others.
@@ -28,11 +32,17 @@ pub enum Home {
 }
 
 /// What a job carries of the study that issued it, shared by the study and its jobs.
-pub struct StudyTag(pub Home);
+pub struct StudyTag {
+    pub home: Home,
+    /// Which way the function's values are better.
+    pub direction: Direction,
+    /// The fixed parameters, added to every configuration the function is given.
+    pub fixed: Vec<(String, Value)>,
+}
 
 impl StudyTag {
     pub fn name(&self) -> &str {
-        match &self.0 {
+        match &self.home {
             Home::Memory { name, .. } => name,
             Home::Stored { identity, .. } => identity.name(),
         }
@@ -40,7 +50,7 @@ impl StudyTag {
 
     /// The study's folder: checkpoints under `checkpoints/trial-N`.
     pub fn dir(&self) -> &Path {
-        match &self.0 {
+        match &self.home {
             Home::Memory { dir, .. } => dir.path(),
             Home::Stored { dir, .. } => dir.path(),
         }
@@ -52,7 +62,7 @@ impl StudyTag {
 
     /// Two objects of one stored study are one study; each study in memory is its own.
     pub fn same_study(&self, other: &StudyTag) -> bool {
-        match (&self.0, &other.0) {
+        match (&self.home, &other.home) {
             (Home::Stored { identity: a, .. }, Home::Stored { identity: b, .. }) => a == b,
             (Home::Memory { dir: a, .. }, Home::Memory { dir: b, .. }) => a.path() == b.path(),
             _ => false,
@@ -62,7 +72,7 @@ impl StudyTag {
     /// For messages: `mlp` in sqlite:/x/s.db, or `study` in memory with its folder (two
     /// studies in memory may share a name).
     pub fn describe(&self) -> String {
-        match &self.0 {
+        match &self.home {
             Home::Memory { name, dir } => {
                 format!("`{name}` (in memory, folder {})", dir.path().display())
             }
@@ -83,17 +93,84 @@ pub struct PyJob {
     pub study: Arc<StudyTag>,
     /// When the job was issued, for the seconds the log records.
     pub issued: Instant,
+    /// Where `report` goes.
+    reports: Reports,
+    /// The function `optimize` called with it has returned: reports are refused.
+    over: AtomicBool,
+}
+
+/// A value reported by a running program, and where its verdict goes back.
+pub struct Report {
+    pub budget: f64,
+    pub loss: f64,
+    pub verdict: SyncSender<Verdict>,
+}
+
+/// What `report` and `should_stop` mean for a job.
+enum Reports {
+    /// Promote mode (or a stop-mode job asked by hand): the job trains to its budget; the
+    /// values are kept so that `should_stop` says when it is there.
+    Local(Mutex<Option<(f64, f64)>>),
+    /// Stop mode in `optimize`: the program's values go to the thread that runs it, which
+    /// tells each rung to the study; `stopped` once it says stop.
+    Program {
+        to: SyncSender<Report>,
+        stopped: AtomicBool,
+        last: Mutex<Option<(f64, f64)>>,
+    },
 }
 
 impl PyJob {
     pub fn new(py: Python<'_>, job: Job, study: Arc<StudyTag>) -> PyResult<Self> {
-        let config = crate::convert::config_to_dict(py, &job.config)?.unbind();
+        Self::with_reports(py, job, study, Reports::Local(Mutex::new(None)))
+    }
+
+    /// A stop-mode program's job (its budget the largest) whose reports go to `to`.
+    pub fn program(
+        py: Python<'_>,
+        job: Job,
+        study: Arc<StudyTag>,
+        to: SyncSender<Report>,
+    ) -> PyResult<Self> {
+        let reports = Reports::Program {
+            to,
+            stopped: AtomicBool::new(false),
+            last: Mutex::new(None),
+        };
+        Self::with_reports(py, job, study, reports)
+    }
+
+    fn with_reports(
+        py: Python<'_>,
+        job: Job,
+        study: Arc<StudyTag>,
+        reports: Reports,
+    ) -> PyResult<Self> {
+        let config = crate::convert::config_to_dict(py, &job.config)?;
+        for (name, value) in &study.fixed {
+            config.set_item(name, crate::convert::value_to_py(py, value)?)?;
+        }
         Ok(Self {
             job,
-            config,
+            config: config.unbind(),
             study,
             issued: Instant::now(),
+            reports,
+            over: AtomicBool::new(false),
         })
+    }
+
+    /// The function given this job has returned.
+    pub fn end(&self) {
+        self.over.store(true, Ordering::Relaxed);
+    }
+
+    /// The last value reported, with its budget, as the user gave it.
+    pub fn last_report(&self) -> Option<(f64, f64)> {
+        let last = match &self.reports {
+            Reports::Local(last) | Reports::Program { last, .. } => last,
+        };
+        *last.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -161,6 +238,71 @@ impl PyJob {
             ))
         })?;
         Ok(dir.to_string_lossy().into_owned())
+    }
+
+    /// The objective's value (in the study's direction) after training to budget `step`
+    /// (epochs, rounds: the study's unit). In stop mode, inside `optimize`, each rung's
+    /// value is told to the study as it comes, which decides whether the trial trains on
+    /// (`should_stop`).
+    fn report(&self, py: Python<'_>, value: f64, step: f64) -> PyResult<()> {
+        if !step.is_finite() || step < 0.0 {
+            return Err(errors::value(format!(
+                "step must be a budget >= 0 (epochs, rounds: the study's unit), got {step}"
+            )));
+        }
+        if self.over.load(Ordering::Relaxed) {
+            return Err(errors::value(format!(
+                "job {} is over: report values from inside the function optimize called \
+                 with it, while it runs",
+                self.job.id
+            )));
+        }
+        match &self.reports {
+            Reports::Local(last) => {
+                *last.lock().unwrap_or_else(|e| e.into_inner()) = Some((step, value));
+                Ok(())
+            }
+            Reports::Program { to, stopped, last } => {
+                *last.lock().unwrap_or_else(|e| e.into_inner()) = Some((step, value));
+                if stopped.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let loss = self.study.direction.loss(value);
+                let (verdict, answer) = sync_channel(1);
+                let report = Report {
+                    budget: step,
+                    loss,
+                    verdict,
+                };
+                let verdict =
+                    py.detach(move || to.send(report).ok().and_then(|_| answer.recv().ok()));
+                match verdict {
+                    Some(Verdict::Continue) => Ok(()),
+                    Some(Verdict::Stop) => {
+                        stopped.store(true, Ordering::Relaxed);
+                        Ok(())
+                    }
+                    None => Err(errors::value(format!(
+                        "job {} is over: report values from inside the function optimize \
+                         called with it, while it runs",
+                        self.job.id
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Whether to stop training now: in stop mode, the study stopped the trial (it was
+    /// not promoted at a rung, or it was ranked out after going on); otherwise, once a
+    /// value was reported at the job's budget. Then return (the value, or nothing) or
+    /// raise `hyperband.Stopped`.
+    fn should_stop(&self) -> bool {
+        match &self.reports {
+            Reports::Program { stopped, .. } => stopped.load(Ordering::Relaxed),
+            Reports::Local(_) => self
+                .last_report()
+                .is_some_and(|(step, _)| step >= self.job.budget * (1.0 - 1e-9)),
+        }
     }
 
     fn __repr__(&self) -> String {

@@ -21,5 +21,6 @@ fn _hyperband(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<failed::Failed>()?;
     m.add_class::<study::PyStudy>()?;
     m.add("StorageError", m.py().get_type::<errors::StorageError>())?;
+    m.add("Stopped", m.py().get_type::<errors::Stopped>())?;
     Ok(())
 }

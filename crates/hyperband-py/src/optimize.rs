@@ -1,85 +1,148 @@
 //! `Study.optimize`: a Python function on N threads. The threads run with the interpreter
 //! released while the core decides and attach only to call the function, so that N
 //! workers keep N jobs running; the calling thread watches for Ctrl-C.
+//!
+//! As in Optuna, an exception from the function ends `optimize` (the job is recorded as
+//! failed, the other workers finish their jobs, and the exception is raised) unless its
+//! class is listed in `catch`: then only that job fails. Callbacks see each result.
+//!
+//! In stop mode the function is a trial's whole program: it trains to the largest budget
+//! and reports its values with `job.report(value, step)`. It runs on a thread of its own
+//! while the worker's thread takes its reports to a [`Program`], which tells each rung to
+//! the study and passes the verdict back (`job.should_stop()`).
 
 use crate::errors;
-use crate::job::{PyJob, StudyTag};
+use crate::job::{PyJob, Report, StudyTag};
 use crate::study::{Backend, PyStudy};
-use hyperband::executor::StoreWorker;
+use hyperband::executor::{program_job, Program, SegmentLog, StoreWorker};
+use hyperband::objective::Monitor;
 use hyperband::storage::{set_limits, AnyStore, StorageUrl, StoredLimits};
-use hyperband::{Decision, Evaluation, Job, Limits, Outcome};
+use hyperband::{Decision, Evaluation, Job, Limits, Outcome, Study};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How much of a traceback a failure keeps: its end says what went wrong.
 const MAX_REASON: usize = 4000;
 
-impl PyStudy {
-    /// The body of `Study.optimize`, its arguments checked: `func` on `workers` threads
-    /// within `limits` and `timeout` seconds.
-    pub(crate) fn run_optimize(
-        &self,
-        py: Python<'_>,
-        func: Py<PyAny>,
-        workers: usize,
-        limits: Limits,
-        timeout: Option<f64>,
-    ) -> PyResult<()> {
-        run(py, self, func, workers, limits, timeout)
+/// What `optimize` was asked to do, beyond the limits.
+pub struct Run {
+    pub func: Py<PyAny>,
+    /// Exception classes that fail a job instead of ending `optimize`.
+    pub catch: Py<PyTuple>,
+    /// Called as `callback(study, result)` after each result is recorded.
+    pub callbacks: Vec<Py<PyAny>>,
+    /// The study object itself, for the callbacks.
+    pub study: Py<PyStudy>,
+    pub workers: usize,
+    pub timeout: Option<f64>,
+}
+
+/// What the workers share: the run, its deadline, and the error it ends with. Whether it
+/// must end is the study's `stopping` flag, which `Study.stop()` raises too.
+struct Shared<'a> {
+    study: &'a PyStudy,
+    run: &'a Run,
+    deadline: Option<Instant>,
+    /// The first exception to raise (from the function, a callback or the store).
+    raised: Mutex<Option<PyErr>>,
+}
+
+impl Shared<'_> {
+    fn stop(&self) -> &AtomicBool {
+        &self.study.stopping
+    }
+
+    fn ending(&self) -> bool {
+        self.stop().load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Ends the run with `e`, unless an earlier error already does.
+    fn raise(&self, e: PyErr) {
+        self.stop().store(true, Ordering::Relaxed);
+        self.raised
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(e);
+    }
+
+    /// Calls each callback with the study and `job`'s result; an exception ends the run.
+    fn callbacks(&self, job: &Job, outcome: &Outcome) {
+        if self.run.callbacks.is_empty() {
+            return;
+        }
+        Python::attach(|py| {
+            let called = result_dict(py, job, outcome, &self.study.tag).and_then(|result| {
+                self.run.callbacks.iter().try_for_each(|f| {
+                    f.call1(py, (self.run.study.clone_ref(py), &result))
+                        .map(drop)
+                })
+            });
+            if let Err(e) = called {
+                self.raise(e);
+            }
+        });
     }
 }
 
-fn run(
-    py: Python<'_>,
-    study: &PyStudy,
-    func: Py<PyAny>,
-    workers: usize,
-    limits: Limits,
-    timeout: Option<f64>,
-) -> PyResult<()> {
-    let deadline = timeout.map(|t| Instant::now() + Duration::from_secs_f64(t));
-    let stored = py.detach(|| apply_limits(study, limits, timeout))?;
-    let stop = AtomicBool::new(false);
-    let finished = AtomicUsize::new(0);
-    let failures: Mutex<Vec<PyErr>> = Mutex::new(Vec::new());
-    let interrupted = py.detach(|| {
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    let result = match &stored {
-                        None => memory_worker(study, &func, &stop, deadline),
-                        Some((url, id)) => stored_worker(study, url, *id, &func, &stop, deadline),
-                    };
-                    if let Err(e) = result {
-                        // One worker's store error ends the run: the others finish their
-                        // jobs and stop, and the error is raised.
-                        stop.store(true, Ordering::Relaxed);
-                        failures.lock().unwrap_or_else(|e| e.into_inner()).push(e);
-                    }
-                    finished.fetch_add(1, Ordering::Relaxed);
-                });
-            }
-            let mut interrupted = None;
-            while finished.load(Ordering::Relaxed) < workers {
-                std::thread::sleep(Duration::from_millis(10));
-                if interrupted.is_none() {
-                    if let Err(e) = Python::attach(|py| py.check_signals()) {
-                        stop.store(true, Ordering::Relaxed);
-                        interrupted = Some(e);
+impl PyStudy {
+    /// The body of `Study.optimize`, its arguments checked.
+    pub(crate) fn run_optimize(&self, py: Python<'_>, run: Run, limits: Limits) -> PyResult<()> {
+        let deadline = run
+            .timeout
+            .map(|t| Instant::now() + Duration::from_secs_f64(t));
+        let stored = py.detach(|| apply_limits(self, limits, run.timeout))?;
+        self.stopping.store(false, Ordering::Relaxed);
+        let shared = Shared {
+            study: self,
+            run: &run,
+            deadline,
+            raised: Mutex::new(None),
+        };
+        let finished = AtomicUsize::new(0);
+        let interrupted = py.detach(|| {
+            std::thread::scope(|scope| {
+                for _ in 0..run.workers {
+                    scope.spawn(|| {
+                        let result = match &stored {
+                            None => memory_worker(&shared),
+                            Some((url, id)) => stored_worker(&shared, url, *id),
+                        };
+                        if let Err(e) = result {
+                            // One worker's store error ends the run: the others finish
+                            // their jobs and stop, and the error is raised.
+                            shared.raise(e);
+                        }
+                        finished.fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+                let mut interrupted = None;
+                while finished.load(Ordering::Relaxed) < run.workers {
+                    std::thread::sleep(Duration::from_millis(10));
+                    if interrupted.is_none() {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            shared.stop().store(true, Ordering::Relaxed);
+                            interrupted = Some(e);
+                        }
                     }
                 }
-            }
-            interrupted
-        })
-    });
-    if let Some(e) = interrupted {
-        return Err(e);
-    }
-    match failures.into_inner().unwrap_or_default().into_iter().next() {
-        Some(e) => Err(e),
-        None => Ok(()),
+                interrupted
+            })
+        });
+        if let Some(e) = interrupted {
+            return Err(e);
+        }
+        match shared
+            .raised
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
@@ -107,53 +170,70 @@ fn apply_limits(
     }
 }
 
-fn memory_worker(
-    study: &PyStudy,
-    func: &Py<PyAny>,
-    stop: &AtomicBool,
-    deadline: Option<Instant>,
-) -> PyResult<()> {
+/// The core's study in memory, under the study object's lock.
+fn with_memory<T>(study: &PyStudy, f: impl FnOnce(&mut Study, &mut usize) -> T) -> T {
     let mut backend = study.lock();
+    let Backend::Memory {
+        study: core,
+        in_optimize,
+    } = &mut *backend
+    else {
+        unreachable!("a memory worker on a stored study");
+    };
+    f(core, in_optimize)
+}
+
+fn memory_worker(shared: &Shared<'_>) -> PyResult<()> {
+    let study = shared.study;
     loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+        if shared.ending() {
             return Ok(());
         }
-        let Backend::Memory {
-            study: core,
-            in_optimize,
-        } = &mut *backend
-        else {
-            unreachable!("a memory worker on a stored study");
-        };
-        match core.ask() {
-            Decision::Run(job) => {
-                *in_optimize += 1;
-                drop(backend);
-                let outcome = evaluate(func, &job, &study.tag);
-                backend = study.lock();
-                let Backend::Memory {
-                    study: core,
-                    in_optimize,
-                } = &mut *backend
-                else {
-                    unreachable!();
-                };
-                *in_optimize -= 1;
-                core.tell(job.id, outcome).map_err(errors::value)?;
-                study.told.notify_all();
-            }
-            Decision::Wait if *in_optimize == 0 => {
+        let decision = with_memory(study, |core, in_optimize| {
+            let decision = core.ask();
+            match &decision {
+                Decision::Run(_) => *in_optimize += 1,
                 // Only jobs asked by hand and never told hold the study up.
-                return Ok(());
+                Decision::Wait if *in_optimize == 0 => return None,
+                _ => {}
             }
-            Decision::Wait => {
-                backend = study
-                    .told
-                    .wait_timeout(backend, Duration::from_millis(50))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+            Some((decision, core.program_budget()))
+        });
+        match decision {
+            None => return Ok(()),
+            Some((Decision::Run(job), target)) => {
+                let told = match target {
+                    Some(target) => {
+                        let mut program = Program::new(LockedStudy(study), job.clone());
+                        let run = program_job(&job, target);
+                        let outcome = run_program(shared, &run, &mut program);
+                        program.end(outcome, target)
+                    }
+                    None => Some((job.clone(), call(shared, &job, None), 0.0)),
+                };
+                let recorded = with_memory(study, |core, in_optimize| {
+                    *in_optimize -= 1;
+                    told.map(|(job, outcome, _)| {
+                        core.tell(job.id, outcome.clone())
+                            .map(|_| (job, outcome))
+                            .map_err(errors::value)
+                    })
+                });
+                study.told.notify_all();
+                if let Some((job, outcome)) = recorded.transpose()? {
+                    shared.callbacks(&job, &outcome);
+                }
             }
-            Decision::Done => {
+            Some((Decision::Wait, _)) => {
+                let backend = study.lock();
+                drop(
+                    study
+                        .told
+                        .wait_timeout(backend, Duration::from_millis(50))
+                        .unwrap_or_else(|e| e.into_inner()),
+                );
+            }
+            Some((Decision::Done, _)) => {
                 study.done.store(true, Ordering::Relaxed);
                 return Ok(());
             }
@@ -161,50 +241,193 @@ fn memory_worker(
     }
 }
 
-fn stored_worker(
-    study: &PyStudy,
-    url: &StorageUrl,
-    id: i64,
-    func: &Py<PyAny>,
-    stop: &AtomicBool,
-    deadline: Option<Instant>,
-) -> PyResult<()> {
+/// A study in memory as a program's segment log, locked for each call.
+struct LockedStudy<'a>(&'a PyStudy);
+
+impl SegmentLog for LockedStudy<'_> {
+    fn finish(&mut self, job: &Job, outcome: Outcome, seconds: f64) -> Result<Option<Job>, ()> {
+        let next = with_memory(self.0, |core, _| {
+            SegmentLog::finish(core, job, outcome, seconds)
+        });
+        self.0.told.notify_all();
+        next
+    }
+
+    fn stop_requested(&mut self, job: &Job) -> bool {
+        with_memory(self.0, |core, _| SegmentLog::stop_requested(core, job))
+    }
+
+    fn stopped(&mut self, job: &Job, used: f64, seconds: f64) {
+        with_memory(self.0, |core, _| {
+            SegmentLog::stopped(core, job, used, seconds)
+        });
+        self.0.told.notify_all();
+    }
+}
+
+fn stored_worker(shared: &Shared<'_>, url: &StorageUrl, id: i64) -> PyResult<()> {
+    let study = shared.study;
     let store = AnyStore::open(url).map_err(errors::storage)?;
     let mut worker = StoreWorker::new(store, id, study.fresh_replica(id));
     let beat = url.clone();
-    let report = worker
-        .run(
+    let mut observer = |_: &_, job: &Job, outcome: &Outcome| shared.callbacks(job, outcome);
+    let evaluation = |outcome: Outcome| match outcome {
+        Outcome::Finished(evaluation) => Ok::<Evaluation, String>(evaluation),
+        Outcome::Failed { reason, .. } => Err(reason),
+        Outcome::Lost => Err("lost".to_string()),
+        Outcome::Stopped { .. } => Err("stopped".to_string()),
+    };
+    let report = if worker.replica().study().stops() {
+        worker.run_stopping(
             move || AnyStore::open(&beat),
-            |job| match evaluate(func, job, &study.tag) {
-                Outcome::Finished(evaluation) => Ok::<Evaluation, String>(evaluation),
-                Outcome::Failed { reason, .. } => Err(reason),
-                Outcome::Lost => Err("lost".to_string()),
-                Outcome::Stopped { .. } => Err("stopped".to_string()),
+            |program: &Job, monitor: &mut dyn Monitor| {
+                evaluation(run_program(shared, program, monitor))
             },
-            deadline,
-            stop,
-            &mut |_, _, _| {},
+            shared.deadline,
+            shared.stop(),
+            &mut observer,
         )
-        .map_err(errors::storage)?;
+    } else {
+        worker.run(
+            move || AnyStore::open(&beat),
+            |job| evaluation(call(shared, job, None)),
+            shared.deadline,
+            shared.stop(),
+            &mut observer,
+        )
+    }
+    .map_err(errors::storage)?;
     if report.stopped == hyperband::executor::StopReason::Done {
         study.done.store(true, Ordering::Relaxed);
     }
     Ok(())
 }
 
-/// Calls the Python function on one job; whatever goes wrong is that job's failure.
-fn evaluate(func: &Py<PyAny>, job: &Job, study: &Arc<StudyTag>) -> Outcome {
+/// Runs the function as the stop-mode program `program` (a trial's first segment, from
+/// scratch to the largest budget) on a thread of its own, feeding its reports to
+/// `monitor` on this one; returns the function's outcome.
+fn run_program(shared: &Shared<'_>, program: &Job, monitor: &mut dyn Monitor) -> Outcome {
+    let (to, reports) = sync_channel::<Report>(0);
+    std::thread::scope(|scope| {
+        let running = scope.spawn(|| call(shared, program, Some(to)));
+        serve(monitor, &reports, || running.is_finished());
+        running
+            .join()
+            .unwrap_or_else(|_| Outcome::failed("the objective's thread panicked"))
+    })
+}
+
+/// Answers the program's reports until it ends.
+fn serve(monitor: &mut dyn Monitor, reports: &Receiver<Report>, ended: impl Fn() -> bool) {
+    loop {
+        match reports.recv_timeout(Duration::from_millis(20)) {
+            Ok(report) => {
+                let verdict = monitor.report(report.budget, report.loss);
+                let _ = report.verdict.send(verdict);
+            }
+            Err(RecvTimeoutError::Timeout) if !ended() => {}
+            Err(_) => {
+                // The function may have sent a last report while it ended.
+                while let Ok(report) = reports.try_recv() {
+                    let _ = report
+                        .verdict
+                        .send(monitor.report(report.budget, report.loss));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Calls the function on one job. An exception listed in `catch` is the job's failure; any
+/// other ends the run (the job is recorded as failed, with the traceback, first). A
+/// stop-mode program's reports go to `reports`.
+fn call(
+    shared: &Shared<'_>,
+    job: &Job,
+    reports: Option<std::sync::mpsc::SyncSender<Report>>,
+) -> Outcome {
+    let tag = &shared.study.tag;
     Python::attach(|py| {
-        let call = PyJob::new(py, job.clone(), study.clone())
-            .and_then(|job| Py::new(py, job))
-            .and_then(|job| func.call1(py, (job,)));
-        match call {
-            Ok(result) => crate::convert::outcome(result.bind(py), None).unwrap_or_else(|e| {
-                Outcome::failed(format!("the objective returned an unusable result: {e}"))
-            }),
-            Err(e) => Outcome::failed(traceback_text(py, &e)),
+        let pyjob = match reports {
+            Some(to) => PyJob::program(py, job.clone(), tag.clone(), to),
+            None => PyJob::new(py, job.clone(), tag.clone()),
+        }
+        .and_then(|j| Py::new(py, j));
+        let pyjob = match pyjob {
+            Ok(j) => j,
+            Err(e) => return Outcome::failed(traceback_text(py, &e)),
+        };
+        let returned = shared.run.func.call1(py, (pyjob.clone_ref(py),));
+        pyjob.get().end();
+        let last = pyjob.get().last_report();
+        match returned {
+            Ok(result) if result.is_none(py) => match last {
+                // A training loop that reported its values need not return one.
+                Some((_, value)) => Outcome::Finished(Evaluation::new(tag.direction.loss(value))),
+                None => Outcome::failed(
+                    "the objective returned None: return its value (or a dict with `loss`), \
+                     or report it with job.report(value, step)",
+                ),
+            },
+            Ok(result) => crate::convert::outcome(result.bind(py), None, tag.direction)
+                .unwrap_or_else(|e| {
+                    Outcome::failed(format!("the objective returned an unusable result: {e}"))
+                }),
+            Err(e) if e.is_instance_of::<errors::Stopped>(py) => match last {
+                Some((_, value)) => Outcome::Finished(Evaluation::new(tag.direction.loss(value))),
+                None => Outcome::failed("the objective raised Stopped before reporting a value"),
+            },
+            Err(e) => {
+                let reason = traceback_text(py, &e);
+                if !e.matches(py, shared.run.catch.bind(py)).unwrap_or(false) {
+                    shared.raise(e);
+                }
+                Outcome::failed(reason)
+            }
         }
     })
+}
+
+/// One result as the callbacks see it: the job, its configuration, state and value.
+fn result_dict<'py>(
+    py: Python<'py>,
+    job: &Job,
+    outcome: &Outcome,
+    tag: &StudyTag,
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("id", job.id.0)?;
+    dict.set_item("trial", job.trial.0)?;
+    let config = crate::convert::config_to_dict(py, &job.config)?;
+    for (name, value) in &tag.fixed {
+        config.set_item(name, crate::convert::value_to_py(py, value)?)?;
+    }
+    dict.set_item("config", config)?;
+    dict.set_item("budget", job.budget)?;
+    let (state, loss, metrics, failure) = match outcome {
+        Outcome::Finished(e) if e.loss.is_finite() => {
+            ("finished", Some(e.loss), Some(&e.metrics), None)
+        }
+        Outcome::Finished(e) => (
+            "failed",
+            None,
+            None,
+            Some(format!("the objective returned a loss of {}", e.loss)),
+        ),
+        Outcome::Failed { reason, .. } => ("failed", None, None, Some(reason.clone())),
+        Outcome::Lost => ("lost", None, None, None),
+        Outcome::Stopped { .. } => ("stopped", None, None, None),
+    };
+    dict.set_item("state", state)?;
+    dict.set_item("value", loss.map(|l| tag.direction.value(l)))?;
+    dict.set_item("loss", loss)?;
+    dict.set_item(
+        "metrics",
+        crate::convert::metrics_to_dict(py, metrics.into_iter().flatten())?,
+    )?;
+    dict.set_item("failure", failure)?;
+    Ok(dict)
 }
 
 fn traceback_text(py: Python<'_>, e: &PyErr) -> String {

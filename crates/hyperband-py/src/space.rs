@@ -1,7 +1,7 @@
 //! `hyperband.Space`: the parameters to tune, built one call at a time.
 
 use crate::errors;
-use hyperband::{Domain, Param, Space};
+use hyperband::{Domain, Param, Space, Value};
 use pyo3::prelude::*;
 
 /// A search space. Each method returns a new space with one more parameter, so that a
@@ -12,6 +12,8 @@ use pyo3::prelude::*;
 #[derive(Clone, Default)]
 pub struct PySpace {
     pub params: Vec<Param>,
+    /// Parameters with one value, not searched: in every configuration the function gets.
+    pub fixed: Vec<(String, Value)>,
 }
 
 impl PySpace {
@@ -20,11 +22,29 @@ impl PySpace {
         Space::new(self.params.clone()).map_err(errors::value)
     }
 
-    fn with(&self, param: Param) -> PyResult<Self> {
+    fn taken(&self, name: &str) -> PyResult<()> {
+        if self.fixed.iter().any(|(n, _)| n == name) {
+            return Err(errors::value(format!(
+                "parameter `{name}` is defined twice"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The space with `param`, made conditional on `when` if given.
+    fn with(&self, param: Param, when: Option<&str>) -> PyResult<Self> {
+        self.taken(&param.name)?;
+        let param = match when {
+            Some(condition) => param.when(condition).map_err(errors::value)?,
+            None => param,
+        };
         let mut params = self.params.clone();
         params.push(param);
         Space::new(params.clone()).map_err(errors::value)?;
-        Ok(Self { params })
+        Ok(Self {
+            params,
+            fixed: self.fixed.clone(),
+        })
     }
 }
 
@@ -50,37 +70,74 @@ impl PySpace {
 
     /// A real parameter in `[low, high]`, sampled uniformly or, with `log=True`, uniformly
     /// in its logarithm (for learning rates and penalties spanning decades).
-    #[pyo3(signature = (name, low, high, *, log = false))]
-    fn float(&self, name: &str, low: f64, high: f64, log: bool) -> PyResult<Self> {
-        self.with(Param::new(name, Domain::Float { low, high, log }))
+    ///
+    /// `when="optimizer == 'sgd'"` makes it conditional: only in configurations where the
+    /// condition holds on the parameters defined before it (as a study file's `when`).
+    #[pyo3(signature = (name, low, high, *, log = false, when = None))]
+    fn float(
+        &self,
+        name: &str,
+        low: f64,
+        high: f64,
+        log: bool,
+        when: Option<&str>,
+    ) -> PyResult<Self> {
+        self.with(Param::new(name, Domain::Float { low, high, log }), when)
     }
 
     /// An integer parameter in `[low, high]`, both included; `log=True` for widths that
     /// span decades (hidden units 10..1000).
-    #[pyo3(signature = (name, low, high, *, log = false))]
+    #[pyo3(signature = (name, low, high, *, log = false, when = None))]
     fn int(
         &self,
         name: &str,
         low: &Bound<'_, PyAny>,
         high: &Bound<'_, PyAny>,
         log: bool,
+        when: Option<&str>,
     ) -> PyResult<Self> {
         let (low, high) = (bound(name, "low", low)?, bound(name, "high", high)?);
-        self.with(Param::new(name, Domain::Int { low, high, log }))
+        self.with(Param::new(name, Domain::Int { low, high, log }), when)
     }
 
     /// One of a list of labels.
-    fn categorical(&self, name: &str, choices: Vec<String>) -> PyResult<Self> {
-        self.with(Param::new(name, Domain::Categorical { choices }))
+    #[pyo3(signature = (name, choices, *, when = None))]
+    fn categorical(&self, name: &str, choices: Vec<String>, when: Option<&str>) -> PyResult<Self> {
+        self.with(Param::new(name, Domain::Categorical { choices }), when)
     }
 
-    /// The parameters' names, in order.
+    /// A parameter with one value (a batch size, a path): not searched, but in every
+    /// configuration the function gets, and part of the study's definition.
+    fn fixed(&self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if name.is_empty() {
+            return Err(errors::value("parameter name must not be empty"));
+        }
+        if self.params.iter().any(|p| p.name == name) {
+            return Err(errors::value(format!(
+                "parameter `{name}` is defined twice"
+            )));
+        }
+        self.taken(name)?;
+        let value = crate::convert::py_to_value(name, value)?;
+        let mut fixed = self.fixed.clone();
+        fixed.push((name.to_string(), value));
+        Ok(Self {
+            params: self.params.clone(),
+            fixed,
+        })
+    }
+
+    /// The parameters' names, searched ones first, then fixed ones.
     fn names(&self) -> Vec<String> {
-        self.params.iter().map(|p| p.name.clone()).collect()
+        self.params
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(self.fixed.iter().map(|(n, _)| n.clone()))
+            .collect()
     }
 
     fn __len__(&self) -> usize {
-        self.params.len()
+        self.params.len() + self.fixed.len()
     }
 
     fn __repr__(&self) -> String {
@@ -88,6 +145,7 @@ impl PySpace {
             .params
             .iter()
             .map(|p| format!("{}: {}", p.name, p.describe()))
+            .chain(self.fixed.iter().map(|(n, v)| format!("{n}: {v}")))
             .collect();
         format!("Space({})", parts.join(", "))
     }

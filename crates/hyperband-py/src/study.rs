@@ -9,11 +9,12 @@ use hyperband::storage::{
     AnyStore, OpenError, Replica, RunDir, StorageError, StorageUrl, StoredStudy, StudyIdentity,
 };
 use hyperband::{
-    AlgorithmFields, BracketSizes, CostModel, Decision, Job, JobState, Limits, Mode, SamplerKind,
-    SchedulerKind, Study, StudySpec,
+    AlgorithmFields, BracketSizes, CostModel, Decision, Direction, Job, JobState, Limits, Mode,
+    ObjectiveSpec, SamplerKind, SchedulerKind, Study, StudySpec,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -49,6 +50,8 @@ pub struct PyStudy {
     pub tag: Arc<StudyTag>,
     /// The last decision was that the study is done.
     pub done: std::sync::atomic::AtomicBool,
+    /// `optimize` is to end: `Study.stop()`, Ctrl-C or an exception asked.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 /// What the Python objective is charged under: in-process training keeps its own
@@ -64,6 +67,35 @@ fn cost(resumable: bool) -> CostModel {
 fn by_name<T: serde::de::DeserializeOwned>(what: &str, name: &str, names: &str) -> PyResult<T> {
     serde_json::from_value(serde_json::Value::String(name.to_string()))
         .map_err(|_| errors::value(format!("unknown {what} `{name}`; expected one of: {names}")))
+}
+
+/// `catch` as a tuple of exception classes: a class, a tuple or list of them, or nothing.
+fn exception_classes(py: Python<'_>, catch: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyTuple>> {
+    let classes: Vec<Bound<'_, PyAny>> = match catch {
+        None => Vec::new(),
+        Some(c) if c.is_instance_of::<pyo3::types::PyType>() => vec![c.clone()],
+        Some(c) => c
+            .try_iter()
+            .and_then(|items| items.collect::<PyResult<Vec<_>>>())
+            .map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(
+                    "catch is an exception class or a tuple of them",
+                )
+            })?,
+    };
+    let base = py.get_type::<pyo3::exceptions::PyBaseException>();
+    for class in &classes {
+        let is_exception = class
+            .cast::<pyo3::types::PyType>()
+            .is_ok_and(|t| t.is_subclass(&base).unwrap_or(false));
+        if !is_exception {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "catch lists exception classes; {} is not one",
+                class.repr()?
+            )));
+        }
+    }
+    Ok(PyTuple::new(py, classes)?.unbind())
 }
 
 fn open_store(url: &StorageUrl) -> PyResult<AnyStore> {
@@ -93,6 +125,19 @@ impl PyStudy {
                 "the study has no result yet: no best configuration or loss",
             )),
         }
+    }
+
+    /// A configuration as the function sees it: its fixed parameters added.
+    fn config_dict<'py>(
+        &self,
+        py: Python<'py>,
+        config: &hyperband::Config,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let dict = crate::convert::config_to_dict(py, config)?;
+        for (name, value) in &self.tag.fixed {
+            dict.set_item(name, crate::convert::value_to_py(py, value)?)?;
+        }
+        Ok(dict)
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Backend> {
@@ -168,13 +213,24 @@ impl PyStudy {
                 )
             }
         };
+        let (direction, fixed) = match &spec.objective {
+            Some(ObjectiveSpec::InProcess {
+                direction, fixed, ..
+            }) => (*direction, fixed.clone()),
+            _ => (Direction::Minimize, Vec::new()),
+        };
         Ok(Self {
             backend: Mutex::new(backend),
             told: Condvar::new(),
             name,
             spec,
-            tag: Arc::new(StudyTag(home)),
+            tag: Arc::new(StudyTag {
+                home,
+                direction,
+                fixed,
+            }),
             done: Default::default(),
+            stopping: Default::default(),
         })
     }
 
@@ -231,7 +287,8 @@ impl PyStudy {
 struct TrialRow {
     jobs: u64,
     running: bool,
-    best_budget: Option<(f64, f64)>,
+    /// Budget, loss and metrics of its result at the largest budget.
+    best: Option<(f64, f64, BTreeMap<String, serde_json::Value>)>,
     failure: Option<String>,
 }
 
@@ -245,7 +302,7 @@ impl PyStudy {
         space, *, scheduler = "hyperband", sampler = "random", min_budget = 1.0,
         max_budget = 81.0, eta = 3, seed = 0, storage = None, name = None, n_configs = None,
         max_brackets = None, bracket_sizes = "algorithm", resumable = false, max_retries = 0,
-        mode = "promote"
+        mode = "promote", direction = "minimize"
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -264,15 +321,19 @@ impl PyStudy {
         resumable: bool,
         max_retries: u32,
         mode: &str,
+        direction: &str,
     ) -> PyResult<Self> {
         let params = space.get().space()?.params().to_vec();
         let mode: Mode = by_name("mode", mode, "promote, stop")?;
+        let direction: Direction = by_name("direction", direction, Direction::NAMES)?;
         let spec = StudySpec {
             // A stopped trial's program never restarts: each rung pays what it adds.
             cost: cost(resumable || mode == Mode::Stop),
             max_retries,
-            objective: Some(hyperband::ObjectiveSpec::InProcess {
+            objective: Some(ObjectiveSpec::InProcess {
                 python: "in-process".to_string(),
+                direction,
+                fixed: space.get().fixed.clone(),
             }),
             ..StudySpec::new(
                 seed,
@@ -358,7 +419,7 @@ impl PyStudy {
     /// enqueues on every start evaluates it once).
     fn enqueue(&self, py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<()> {
         let space = self.spec.space().map_err(errors::value)?;
-        let config = crate::convert::dict_to_config(config, &space)?;
+        let config = crate::convert::dict_to_config(config, &space, &self.tag.fixed)?;
         py.detach(|| match &mut *self.lock() {
             Backend::Memory { study, .. } => study.enqueue(config).map_err(errors::value),
             Backend::Stored { url, id, .. } => {
@@ -397,7 +458,7 @@ impl PyStudy {
                 self.tag.describe()
             )));
         }
-        let outcome = crate::convert::outcome(result, resumed)?;
+        let outcome = crate::convert::outcome(result, resumed, self.tag.direction)?;
         let seconds = job.issued.elapsed().as_secs_f64();
         let stops = self.spec.algorithm.mode() == Mode::Stop;
         let next = py.detach(|| {
@@ -447,21 +508,36 @@ impl PyStudy {
     }
 
     /// Runs `func(job)` on `n_workers` threads until the study is done or a limit is
-    /// reached. `func` returns what `tell` takes; an exception fails that job (its
-    /// traceback is the reason) and the study goes on. The limits are the study's own
-    /// (stored with a stored study, so every worker honours them): at most `max_trials`
-    /// trials, no new job once `max_total_budget` is spent, none after `timeout` seconds.
-    /// Ctrl-C lets the running jobs finish, records them, and raises KeyboardInterrupt.
-    #[pyo3(signature = (func, *, n_workers = 1, max_total_budget = None, max_trials = None, timeout = None))]
+    /// reached. `func` returns what `tell` takes. As in Optuna, an exception from `func`
+    /// ends `optimize` and is raised (its job is recorded as failed, with the traceback),
+    /// unless its class is in `catch`: then that job fails and the study goes on. Each
+    /// callback is called as `callback(study, result)` after each result is recorded
+    /// (`result`: a dict with `id`, `trial`, `config`, `budget`, `state`, `value`, `loss`,
+    /// `metrics`, `failure`); `study.stop()` from one ends the run once the running jobs
+    /// are done. The limits are the study's own (stored with a stored study, so every
+    /// worker honours them): at most `max_trials` trials, no new job once
+    /// `max_total_budget` is spent, none after `timeout` seconds. Ctrl-C lets the running
+    /// jobs finish, records them, and raises KeyboardInterrupt.
+    ///
+    /// In stop mode `func` is a trial's training run to `job.budget` (the largest): it
+    /// reports its value with `job.report(value, step)` as it trains and stops when
+    /// `job.should_stop()` says so.
+    #[pyo3(signature = (
+        func, *, n_workers = 1, max_total_budget = None, max_trials = None, timeout = None,
+        catch = None, callbacks = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn optimize(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         func: Py<PyAny>,
         n_workers: usize,
         max_total_budget: Option<f64>,
         max_trials: Option<u64>,
         timeout: Option<f64>,
+        catch: Option<&Bound<'_, PyAny>>,
+        callbacks: Option<Vec<Py<PyAny>>>,
     ) -> PyResult<()> {
+        let py = slf.py();
         if n_workers == 0 {
             return Err(errors::value("n_workers must be at least 1"));
         }
@@ -471,12 +547,14 @@ impl PyStudy {
                 func.bind(py).get_type().name()?
             )));
         }
-        if self.spec.algorithm.mode() == Mode::Stop {
-            return Err(errors::value(
-                "optimize runs each job to its budget; in stop mode use ask and tell, \
-                 whose answer says whether the trial trains on",
-            ));
+        let callbacks = callbacks.unwrap_or_default();
+        if let Some(bad) = callbacks.iter().find(|c| !c.bind(py).is_callable()) {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "callbacks are functions of (study, result), got {}",
+                bad.bind(py).get_type().name()?
+            )));
         }
+        let catch = exception_classes(py, catch)?;
         if timeout.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
             return Err(errors::value("timeout must be a number of seconds >= 0"));
         }
@@ -484,27 +562,58 @@ impl PyStudy {
             max_total_budget,
             max_trials,
         };
-        self.run_optimize(py, func, n_workers, limits, timeout)
+        let run = crate::optimize::Run {
+            func,
+            catch,
+            callbacks,
+            study: slf.clone().unbind(),
+            workers: n_workers,
+            timeout,
+        };
+        slf.borrow().run_optimize(py, run, limits)
+    }
+
+    /// Ends a running `optimize` once its running jobs are done (Optuna's `study.stop()`,
+    /// for callbacks).
+    fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The best result at the largest budget reached so far: a dict with `trial`,
-    /// `config`, `budget` and `loss`, or `None` before the first result.
+    /// `config`, `budget`, `value` (in the study's direction), `loss` (what the core
+    /// minimizes: `value`, or its negative when maximizing) and `metrics`, or `None` before
+    /// the first result.
     #[getter]
     fn best<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let best = py.detach(|| {
             self.with_study(|s| {
-                s.incumbent()
-                    .map(|o| (o, s.history().trial(o.trial).config.clone()))
+                s.incumbent().map(|o| {
+                    let metrics = s
+                        .jobs()
+                        .iter()
+                        .rev()
+                        .find(|j| {
+                            j.assignment.trial == o.trial
+                                && j.assignment.budget == o.budget
+                                && j.loss == Some(o.loss)
+                        })
+                        .map(|j| j.metrics.clone())
+                        .unwrap_or_default();
+                    (o, s.history().trial(o.trial).config.clone(), metrics)
+                })
             })
         })?;
-        let Some((obs, config)) = best else {
+        let Some((obs, config, metrics)) = best else {
             return Ok(None);
         };
         let dict = PyDict::new(py);
         dict.set_item("trial", obs.trial.0)?;
-        dict.set_item("config", crate::convert::config_to_dict(py, &config)?)?;
+        dict.set_item("config", self.config_dict(py, &config)?)?;
         dict.set_item("budget", obs.budget)?;
+        dict.set_item("value", self.tag.direction.value(obs.loss))?;
         dict.set_item("loss", obs.loss)?;
+        dict.set_item("metrics", crate::convert::metrics_to_dict(py, &metrics)?)?;
         Ok(Some(dict))
     }
 
@@ -515,25 +624,26 @@ impl PyStudy {
         self.best_item(py, "config")
     }
 
-    /// Optuna's name for the best result's loss: `best["loss"]`. A `ValueError` before
-    /// the first result, as in Optuna.
+    /// Optuna's name for the best result's value: `best["value"]`, in the study's
+    /// direction. A `ValueError` before the first result, as in Optuna.
     #[getter]
     fn best_value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.best_item(py, "loss")
+        self.best_item(py, "value")
     }
 
-    /// One dict per trial: `trial`, its parameters, `state` (running, finished, failed),
-    /// `budget` and `loss` of its result at the largest budget it reached, `jobs`, and
-    /// `failure` (the last failure's reason). A parameter named like one of those keys is
-    /// given as `param_NAME`.
+    /// One dict per trial: `trial`, its parameters, `state`, `budget`, `value`, `loss`
+    /// and `metrics` of its result at the largest budget it reached, `jobs`, and `failure`
+    /// (the last failure's reason). `state` is running, finished, failed, or (stop mode)
+    /// stopped: the study stopped its training before the largest budget. A parameter
+    /// named like one of those keys is given as `param_NAME`.
     fn trials<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (configs, rows) = py.detach(|| {
+        let (configs, rows, program_budget) = py.detach(|| {
             self.with_study(|s| {
                 let mut rows: Vec<TrialRow> = (0..s.history().trials().len())
                     .map(|_| TrialRow {
                         jobs: 0,
                         running: false,
-                        best_budget: None,
+                        best: None,
                         failure: None,
                     })
                     .collect();
@@ -544,8 +654,9 @@ impl PyStudy {
                         (JobState::Running, _) => row.running = true,
                         (JobState::Finished, Some(loss)) => {
                             let budget = job.assignment.budget;
-                            if hyperband::history::improves(budget, loss, row.best_budget) {
-                                row.best_budget = Some((budget, loss));
+                            let best = row.best.as_ref().map(|(b, l, _)| (*b, *l));
+                            if hyperband::history::improves(budget, loss, best) {
+                                row.best = Some((budget, loss, job.metrics.clone()));
                             }
                         }
                         (JobState::Failed, _) => row.failure = job.failure.clone(),
@@ -558,32 +669,40 @@ impl PyStudy {
                     .iter()
                     .map(|t| t.config.clone())
                     .collect();
-                (configs, rows)
+                (configs, rows, s.program_budget())
             })
         })?;
-        const KEYS: [&str; 6] = ["trial", "state", "budget", "loss", "jobs", "failure"];
+        const KEYS: [&str; 8] = [
+            "trial", "state", "budget", "value", "loss", "metrics", "jobs", "failure",
+        ];
         let list = PyList::empty(py);
         for (i, (config, row)) in configs.iter().zip(rows).enumerate() {
             let dict = PyDict::new(py);
             dict.set_item("trial", i)?;
-            for (name, value) in config.iter() {
+            for (name, value) in self.config_dict(py, config)?.iter() {
+                let name: String = name.extract()?;
                 let key = if KEYS.contains(&name.as_str()) {
                     format!("param_{name}")
                 } else {
-                    name.clone()
+                    name
                 };
-                dict.set_item(key, crate::convert::value_to_py(py, value)?)?;
+                dict.set_item(key, value)?;
             }
-            let state = if row.running {
-                "running"
-            } else if row.best_budget.is_some() {
-                "finished"
-            } else {
-                "failed"
+            let state = match (&row.best, program_budget) {
+                _ if row.running => "running",
+                (Some((budget, _, _)), Some(top)) if *budget < top * (1.0 - 1e-9) => "stopped",
+                (Some(_), _) => "finished",
+                (None, _) => "failed",
+            };
+            let (budget, loss, metrics) = match row.best {
+                Some((b, l, m)) => (Some(b), Some(l), m),
+                None => (None, None, BTreeMap::new()),
             };
             dict.set_item("state", state)?;
-            dict.set_item("budget", row.best_budget.map(|(b, _)| b))?;
-            dict.set_item("loss", row.best_budget.map(|(_, l)| l))?;
+            dict.set_item("budget", budget)?;
+            dict.set_item("value", loss.map(|l| self.tag.direction.value(l)))?;
+            dict.set_item("loss", loss)?;
+            dict.set_item("metrics", crate::convert::metrics_to_dict(py, &metrics)?)?;
             dict.set_item("jobs", row.jobs)?;
             dict.set_item("failure", row.failure)?;
             list.append(dict)?;
@@ -593,7 +712,8 @@ impl PyStudy {
 
     /// One dict per job, in the order they were issued: `id`, `trial`, `budget`,
     /// `resume_from`, `bracket`, `rung`, `attempt`, `state` (running, finished, failed,
-    /// lost), `loss`, `cost` (budget charged) and `failure`: the learning curves.
+    /// lost, stopped), `value`, `loss`, `metrics`, `cost` (budget charged) and `failure`:
+    /// the learning curves.
     fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let jobs = py.detach(|| self.with_study(|s| s.jobs().to_vec()))?;
         let list = PyList::empty(py);
@@ -608,7 +728,12 @@ impl PyStudy {
             dict.set_item("rung", a.rung)?;
             dict.set_item("attempt", job.attempt)?;
             dict.set_item("state", job.state.name())?;
+            dict.set_item("value", job.loss.map(|l| self.tag.direction.value(l)))?;
             dict.set_item("loss", job.loss)?;
+            dict.set_item(
+                "metrics",
+                crate::convert::metrics_to_dict(py, &job.metrics)?,
+            )?;
             dict.set_item("cost", job.cost)?;
             dict.set_item("failure", job.failure)?;
             list.append(dict)?;

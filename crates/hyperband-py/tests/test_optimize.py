@@ -10,7 +10,7 @@ def space():
     return hyperband.Space().float("x", 0.0, 1.0).int("n", 1, 8)
 
 
-def test_exceptions_fail_their_job_with_the_traceback_and_the_study_goes_on():
+def test_caught_exceptions_fail_their_job_with_the_traceback_and_the_study_goes_on():
     study = hyperband.Study(space(), scheduler="asha", max_budget=9, seed=4)
 
     def objective(job):
@@ -20,7 +20,7 @@ def test_exceptions_fail_their_job_with_the_traceback_and_the_study_goes_on():
             return "not a number"
         return job.config["x"] + 1.0 / job.budget
 
-    study.optimize(objective, n_workers=2, max_trials=30)
+    study.optimize(objective, n_workers=2, max_trials=30, catch=(RuntimeError,))
     stats = study.stats
     assert stats["trials"] == 30
     failures = [t["failure"] for t in study.trials() if t["failure"]]

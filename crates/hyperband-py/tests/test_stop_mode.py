@@ -37,13 +37,10 @@ def test_trials_stop_at_rungs_and_pay_what_they_trained(tmp_path, scheduler, sto
     assert study.stats["budget_spent"] == sum(reached.values())
 
 
-def test_promotion_mode_tell_returns_none_and_optimize_refuses_stop_mode():
+def test_promotion_mode_tell_returns_none_and_bad_modes_are_refused():
     study = hyperband.Study(space(), scheduler="asha", max_budget=9)
     job = study.ask()
     assert study.tell(job, 1.0) is None
-    stop = hyperband.Study(space(), scheduler="asha", mode="stop", max_budget=9)
-    with pytest.raises(ValueError, match="stop mode"):
-        stop.optimize(lambda job: 1.0)
     with pytest.raises(ValueError, match="mode"):
         hyperband.Study(space(), mode="halt")
     with pytest.raises(ValueError, match="`asha` and `hyperband`"):

@@ -44,8 +44,8 @@ pub use scheduler::{
 };
 pub use space::{Domain, Param, Space, SpaceError};
 pub use spec::{
-    AlgorithmFields, AlgorithmSpec, CommandSpec, Mode, ObjectiveSpec, SamplerKind, SchedulerKind,
-    SpecError, StudySpec,
+    AlgorithmFields, AlgorithmSpec, CommandSpec, Direction, Mode, ObjectiveSpec, SamplerKind,
+    SchedulerKind, SpecError, StudySpec,
 };
 pub use study::{
     CostModel, JobRecord, JobState, Limits, ReplayError, Settings, Stats, Study, TellError, Told,

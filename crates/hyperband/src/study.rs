@@ -12,7 +12,7 @@ use crate::rng;
 use crate::sampler::Sampler;
 use crate::scheduler::{Assignment, Decision, Ruling, Scheduler, TrialSource};
 use crate::space::{Space, SpaceError};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// When the study stops handing out work. Neither limit is part of the decision sequence
 /// a log replays (see [`Study::replay_issued`]), so they may differ between the replicas of
@@ -106,6 +106,9 @@ pub struct JobRecord {
     /// Budget charged for this job (0 while running and for lost jobs).
     pub cost: f64,
     pub loss: Option<f64>,
+    /// The other figures a finished job reported (accuracy, a stop-mode segment's
+    /// `curve`...), as its evaluation carried them.
+    pub metrics: BTreeMap<String, serde_json::Value>,
     pub failure: Option<String>,
 }
 
@@ -408,6 +411,7 @@ impl Study {
             state: JobState::Running,
             cost: 0.0,
             loss: None,
+            metrics: BTreeMap::new(),
             failure: None,
         });
         self.running += 1;
@@ -592,6 +596,7 @@ impl Study {
         record.state = JobState::Finished;
         record.cost = cost;
         record.loss = Some(eval.loss);
+        record.metrics = eval.metrics.clone();
         self.stats.finished += 1;
         self.stats.budget_spent += cost;
         let obs = Observation {

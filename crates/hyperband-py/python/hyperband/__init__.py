@@ -13,18 +13,28 @@ the ``hyperband`` command line shows (``hyperband status --storage URL --study N
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Dict, List
 
-from ._hyperband import Failed, Job, Space, StorageError, Study
+from ._hyperband import Failed, Job, Space, StorageError, Stopped, Study
 
-__all__ = ["Failed", "Job", "Space", "StorageError", "Study", "trials_dataframe"]
+__all__ = ["Failed", "Job", "Space", "StorageError", "Stopped", "Study", "trials_dataframe"]
 
 
 def trials_dataframe(study: Study) -> Any:
-    """``study.trials()`` as a pandas DataFrame, one row per trial (needs pandas)."""
+    """``study.trials()`` as a pandas DataFrame, one row per trial (needs pandas).
+
+    Each metric a result reported becomes a column ``metric_NAME`` (Optuna's
+    ``user_attrs_NAME``); a stop-mode segment's learning curve (``curve``) is left out.
+    """
     try:
         import pandas
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("trials_dataframe needs pandas: pip install pandas") from e
-    rows: List[dict] = study.trials()
+    rows: List[Dict[str, Any]] = []
+    for trial in study.trials():
+        metrics = trial.pop("metrics")
+        for name, value in metrics.items():
+            if name != "curve":
+                trial[f"metric_{name}"] = value
+        rows.append(trial)
     return pandas.DataFrame(rows)

@@ -1,7 +1,7 @@
 """Type stubs of the compiled core (see the docstrings in the module for details)."""
 
 import builtins
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Type, Union
 
 Value = Union[int, float, str]
 Metric = Union[int, float, str, bool, None]
@@ -9,6 +9,9 @@ Result = Union[float, int, Dict[str, Metric], "Failed"]
 
 class StorageError(Exception):
     """The study's database refused an operation (unreadable, another definition, not replayable)."""
+
+class Stopped(Exception):
+    """Raise it when ``job.should_stop()`` is true (Optuna's ``TrialPruned``)."""
 
 class Failed:
     """A result that is a failure; the study records the reason and goes on."""
@@ -21,13 +24,29 @@ class Space:
 
     def __init__(self) -> None: ...
     def float(
-        self, name: str, low: builtins.float, high: builtins.float, *, log: bool = False
+        self,
+        name: str,
+        low: builtins.float,
+        high: builtins.float,
+        *,
+        log: bool = False,
+        when: Optional[str] = None,
     ) -> Space:
-        """A real parameter in [low, high], uniform or log-uniform."""
-    def int(self, name: str, low: builtins.int, high: builtins.int, *, log: bool = False) -> Space:
+        """A real parameter in [low, high], uniform or log-uniform; `when` makes it conditional."""
+    def int(
+        self,
+        name: str,
+        low: builtins.int,
+        high: builtins.int,
+        *,
+        log: bool = False,
+        when: Optional[str] = None,
+    ) -> Space:
         """An integer parameter in [low, high], both included."""
-    def categorical(self, name: str, choices: List[str]) -> Space:
+    def categorical(self, name: str, choices: List[str], *, when: Optional[str] = None) -> Space:
         """One of a list of labels."""
+    def fixed(self, name: str, value: Value) -> Space:
+        """A parameter with one value: in every configuration, not searched."""
     def names(self) -> List[str]:
         """The parameters' names, in order."""
     def __len__(self) -> builtins.int: ...
@@ -54,6 +73,10 @@ class Job:
     @property
     def checkpoint_dir(self) -> str:
         """The trial's checkpoint folder (created on first access)."""
+    def report(self, value: builtins.float, step: builtins.float) -> None:
+        """The objective's value after training to budget `step`; in stop mode, told to the study."""
+    def should_stop(self) -> bool:
+        """Whether to stop training now (the study stopped the trial, or the budget is reached)."""
 
 class Study:
     """An ask/tell study in memory or in a SQLite / PostgreSQL store."""
@@ -76,6 +99,7 @@ class Study:
         resumable: bool = False,
         max_retries: int = 0,
         mode: str = "promote",
+        direction: str = "minimize",
     ) -> None: ...
     @staticmethod
     def load(name: str, storage: str) -> Study:
@@ -96,17 +120,23 @@ class Study:
         max_total_budget: Optional[float] = None,
         max_trials: Optional[int] = None,
         timeout: Optional[float] = None,
+        catch: Union[Type[BaseException], Sequence[Type[BaseException]], None] = None,
+        callbacks: Optional[Sequence[Callable[[Study, Dict[str, Any]], Any]]] = None,
     ) -> None:
-        """Runs func on n_workers threads until the study is done or a limit is reached."""
+        """Runs func on n_workers threads until the study is done or a limit is reached.
+
+        An exception from func is raised unless its class is in `catch`."""
+    def stop(self) -> None:
+        """Ends a running optimize once its running jobs are done."""
     @property
     def best(self) -> Optional[Dict[str, Any]]:
-        """trial, config, budget and loss of the best result at the largest budget."""
+        """trial, config, budget, value, loss and metrics of the best result at the largest budget."""
     @property
     def best_params(self) -> Dict[str, Any]:
         """The best result's configuration (Optuna's name); ValueError before any result."""
     @property
     def best_value(self) -> float:
-        """The best result's loss (Optuna's name); ValueError before any result."""
+        """The best result's value, in the study's direction (Optuna's name); ValueError before any result."""
     def trials(self) -> List[Dict[str, Any]]:
         """One dict per trial."""
     def jobs(self) -> List[Dict[str, Any]]:

@@ -4,7 +4,7 @@
 
 mod objective;
 
-pub use objective::{CommandSpec, MetricSpec, ObjectiveSpec};
+pub use objective::{CommandSpec, Direction, MetricSpec, ObjectiveSpec};
 
 use crate::sampler::{Gp, MfGp, Random, Sampler, Tpe};
 use crate::scheduler::{

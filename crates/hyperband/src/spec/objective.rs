@@ -16,8 +16,48 @@ pub enum ObjectiveSpec {
     /// `{"builtin": "mnist-mlp"}`: a workload the CLI carries.
     Builtin { builtin: String },
     /// `{"python": "in-process"}`: the Python package's study, whose function no other
-    /// process can run.
-    InProcess { python: String },
+    /// process can run; `direction` and `fixed` only when they say something, so that
+    /// definitions stored before them read unchanged.
+    InProcess {
+        python: String,
+        #[serde(default, skip_serializing_if = "Direction::is_minimize")]
+        direction: Direction,
+        /// Parameters with one value: in every configuration the function is given, not
+        /// searched.
+        #[serde(default, skip_serializing_if = "Vec::is_empty", with = "fixed_map")]
+        fixed: Vec<(String, Value)>,
+    },
+}
+
+/// Which way a study's value is better. The core minimizes a loss; a value to maximize
+/// (an accuracy) is its loss's negative, turned back wherever the user reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Minimize,
+    Maximize,
+}
+
+impl Direction {
+    pub const NAMES: &'static str = "minimize, maximize";
+
+    pub fn is_minimize(&self) -> bool {
+        *self == Self::Minimize
+    }
+
+    /// The loss the core ranks by, for a value the user reported.
+    pub fn loss(self, value: f64) -> f64 {
+        match self {
+            Self::Minimize => value,
+            Self::Maximize => -value,
+        }
+    }
+
+    /// The value the user reported, for a loss (its own inverse).
+    pub fn value(self, loss: f64) -> f64 {
+        self.loss(loss)
+    }
 }
 
 impl ObjectiveSpec {
