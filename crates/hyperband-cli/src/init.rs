@@ -900,7 +900,8 @@ mod tests {
             &Domain::Float {
                 low: 0.001,
                 high: 0.1,
-                log: true
+                log: true,
+                step: None
             }
         );
         assert_eq!(
@@ -908,7 +909,8 @@ mod tests {
             &Domain::Int {
                 low: 12,
                 high: 1280,
-                log: true
+                log: true,
+                step: None
             }
         );
         assert_eq!(

@@ -155,3 +155,58 @@ fn conditional_and_fixed_parameters_reach_the_script_through_run_and_worker() {
         "the worker took no job (workers: {workers:?}); the fixed value through the stored study went untested"
     );
 }
+
+/// `step` in a study file: the command only ever gets grid values, both ends reachable,
+/// and a step that does not divide the range is refused at its key.
+#[test]
+fn stepped_parameters_reach_the_command_only_on_their_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = common::study_toml(
+        dir.path(),
+        r#"name = "stepped"
+seed = 1
+
+[objective]
+command = ["python3", "-c", "import sys; b, d = int(sys.argv[1]), float(sys.argv[2]); assert b % 16 == 0 and 16 <= b <= 256, b; assert abs(d * 10 - round(d * 10)) < 1e-9 and 0 <= d <= 0.5, d; print(abs(b - 128) / 128 + d)", "{batch}", "{dropout}"]
+
+[space]
+batch   = { type = "int", low = 16, high = 256, step = 16 }
+dropout = { type = "float", low = 0.0, high = 0.5, step = 0.1 }
+
+[algorithm]
+scheduler = "full-budget"
+sampler = "tpe"
+max_budget = 1
+
+[run]
+workers = 2
+max_trials = 60
+"#,
+    );
+    run_ok(&["run", &study, "--plain"]);
+    let out = run_ok(&["export", &study, "--format", "json"]);
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 60);
+    let mut batches = std::collections::BTreeSet::new();
+    for row in rows {
+        assert_eq!(row["state"], "finished", "{row}");
+        batches.insert(row["config"]["batch"].as_i64().unwrap());
+    }
+    assert!(batches.len() >= 8, "{batches:?}");
+
+    let bad = common::study_toml(
+        dir.path(),
+        &std::fs::read_to_string(&study)
+            .unwrap()
+            .replace("high = 256, step = 16", "high = 250, step = 16"),
+    );
+    let out = common::output_of(&["check", &bad]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("step 16 does not divide high - low = 234")
+            && stderr.contains("study.toml:8: [space.batch]"),
+        "{stderr}"
+    );
+}

@@ -71,33 +71,55 @@ impl PySpace {
     /// A real parameter in `[low, high]`, sampled uniformly or, with `log=True`, uniformly
     /// in its logarithm (for learning rates and penalties spanning decades).
     ///
-    /// `when="optimizer == 'sgd'"` makes it conditional: only in configurations where the
-    /// condition holds on the parameters defined before it (as a study file's `when`).
-    #[pyo3(signature = (name, low, high, *, log = false, when = None))]
+    /// `step=0.1` makes it one of `low, low + step, ..., high` (the step must divide
+    /// `high - low`). `when="optimizer == 'sgd'"` makes it conditional: only in
+    /// configurations where the condition holds on the parameters defined before it (as a
+    /// study file's `when`).
+    #[pyo3(signature = (name, low, high, *, log = false, step = None, when = None))]
     fn float(
         &self,
         name: &str,
         low: f64,
         high: f64,
         log: bool,
+        step: Option<f64>,
         when: Option<&str>,
     ) -> PyResult<Self> {
-        self.with(Param::new(name, Domain::Float { low, high, log }), when)
+        let domain = Domain::Float {
+            low,
+            high,
+            log,
+            step,
+        };
+        self.with(Param::new(name, domain), when)
     }
 
     /// An integer parameter in `[low, high]`, both included; `log=True` for widths that
     /// span decades (hidden units 10..1000).
-    #[pyo3(signature = (name, low, high, *, log = false, when = None))]
+    /// `step=16` makes it one of `low, low + step, ..., high`.
+    #[pyo3(signature = (name, low, high, *, log = false, step = None, when = None))]
     fn int(
         &self,
         name: &str,
         low: &Bound<'_, PyAny>,
         high: &Bound<'_, PyAny>,
         log: bool,
+        step: Option<&Bound<'_, PyAny>>,
         when: Option<&str>,
     ) -> PyResult<Self> {
         let (low, high) = (bound(name, "low", low)?, bound(name, "high", high)?);
-        self.with(Param::new(name, Domain::Int { low, high, log }), when)
+        // A step of 1 is the plain integer axis, stored as it always was.
+        let step = step
+            .map(|s| bound(name, "step", s))
+            .transpose()?
+            .filter(|s| *s != 1);
+        let domain = Domain::Int {
+            low,
+            high,
+            log,
+            step,
+        };
+        self.with(Param::new(name, domain), when)
     }
 
     /// One of a list of labels.

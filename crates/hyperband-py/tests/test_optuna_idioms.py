@@ -274,3 +274,25 @@ def test_report_after_the_job_is_over_is_refused():
         kept[0].report(0.1, 3)
     with pytest.raises(ValueError, match="step"):
         kept[0].report(0.1, -1)
+
+
+def test_step_keeps_values_on_their_grid():
+    space = hyperband.Space().int("batch", 16, 256, step=16).float("dropout", 0.0, 0.5, step=0.1)
+    study = hyperband.Study(space, scheduler="asha", sampler="tpe", max_budget=1, seed=3)
+    seen = []
+
+    def objective(job):
+        seen.append((job.config["batch"], job.config["dropout"]))
+        return abs(job.config["batch"] - 128) / 128 + job.config["dropout"]
+
+    study.optimize(objective, max_trials=60)
+    assert all(b % 16 == 0 and 16 <= b <= 256 for b, _ in seen)
+    assert all(abs(d * 10 - round(d * 10)) < 1e-9 and 0 <= d <= 0.5 for _, d in seen)
+    assert len({b for b, _ in seen}) >= 8
+    study.enqueue({"batch": 32, "dropout": 0.2})
+    with pytest.raises(ValueError, match="batch"):
+        study.enqueue({"batch": 33, "dropout": 0.2})
+    with pytest.raises(ValueError, match="step 16 does not divide"):
+        hyperband.Space().int("batch", 16, 250, step=16)
+    with pytest.raises(ValueError, match="step and a log scale"):
+        hyperband.Space().float("lr", 1e-3, 1.0, log=True, step=0.1)

@@ -23,19 +23,26 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Domain {
-    /// A real number in `[low, high]`.
+    /// A real number in `[low, high]`; with a `step`, one of `low, low + step, ..., high`.
     Float {
         low: f64,
         high: f64,
         #[serde(default)]
         log: bool,
+        /// Left out of the stored definition when `None`, so existing studies keep their
+        /// JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<f64>,
     },
-    /// An integer in `[low, high]`, both included.
+    /// An integer in `[low, high]`, both included; with a `step`, one of `low, low +
+    /// step, ..., high`.
     Int {
         low: i64,
         high: i64,
         #[serde(default)]
         log: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<i64>,
     },
     /// One of a list of labels.
     Categorical { choices: Vec<String> },
@@ -66,6 +73,10 @@ pub enum SpaceError {
         low: String,
         high: String,
     },
+    /// A step that is not positive, comes with a log scale, or does not divide the range
+    /// (Optuna silently lowers `high` there; we say so instead).
+    #[error("parameter `{name}`: {message}")]
+    Step { name: String, message: String },
     #[error("parameter `{name}`: a log scale needs low > 0, got low = {low}")]
     LogNeedsPositive { name: String, low: String },
     #[error("parameter `{name}`: bounds must be finite numbers, got [{low}, {high}]")]
@@ -118,6 +129,7 @@ impl Param {
                 low,
                 high,
                 log: false,
+                step: None,
             },
         )
     }
@@ -128,6 +140,7 @@ impl Param {
                 low,
                 high,
                 log: true,
+                step: None,
             },
         )
     }
@@ -138,6 +151,7 @@ impl Param {
                 low,
                 high,
                 log: false,
+                step: None,
             },
         )
     }
@@ -148,6 +162,7 @@ impl Param {
                 low,
                 high,
                 log: true,
+                step: None,
             },
         )
     }
@@ -180,8 +195,9 @@ impl Param {
         if self.name.is_empty() {
             return Err(SpaceError::EmptyName);
         }
+        self.validate_step()?;
         match &self.domain {
-            Domain::Float { low, high, log } => {
+            Domain::Float { low, high, log, .. } => {
                 if !low.is_finite() || !high.is_finite() {
                     return Err(SpaceError::NotFinite {
                         name: name(),
@@ -207,7 +223,7 @@ impl Param {
                 }
                 Ok(())
             }
-            Domain::Int { low, high, log } => check_range(
+            Domain::Int { low, high, log, .. } => check_range(
                 &self.name,
                 *low as f64,
                 *high as f64,
@@ -233,12 +249,96 @@ impl Param {
         }
     }
 
+    /// A step must be positive, on a linear scale, and divide `high - low`: the grid
+    /// then ends at `high` exactly, as the user wrote it.
+    fn validate_step(&self) -> Result<(), SpaceError> {
+        let fail = |message: String| {
+            Err(SpaceError::Step {
+                name: self.name.clone(),
+                message,
+            })
+        };
+        match &self.domain {
+            Domain::Float {
+                step: Some(step), ..
+            } if !(step.is_finite() && *step > 0.0) => {
+                fail(format!("step must be a number > 0, got {step}"))
+            }
+            Domain::Int {
+                step: Some(step), ..
+            } if *step <= 0 => fail(format!("step must be an integer > 0, got {step}")),
+            Domain::Float {
+                log: true,
+                step: Some(_),
+                ..
+            }
+            | Domain::Int {
+                log: true,
+                step: Some(_),
+                ..
+            } => fail("a step and a log scale do not go together".to_string()),
+            Domain::Float {
+                low,
+                high,
+                step: Some(step),
+                ..
+            } => {
+                let k = (high - low) / step;
+                if (k - k.round()).abs() > 1e-9 * k.abs().max(1.0) {
+                    return fail(format!(
+                        "step {step} does not divide high - low = {} (make high low + k * step)",
+                        high - low
+                    ));
+                }
+                Ok(())
+            }
+            Domain::Int {
+                low,
+                high,
+                step: Some(step),
+                ..
+            } if (*high as i128 - *low as i128) % *step as i128 != 0 => fail(format!(
+                "step {step} does not divide high - low = {} (make high low + k * step)",
+                *high as i128 - *low as i128
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A stepped parameter's grid: its first value, its step and how many values it has.
+    /// An integer step of 1 is the plain integer axis.
+    fn grid(&self) -> Option<(f64, f64, f64)> {
+        match &self.domain {
+            Domain::Float {
+                low,
+                high,
+                step: Some(step),
+                ..
+            } => Some((*low, *step, ((high - low) / step).round() + 1.0)),
+            Domain::Int {
+                low,
+                high,
+                step: Some(step),
+                ..
+            } if *step > 1 => Some((
+                *low as f64,
+                *step as f64,
+                ((*high as i128 - *low as i128) / *step as i128) as f64 + 1.0,
+            )),
+            _ => None,
+        }
+    }
+
     /// The parameter's axis of the unit cube, as an interval on the real line (log-mapped
     /// where the scale is log); `to_unit` is an affine map of this interval onto `[0, 1]`.
+    /// A stepped parameter's axis is its grid's index, one equal cell per value.
     fn axis(&self) -> (f64, f64) {
+        if let Some((_, _, n)) = self.grid() {
+            return (0.0, n);
+        }
         match &self.domain {
-            Domain::Float { low, high, log } => scaled(*low, *high, *log),
-            Domain::Int { low, high, log } => {
+            Domain::Float { low, high, log, .. } => scaled(*low, *high, *log),
+            Domain::Int { low, high, log, .. } => {
                 scaled(*low as f64 - 0.5, *high as f64 + 0.5, *log && *low > 0)
             }
             Domain::Categorical { choices } => (0.0, choices.len() as f64),
@@ -257,6 +357,16 @@ impl Param {
         let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
         let (a, b) = self.axis();
         let t = a + u * (b - a);
+        if let Some((first, step, n)) = self.grid() {
+            let i = t.floor().clamp(0.0, n - 1.0);
+            return match &self.domain {
+                Domain::Int { low, step, .. } => Value::Int(low + i as i64 * step.unwrap_or(1)),
+                Domain::Float { low, high, .. } => {
+                    Value::Float((first + i * step).clamp(*low, *high))
+                }
+                Domain::Categorical { .. } => unreachable!("categoricals have no grid"),
+            };
+        }
         let x = if self.is_log() { t.exp() } else { t };
         match &self.domain {
             Domain::Float { low, high, .. } => Value::Float(x.clamp(*low, *high)),
@@ -275,8 +385,34 @@ impl Param {
     /// The centre of `value`'s cell on the unit axis (exact position for floats).
     pub fn to_unit(&self, value: &Value) -> Result<f64, SpaceError> {
         let (a, b) = self.axis();
+        if let Some((first, step, n)) = self.grid() {
+            // The index of the grid value `value` is (exactly for integers, within rounding
+            // for floats).
+            let i = match (&self.domain, value) {
+                (
+                    Domain::Int {
+                        low,
+                        high,
+                        step: Some(step),
+                        ..
+                    },
+                    Value::Int(x),
+                ) if x >= low && x <= high => {
+                    let offset = *x as i128 - *low as i128;
+                    (offset % *step as i128 == 0).then(|| (offset / *step as i128) as f64)
+                }
+                (Domain::Float { .. }, v) => v
+                    .as_f64()
+                    .map(|x| (x - first) / step)
+                    .filter(|k| (k - k.round()).abs() <= 1e-6 && k.round() >= 0.0 && k.round() < n)
+                    .map(f64::round),
+                _ => None,
+            };
+            let i = i.ok_or_else(|| self.out_of_domain(value))?;
+            return Ok(((i + 0.5 - a) / (b - a)).clamp(0.0, 1.0));
+        }
         let t = match (&self.domain, value) {
-            (Domain::Float { low, high, log }, v) => {
+            (Domain::Float { low, high, log, .. }, v) => {
                 let x = v.as_f64().filter(|x| *x >= *low && *x <= *high);
                 let x = x.ok_or_else(|| self.out_of_domain(value))?;
                 if *log {
@@ -285,7 +421,7 @@ impl Param {
                     x
                 }
             }
-            (Domain::Int { low, high, log }, Value::Int(x)) if x >= low && x <= high => {
+            (Domain::Int { low, high, log, .. }, Value::Int(x)) if x >= low && x <= high => {
                 if *log && *low > 0 {
                     // The centre of the cell [x - 0.5, x + 0.5) on the log axis.
                     let x = *x as f64;
@@ -321,16 +457,30 @@ impl Param {
 
     /// A short human description, e.g. `float in [0.001, 0.1], log`.
     pub fn describe(&self) -> String {
+        let scale = |log: bool, step: Option<String>| match (log, step) {
+            (true, _) => ", log".to_string(),
+            (false, Some(step)) => format!(", step {step}"),
+            (false, None) => String::new(),
+        };
         match &self.domain {
-            Domain::Float { low, high, log } => {
-                format!(
-                    "float in [{low}, {high}]{}",
-                    if *log { ", log" } else { "" }
-                )
-            }
-            Domain::Int { low, high, log } => {
-                format!("int in [{low}, {high}]{}", if *log { ", log" } else { "" })
-            }
+            Domain::Float {
+                low,
+                high,
+                log,
+                step,
+            } => format!(
+                "float in [{low}, {high}]{}",
+                scale(*log, step.map(|s| s.to_string()))
+            ),
+            Domain::Int {
+                low,
+                high,
+                log,
+                step,
+            } => format!(
+                "int in [{low}, {high}]{}",
+                scale(*log, step.map(|s| s.to_string()))
+            ),
             Domain::Categorical { choices } => format!("one of {choices:?}"),
         }
     }

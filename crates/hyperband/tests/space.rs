@@ -133,7 +133,14 @@ fn domain() -> impl Strategy<Value = Domain> {
                 low,
                 high: low + width.max(low.abs() * 1e-9),
                 log,
+                step: None,
             }
+        }),
+        (-1e3f64..1e3, 1e-3f64..10.0, 1u32..500).prop_map(|(low, step, k)| Domain::Float {
+            low,
+            high: low + f64::from(k) * step,
+            log: false,
+            step: Some(step),
         }),
         (-1000i64..1000, 1i64..100_000, any::<bool>()).prop_map(|(low, width, log)| {
             let low = if log { low.abs().max(1) } else { low };
@@ -141,7 +148,14 @@ fn domain() -> impl Strategy<Value = Domain> {
                 low,
                 high: low + width,
                 log,
+                step: None,
             }
+        }),
+        (-1000i64..1000, 2i64..64, 1i64..300).prop_map(|(low, step, k)| Domain::Int {
+            low,
+            high: low + k * step,
+            log: false,
+            step: Some(step),
         }),
         (1usize..12).prop_map(|k| Domain::Categorical {
             choices: (0..k).map(|i| format!("c{i}")).collect()
@@ -171,7 +185,7 @@ proptest! {
     #[test]
     fn integer_edges_are_reachable(low in -50i64..50, width in 1i64..20, log in any::<bool>()) {
         let low = if log { low.abs().max(1) } else { low };
-        let p = Param::new("n", Domain::Int { low, high: low + width, log });
+        let p = Param::new("n", Domain::Int { low, high: low + width, log, step: None });
         prop_assert_eq!(p.from_unit(0.0), Value::Int(low));
         prop_assert_eq!(p.from_unit(1.0), Value::Int(low + width));
         for x in low..=low + width {
@@ -232,4 +246,86 @@ fn the_widest_accepted_float_range_samples_all_of_it() {
         .collect();
     assert!(xs.iter().any(|x| *x < 0.0) && xs.iter().any(|x| *x > 0.0));
     assert!(xs.iter().all(|x| x.is_finite()));
+}
+
+proptest! {
+    /// A stepped parameter takes every grid value, only grid values, both ends included.
+    #[test]
+    fn stepped_parameters_take_exactly_their_grid(low in -100i64..100, step in 2i64..9, k in 1i64..40, u in 0.0f64..=1.0) {
+        let p = Param::new("n", Domain::Int { low, high: low + k * step, log: false, step: Some(step) });
+        Space::new(vec![p.clone()]).unwrap();
+        let Value::Int(v) = p.from_unit(u) else { panic!("an int") };
+        prop_assert!((v - low) % step == 0 && v >= low && v <= low + k * step);
+        prop_assert_eq!(p.from_unit(0.0), Value::Int(low));
+        prop_assert_eq!(p.from_unit(1.0), Value::Int(low + k * step));
+        for i in 0..=k {
+            let x = Value::Int(low + i * step);
+            prop_assert_eq!(p.from_unit(p.to_unit(&x).unwrap()), x);
+        }
+        prop_assert!(p.check(&Value::Int(low + 1)).is_err());
+        let f = Param::new("f", Domain::Float { low: 0.0, high: 0.1 * k as f64, log: false, step: Some(0.1) });
+        Space::new(vec![f.clone()]).unwrap();
+        let Value::Float(x) = f.from_unit(u) else { panic!("a float") };
+        prop_assert!(((x / 0.1) - (x / 0.1).round()).abs() < 1e-6, "{} is off the grid", x);
+        prop_assert!(f.check(&Value::Float(0.05)).is_err());
+    }
+}
+
+#[test]
+fn a_step_must_divide_the_range_and_not_come_with_log() {
+    let int = |low, high, log, step| {
+        Space::new(vec![Param::new(
+            "n",
+            Domain::Int {
+                low,
+                high,
+                log,
+                step,
+            },
+        )])
+    };
+    let float = |low, high, log, step| {
+        Space::new(vec![Param::new(
+            "x",
+            Domain::Float {
+                low,
+                high,
+                log,
+                step,
+            },
+        )])
+    };
+    for (err, want) in [
+        (
+            int(0, 10, false, Some(3)).unwrap_err(),
+            "step 3 does not divide high - low = 10",
+        ),
+        (
+            int(1, 10, true, Some(3)).unwrap_err(),
+            "a step and a log scale",
+        ),
+        (
+            int(0, 10, false, Some(0)).unwrap_err(),
+            "step must be an integer > 0",
+        ),
+        (
+            float(0.0, 1.0, false, Some(0.3)).unwrap_err(),
+            "step 0.3 does not divide",
+        ),
+        (
+            float(0.0, 1.0, false, Some(-0.5)).unwrap_err(),
+            "step must be a number > 0",
+        ),
+        (
+            float(0.1, 1.0, true, Some(0.1)).unwrap_err(),
+            "a step and a log scale",
+        ),
+    ] {
+        assert!(err.to_string().contains(want), "{err}");
+        assert!(err.to_string().starts_with("parameter `"), "{err}");
+    }
+    assert!(float(0.0, 1.0, false, Some(0.1)).is_ok());
+    // Stored definitions without a step keep their JSON.
+    let json = serde_json::to_string(&Param::int("n", 1, 8)).unwrap();
+    assert!(!json.contains("step"), "{json}");
 }

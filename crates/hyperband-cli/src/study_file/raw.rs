@@ -91,6 +91,8 @@ pub(super) struct RawParam {
     pub low: Option<Spanned<toml::Value>>,
     pub high: Option<Spanned<toml::Value>>,
     pub log: Option<Spanned<bool>>,
+    /// `step = 16`: only `low, low + step, ..., high`.
+    pub step: Option<Spanned<toml::Value>>,
     pub choices: Option<Spanned<Vec<Spanned<toml::Value>>>>,
     /// `when = "optimizer == 'sgd'"`: only part of a configuration when this holds.
     pub when: Option<Spanned<String>>,

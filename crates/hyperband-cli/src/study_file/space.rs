@@ -141,6 +141,7 @@ impl Checker<'_> {
             ("low", p.low.as_ref().map(|v| v.span())),
             ("high", p.high.as_ref().map(|v| v.span())),
             ("log", p.log.as_ref().map(|v| v.span())),
+            ("step", p.step.as_ref().map(|v| v.span())),
             ("choices", p.choices.as_ref().map(|v| v.span())),
             ("when", p.when.as_ref().map(|v| v.span())),
         ];
@@ -209,19 +210,33 @@ impl Checker<'_> {
                 let high = self.bound(&p.high, n, "high", kind, name.span());
                 let (low, high) = (low?, high?);
                 let log = p.log.as_ref().is_some_and(|l| *l.get_ref());
+                let step = match &p.step {
+                    Some(_) => Some(self.bound(&p.step, n, "step", kind, name.span())?),
+                    None => None,
+                };
                 match (low, high) {
-                    (Bound::Int(low), Bound::Int(high)) if kind == "int" => {
-                        Domain::Int { low, high, log }
-                    }
+                    (Bound::Int(low), Bound::Int(high)) if kind == "int" => Domain::Int {
+                        low,
+                        high,
+                        log,
+                        // A step of 1 is the plain integer axis, stored as it always was.
+                        step: step
+                            .map(|s| match s {
+                                Bound::Int(s) => s,
+                                Bound::Float(s) => s as i64,
+                            })
+                            .filter(|s| *s != 1),
+                    },
                     _ => Domain::Float {
                         low: low.as_f64(),
                         high: high.as_f64(),
                         log,
+                        step: step.map(|s| s.as_f64()),
                     },
                 }
             }
             "categorical" => {
-                for (k, v) in [("low", &p.low), ("high", &p.high)] {
+                for (k, v) in [("low", &p.low), ("high", &p.high), ("step", &p.step)] {
                     if let Some(v) = v {
                         let keys = key(k);
                         return self.fail(self.ctx.error_naming_key(
@@ -348,6 +363,7 @@ impl Checker<'_> {
             SpaceError::LogNeedsPositive { .. } => {
                 ("log", p.log.as_ref().map(|l| l.span()).or(span_of(&p.low)))
             }
+            SpaceError::Step { .. } => ("step", span_of(&p.step)),
             SpaceError::NoChoices { .. } => ("choices", p.choices.as_ref().map(|c| c.span())),
             SpaceError::DuplicateChoice { choice, .. } => (
                 "choices",

@@ -30,9 +30,10 @@ class Space:
         high: builtins.float,
         *,
         log: bool = False,
+        step: Optional[builtins.float] = None,
         when: Optional[str] = None,
     ) -> Space:
-        """A real parameter in [low, high], uniform or log-uniform; `when` makes it conditional."""
+        """A real parameter in [low, high], uniform or log-uniform; `step` a grid; `when` a condition."""
     def int(
         self,
         name: str,
@@ -40,6 +41,7 @@ class Space:
         high: builtins.int,
         *,
         log: bool = False,
+        step: Optional[builtins.int] = None,
         when: Optional[str] = None,
     ) -> Space:
         """An integer parameter in [low, high], both included."""

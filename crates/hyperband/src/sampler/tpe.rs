@@ -346,7 +346,7 @@ fn kinds(space: &Space) -> Vec<Kind> {
 pub(super) fn snap(space: &Space, u: &mut [f64]) {
     for (p, x) in space.params().iter().zip(u.iter_mut()) {
         *x = match &p.domain {
-            Domain::Float { .. } => x.clamp(0.0, 1.0),
+            Domain::Float { step: None, .. } => x.clamp(0.0, 1.0),
             _ => p
                 .to_unit(&p.from_unit(*x))
                 .expect("from_unit returns a value of the parameter"),
