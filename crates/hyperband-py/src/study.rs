@@ -290,6 +290,8 @@ struct TrialRow {
     /// Budget, loss and metrics of its result at the largest budget.
     best: Option<(f64, f64, BTreeMap<String, serde_json::Value>)>,
     failure: Option<String>,
+    /// Its last job failed for good: a promoted job that failed ends its trial.
+    failed_last: bool,
 }
 
 #[pymethods]
@@ -633,8 +635,9 @@ impl PyStudy {
 
     /// One dict per trial: `trial`, its parameters, `state`, `budget`, `value`, `loss`
     /// and `metrics` of its result at the largest budget it reached, `jobs`, and `failure`
-    /// (the last failure's reason). `state` is running, finished, failed, or (stop mode)
-    /// stopped: the study stopped its training before the largest budget. A parameter
+    /// (the last failure's reason). `state` is running, finished, failed (its last job
+    /// failed), or (stop mode) stopped: the study stopped its training before the largest
+    /// budget. A parameter
     /// named like one of those keys is given as `param_NAME`.
     fn trials<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let (configs, rows, program_budget) = py.detach(|| {
@@ -645,11 +648,13 @@ impl PyStudy {
                         running: false,
                         best: None,
                         failure: None,
+                        failed_last: false,
                     })
                     .collect();
                 for job in s.jobs() {
                     let row = &mut rows[job.assignment.trial.0 as usize];
                     row.jobs += 1;
+                    row.failed_last = job.state == JobState::Failed;
                     match (job.state, job.loss) {
                         (JobState::Running, _) => row.running = true,
                         (JobState::Finished, Some(loss)) => {
@@ -690,6 +695,7 @@ impl PyStudy {
             }
             let state = match (&row.best, program_budget) {
                 _ if row.running => "running",
+                _ if row.failed_last => "failed",
                 (Some((budget, _, _)), Some(top)) if *budget < top * (1.0 - 1e-9) => "stopped",
                 (Some(_), _) => "finished",
                 (None, _) => "failed",

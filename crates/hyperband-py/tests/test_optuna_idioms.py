@@ -296,3 +296,20 @@ def test_step_keeps_values_on_their_grid():
         hyperband.Space().int("batch", 16, 250, step=16)
     with pytest.raises(ValueError, match="step and a log scale"):
         hyperband.Space().float("lr", 1e-3, 1.0, log=True, step=0.1)
+
+
+def test_a_trial_whose_promoted_job_failed_is_failed_not_finished():
+    study = hyperband.Study(space(), scheduler="hyperband", max_budget=9, seed=2)
+
+    def objective(job):
+        if job.resume_from > 0 or job.rung > 0:
+            raise ArithmeticError("diverged when promoted")
+        return job.config["x"]
+
+    study.optimize(objective, max_trials=20, catch=ArithmeticError)
+    promoted = {j["trial"] for j in study.jobs() if j["rung"] > 0}
+    assert promoted
+    for t in study.trials():
+        assert t["state"] == ("failed" if t["trial"] in promoted else "finished"), t
+        if t["trial"] in promoted:
+            assert "diverged when promoted" in t["failure"] and t["value"] is not None
