@@ -93,7 +93,7 @@ fn one_mistake_reads_as_before() {
         String::from_utf8_lossy(&out.stderr),
         format!(
             "error: {}:7: [space.x] unknown key `lg`, expected one of `type`, `low`, `high`, \
-             `log`, `choices`, `when`, `value`\n",
+             `log`, `step`, `choices`, `when`, `value`\n",
             path.display()
         )
     );

@@ -266,7 +266,7 @@ fn unknown_keys_are_refused_where_they_are() {
             "space.lr.lg"
         ),
         "study.toml:12: [space.lr] unknown key `lg`, expected one of `type`, `low`, \
-         `high`, `log`, `choices`, `when`, `value`"
+         `high`, `log`, `step`, `choices`, `when`, `value`"
     );
     assert_eq!(
         error(&edit("workers = 2", "worker = 2"), "run.worker"),
