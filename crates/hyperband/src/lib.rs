@@ -26,6 +26,7 @@ pub mod executor;
 pub mod history;
 pub mod job;
 pub mod objective;
+pub mod pareto;
 pub mod rng;
 pub mod sampler;
 pub mod scheduler;
