@@ -82,6 +82,8 @@ pub fn crowding_distance(points: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
         return vec![f64::INFINITY; m];
     }
     let dims = points[front[0]].len();
+    // `d` picks one objective of several points at once: an index, not an iteration.
+    #[allow(clippy::needless_range_loop)]
     for d in 0..dims {
         let mut order: Vec<usize> = (0..m).collect();
         order.sort_by(|&a, &b| {
@@ -243,8 +245,8 @@ mod tests {
         fn fronts_match_the_longest_dominating_chain(points in (2usize..4).prop_flat_map(|d| cloud(d, 30))) {
             let rank = ranks(&points);
             let mut memo = vec![None; points.len()];
-            for i in 0..points.len() {
-                prop_assert_eq!(rank[i], chain_rank(&points, i, &mut memo));
+            for (i, r) in rank.iter().enumerate() {
+                prop_assert_eq!(*r, chain_rank(&points, i, &mut memo));
             }
             let all: usize = fronts(&points).iter().map(Vec::len).sum();
             prop_assert_eq!(all, points.len());
