@@ -316,34 +316,47 @@ fn variance_explained(
 
 /// Where a parameter's distribution is estimated.
 enum Axis {
-    /// Kernels evaluated at these unit coordinates: the centres of [`GRID`] cells, or the
-    /// values of an integer with few values.
-    Grid { at: Vec<f64>, min_bandwidth: f64 },
+    /// Kernels evaluated at the centres of `count` equal cells of the unit axis, `(k +
+    /// 0.5) / count`: [`GRID`] cells for a float or an integer with many values, or one
+    /// cell per value of an integer on a linear scale with few values.
+    Cells { count: usize, min_bandwidth: f64 },
+    /// Kernels evaluated at these unit coordinates: the values of an integer on a log
+    /// scale with few values, whose cells are not equal.
+    Values { at: Vec<f64>, min_bandwidth: f64 },
     /// A categorical with this many choices: each choice's share.
     Choices(usize),
 }
 
+/// The least bandwidth for an integer with few values: down to each value's own share
+/// (its kernel at the other values vanishes, at its own position it is 1).
+const VALUE_BANDWIDTH: f64 = 1e-6;
+
 impl Axis {
     fn of(param: &Param) -> Self {
-        let cells = || Axis::Grid {
-            at: (0..GRID).map(|k| (k as f64 + 0.5) / GRID as f64).collect(),
+        let cells = Axis::Cells {
+            count: GRID,
             min_bandwidth: 1.0 / GRID as f64,
         };
         match &param.domain {
-            Domain::Float { .. } => cells(),
-            Domain::Int { low, high, .. } => {
-                if (*high as i128 - *low as i128) < GRID as i128 {
+            Domain::Float { .. } => cells,
+            Domain::Int { low, high, log } => {
+                let count = *high as i128 - *low as i128 + 1;
+                if count > GRID as i128 {
+                    cells
+                } else if *log && *low > 0 {
                     let at = (*low..=*high)
                         .map(|v| param.to_unit(&Value::Int(v)).expect("a value of its range"))
                         .collect();
-                    // Down to one value's own share: the kernel of a value at the others
-                    // vanishes, while at its own position it is 1.
-                    Axis::Grid {
+                    Axis::Values {
                         at,
-                        min_bandwidth: 1e-6,
+                        min_bandwidth: VALUE_BANDWIDTH,
                     }
                 } else {
-                    cells()
+                    // Value `low + k` sits at the centre of cell k ([`Param::to_unit`]).
+                    Axis::Cells {
+                        count: count as usize,
+                        min_bandwidth: VALUE_BANDWIDTH,
+                    }
                 }
             }
             Domain::Categorical { choices } => Axis::Choices(choices.len()),
@@ -351,7 +364,7 @@ impl Axis {
     }
 
     /// The estimated distribution of points `xs` (unit coordinates, at least one) over
-    /// the grid or the choices; sums to 1.
+    /// the cells, values or choices; sums to 1.
     fn distribution(&self, xs: &[f64]) -> Vec<f64> {
         let mut p = match self {
             Axis::Choices(k) => {
@@ -363,12 +376,28 @@ impl Axis {
                 }
                 counts
             }
-            Axis::Grid { at, min_bandwidth } => {
+            Axis::Cells {
+                count,
+                min_bandwidth,
+            } => {
+                let h = scott_bandwidth(xs).max(*min_bandwidth);
+                let mut density = vec![0.0; *count];
+                for &x in xs {
+                    for y in images(x, h) {
+                        add_kernel_on_cells(&mut density, y, h);
+                    }
+                }
+                density
+            }
+            Axis::Values { at, min_bandwidth } => {
                 let h = scott_bandwidth(xs).max(*min_bandwidth);
                 let mut density = vec![0.0; at.len()];
                 for &x in xs {
-                    for (d, &c) in density.iter_mut().zip(at) {
-                        *d += reflected_kernel(c, x, h);
+                    for y in images(x, h) {
+                        for (d, &c) in density.iter_mut().zip(at) {
+                            let t = (c - y) / h;
+                            *d += (-0.5 * t * t).exp();
+                        }
                     }
                 }
                 density
@@ -393,20 +422,48 @@ fn scott_bandwidth(xs: &[f64]) -> f64 {
     SCOTT * var.sqrt() * n.powf(-0.2)
 }
 
-/// An unnormalised Gaussian kernel at `c` of a point at `x`, with its mirror images
-/// across both ends of the unit axis, so that the mass a kernel would put outside
-/// `[0, 1]` folds back in.
-fn reflected_kernel(c: f64, x: f64, h: f64) -> f64 {
-    let g = |d: f64| {
-        let t = d / h;
-        // Beyond 8 bandwidths the kernel is below 1e-14 of its peak.
-        if t.abs() > 8.0 {
-            0.0
-        } else {
-            (-0.5 * t * t).exp()
-        }
-    };
-    g(c - x) + g(c + x) + g(c - (2.0 - x))
+/// Beyond this many bandwidths a Gaussian kernel is below 1e-14 of its peak: a mirror
+/// image that far outside the axis adds nothing to it.
+const REACH: f64 = 8.0;
+
+/// Where the kernel of a point at `x` is centred: at `x`, and at its mirror images across
+/// both ends of the unit axis (`-x`, `2 - x`) where they reach into it, so that the mass a
+/// kernel would put outside `[0, 1]` folds back in and a uniform sample does not look
+/// thin near the bounds.
+fn images(x: f64, h: f64) -> impl Iterator<Item = f64> {
+    let left = (x < REACH * h).then_some(-x);
+    let right = (1.0 - x < REACH * h).then_some(2.0 - x);
+    std::iter::once(x).chain(left).chain(right)
+}
+
+/// Adds `exp(-t² / 2)`, `t = (c_k - y) / h`, at the centre `c_k = (k + 0.5) / n` of each
+/// of the `n` cells of `density`. Walking outward from the cell nearest `y`, each value is
+/// the one before times a ratio, and each ratio the one before times `exp(-s²)`, `s = 1 /
+/// (n h)`: two exponentials a point instead of one a cell, exact up to rounding (a few
+/// units in the last place after 50 cells), and no overflow, the ratios being at most 1
+/// away from `y`.
+fn add_kernel_on_cells(density: &mut [f64], y: f64, h: f64) {
+    let n = density.len();
+    let s = 1.0 / (n as f64 * h);
+    let step = (-s * s).exp();
+    let nearest = ((y * n as f64 - 0.5).round().max(0.0) as usize).min(n - 1);
+    let t0 = ((nearest as f64 + 0.5) / n as f64 - y) / h;
+    let g0 = (-0.5 * t0 * t0).exp();
+    density[nearest] += g0;
+    // Upward, t grows by s a cell: g(t + s) = g(t) exp(-(t s + s² / 2)).
+    let (mut g, mut ratio) = (g0, (-(t0 * s + 0.5 * s * s)).exp());
+    for d in &mut density[nearest + 1..] {
+        g *= ratio;
+        ratio *= step;
+        *d += g;
+    }
+    // Downward, t shrinks by s a cell: g(t - s) = g(t) exp(t s - s² / 2).
+    let (mut g, mut ratio) = (g0, (t0 * s - 0.5 * s * s).exp());
+    for d in density[..nearest].iter_mut().rev() {
+        g *= ratio;
+        ratio *= step;
+        *d += g;
+    }
 }
 
 #[cfg(test)]
@@ -553,6 +610,30 @@ mod tests {
         let mut at_9: Vec<f64> = results[60..].iter().map(|r| r.2).collect();
         at_9.sort_by(f64::total_cmp);
         assert_eq!(imp.cutoff, at_9[1]);
+    }
+
+    #[test]
+    fn kernels_on_cells_match_direct_evaluation() {
+        for (n, y, h) in [
+            (50, 0.37, 0.02),
+            (50, 0.0, 0.3),
+            (50, -0.2, 0.15),
+            (50, 1.7, 0.5),
+            (7, 0.5, 1e-6),
+            (7, 3.5 / 7.0, 0.01),
+            (1, 0.5, 0.1),
+        ] {
+            let mut walked = vec![0.0; n];
+            add_kernel_on_cells(&mut walked, y, h);
+            for (k, w) in walked.iter().enumerate() {
+                let t = ((k as f64 + 0.5) / n as f64 - y) / h;
+                let direct = (-0.5 * t * t).exp();
+                assert!(
+                    (w - direct).abs() <= 1e-12 * direct.max(1e-300) || (w - direct).abs() < 1e-300,
+                    "n {n}, y {y}, h {h}, cell {k}: {w} against {direct}"
+                );
+            }
+        }
     }
 
     #[test]
