@@ -109,8 +109,8 @@ const SCOTT: f64 = 1.059;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ImportanceOptions {
     /// The share of results, best first, that are *top* (Optuna's `target_quantile`);
-    /// strictly between 0 and 1. The top set has at least [`MIN_TOP`] results and every
-    /// result tied with the last of them.
+    /// strictly between 0 and 1. The top set has at least [`MIN_TOP`] results, leaves at
+    /// least one out, and has every result tied with the last of them.
     pub quantile: f64,
     /// The fewest results a budget needs to be used.
     pub min_results: usize,
@@ -196,9 +196,9 @@ pub fn param_importances(
     }
     let needed = options.min_results.max(MIN_TOP + 1);
     let Some((&bits, losses)) = by_budget.iter().rev().find(|(_, l)| l.len() >= needed) else {
+        // The largest of the budgets with the most results (`max_by_key` keeps the last).
         let most = by_budget
             .iter()
-            .rev()
             .max_by_key(|(_, l)| l.len())
             .map(|(&b, l)| (f64::from_bits(b), l.len()));
         return Err(ImportanceError::TooFewResults { needed, most });
@@ -241,8 +241,9 @@ pub fn param_importances(
     })
 }
 
-/// Which results are top: the best `max(MIN_TOP, ⌈quantile · n⌉)`, and every result tied
-/// with the last of them (ties cannot be told apart, so they are in or out together).
+/// Which results are top: the best `max(MIN_TOP, ⌈quantile · n⌉)`, at most `n - 1` (a
+/// quantile near 1 still leaves a result out), and every result tied with the last of
+/// them (ties cannot be told apart, so they are in or out together).
 struct TopSet {
     /// How many the quantile asks for.
     wanted: usize,
@@ -256,7 +257,7 @@ impl TopSet {
         let mut losses: Vec<f64> = results.iter().map(|r| r.1).collect();
         losses.sort_by(f64::total_cmp);
         let n = losses.len();
-        let wanted = ((quantile * n as f64).ceil() as usize).clamp(MIN_TOP, n);
+        let wanted = ((quantile * n as f64).ceil() as usize).clamp(MIN_TOP, n - 1);
         let cutoff = losses[wanted - 1];
         let top = losses.iter().take_while(|&&l| l <= cutoff).count();
         Self {
@@ -665,6 +666,20 @@ mod tests {
         assert!(err
             .to_string()
             .ends_with("the most at any budget is 7 (at budget 1)"));
+        // Equal numbers at two budgets: the larger is named.
+        let even: Vec<_> = (0..14)
+            .map(|i| {
+                (
+                    vec![i as f64 / 14.0],
+                    if i < 7 { 1.0 } else { 3.0 },
+                    i as f64,
+                )
+            })
+            .collect();
+        let err = param_importances(&s, &history_of(&s, &even), &opts).unwrap_err();
+        assert!(err
+            .to_string()
+            .ends_with("the most at any budget is 7 (at budget 3)"));
         for q in [0.0, 1.0, -0.1, f64::NAN] {
             let err = param_importances(
                 &s,
@@ -697,6 +712,17 @@ mod tests {
         let imp = param_importances(&s, &history_of(&s, &results), &Default::default()).unwrap();
         assert_eq!((imp.top, imp.cutoff), (plateau, 0.0));
         assert_eq!(imp.params[0].0, "a");
+        // A quantile near 1 still leaves the worst result out.
+        let distinct: Vec<_> = points(30)
+            .into_iter()
+            .map(|u| (u.clone(), 1.0, u[0]))
+            .collect();
+        let all_but_one = ImportanceOptions {
+            quantile: 0.999,
+            ..Default::default()
+        };
+        let imp = param_importances(&s, &history_of(&s, &distinct), &all_but_one).unwrap();
+        assert_eq!(imp.top, 29);
         let flat: Vec<_> = points(30).into_iter().map(|u| (u, 1.0, 7.0)).collect();
         let err = param_importances(&s, &history_of(&s, &flat), &Default::default()).unwrap_err();
         assert_eq!(
