@@ -766,4 +766,58 @@ mod tests {
         assert_eq!(imp.params[0].0, "momentum", "{imp:?}");
         assert!(share(&imp, "lr") < 0.05, "{imp:?}");
     }
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Whatever the results (ties, one-choice and two-value parameters, conditional
+        /// ones rarely active), the shares are finite, in [0, 1], largest first, one per
+        /// parameter, and sum to 1 or are all 0.
+        #[test]
+        fn shares_are_a_distribution_over_the_parameters(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(0.0f64..1.0, 7), 0u8..6, proptest::bool::ANY),
+                20..90,
+            ),
+            quantile in 0.01f64..0.99,
+        ) {
+            let s = space(vec![
+                Param::float("f", -1.0, 1.0),
+                Param::log_float("lf", 1e-6, 1.0),
+                Param::int("two", 0, 1),
+                Param::log_int("li", 1, 30),
+                Param::categorical("one", &["only"]),
+                Param::categorical("mode", &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]),
+                Param::float("rare", 0.0, 1.0).when("mode == 'a'").unwrap(),
+            ]);
+            // Losses on a coarse scale tie often; `smooth` spreads some of them out.
+            let results: Vec<_> = rows
+                .into_iter()
+                .map(|(u, level, smooth)| {
+                    let loss = level as f64 + if smooth { u[0] } else { 0.0 };
+                    (u, 1.0, loss)
+                })
+                .collect();
+            let options = ImportanceOptions { quantile, ..Default::default() };
+            match param_importances(&s, &history_of(&s, &results), &options) {
+                Ok(imp) => {
+                    let mut names: Vec<&str> = imp.params.iter().map(|p| p.0.as_str()).collect();
+                    names.sort();
+                    let mut want: Vec<&str> = s.names().iter().map(|n| n.as_str()).collect();
+                    want.sort();
+                    proptest::prop_assert_eq!(names, want);
+                    for w in imp.params.windows(2) {
+                        proptest::prop_assert!(w[0].1 >= w[1].1, "{:?}", imp);
+                    }
+                    for (_, share) in &imp.params {
+                        proptest::prop_assert!(share.is_finite() && (0.0..=1.0).contains(share), "{:?}", imp);
+                    }
+                    let sum: f64 = imp.params.iter().map(|p| p.1).sum();
+                    proptest::prop_assert!((sum - 1.0).abs() < 1e-9 || sum == 0.0, "{:?}", imp);
+                    proptest::prop_assert_eq!(share(&imp, "one"), 0.0);
+                    proptest::prop_assert!(imp.top >= MIN_TOP && imp.top < imp.results);
+                }
+                Err(ImportanceError::NoTopSet { .. }) => {}
+                Err(e) => proptest::prop_assert!(false, "{e}"),
+            }
+        }
+    }
 }
