@@ -96,7 +96,7 @@ use crate::study::Study;
 use std::collections::BTreeMap;
 
 /// Grid cells of a continuous parameter's axis, and the most values an integer may have to
-/// get a probability per value (Optuna's PED-ANOVA uses 50 steps too).
+/// get a probability per value.
 pub const GRID: usize = 50;
 
 /// The fewest results in the top set: one result is a point, not a distribution.
