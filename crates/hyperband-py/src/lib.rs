@@ -6,6 +6,7 @@
 mod convert;
 mod errors;
 mod failed;
+mod importance;
 mod job;
 mod leases;
 mod optimize;
@@ -20,6 +21,7 @@ fn _hyperband(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job::PyJob>()?;
     m.add_class::<failed::Failed>()?;
     m.add_class::<study::PyStudy>()?;
+    m.add_function(wrap_pyfunction!(importance::param_importances, m)?)?;
     m.add("StorageError", m.py().get_type::<errors::StorageError>())?;
     m.add("Stopped", m.py().get_type::<errors::Stopped>())?;
     Ok(())

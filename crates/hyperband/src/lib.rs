@@ -24,6 +24,7 @@
 pub mod config;
 pub mod executor;
 pub mod history;
+pub mod importance;
 pub mod job;
 pub mod objective;
 pub mod pareto;
@@ -37,6 +38,7 @@ pub mod study;
 
 pub use config::{Config, Value};
 pub use history::{History, Observation};
+pub use importance::{ImportanceError, ImportanceOptions, Importances};
 pub use job::{Evaluation, Job, JobId, Outcome, TrialId};
 pub use sampler::{Gp, GpConfig, MfGp, MfGpConfig, Random, Sampler, Tpe, TpeConfig};
 pub use scheduler::{

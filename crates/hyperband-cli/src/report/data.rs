@@ -3,8 +3,9 @@
 //! latest results) so that the page draws a 50,000-job study without working through
 //! every job, and the best trials as columns for the charts.
 
+use hyperband::importance::{self, ImportanceOptions};
 use hyperband::storage::{Replica, StorageUrl};
-use hyperband::{Domain, JobState, StudySpec};
+use hyperband::{Domain, JobState, Study, StudySpec};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -132,6 +133,7 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
         "top": top,
         "trial_columns": {"trial": col_trial, "budget": col_budget, "loss": col_loss, "params": columns},
         "trials_with_results": ranked.len(),
+        "importance": importance_json(study),
         "latest": order.iter().rev().take(LATEST).map(|&i| {
             let (job, a) = (&jobs[i], &jobs[i].assignment);
             json!({
@@ -166,6 +168,26 @@ pub fn page_json(replica: &Replica, spec: &StudySpec, url: &StorageUrl) -> Value
         fields.insert(key, value);
     }
     report
+}
+
+/// Each parameter's importance (PED-ANOVA, [`hyperband::importance`], Optuna's defaults),
+/// largest first, and which results it was computed from; or why there is none yet.
+fn importance_json(study: &Study) -> Value {
+    let options = ImportanceOptions::default();
+    match importance::of_study(study, &options) {
+        Ok(imp) => json!({
+            "quantile": options.quantile,
+            "min_results": options.min_results,
+            "budget": imp.budget,
+            "results": imp.results,
+            "top": imp.top,
+            "cutoff": imp.cutoff,
+            "params": imp.params.iter()
+                .map(|(name, share)| json!({"name": name, "importance": share}))
+                .collect::<Vec<_>>(),
+        }),
+        Err(e) => json!({ "error": e.to_string() }),
+    }
 }
 
 /// Each bracket's rungs: jobs, results, promotions out of the rung, the best loss, and

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from ._hyperband import Failed, Job, Space, StorageError, Stopped, Study
+from ._hyperband import Failed, Job, Space, StorageError, Stopped, Study, param_importances
 
-__all__ = ["Failed", "Job", "Space", "StorageError", "Stopped", "Study", "trials_dataframe"]
+__all__ = ["Failed", "Job", "Space", "StorageError", "Stopped", "Study", "param_importances", "trials_dataframe"]
 
 
 def trials_dataframe(study: Study) -> Any:

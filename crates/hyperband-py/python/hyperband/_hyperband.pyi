@@ -154,3 +154,6 @@ class Study:
     @property
     def run_dir(self) -> str:
         """The study's folder (checkpoints/trial-N); private and temporary in memory."""
+
+def param_importances(study: Study, *, quantile: builtins.float = 0.1) -> Dict[str, builtins.float]:
+    """Each parameter's share of the importance (PED-ANOVA), largest first; ValueError with too few results."""
