@@ -338,9 +338,36 @@ impl Axis {
             count: GRID,
             min_bandwidth: 1.0 / GRID as f64,
         };
+        // A stepped parameter's values sit at the centres of equal cells, one per value
+        // ([`Param::to_unit`]), as a plain integer's do.
+        let grid = |count: f64| {
+            if count <= GRID as f64 {
+                Axis::Cells {
+                    count: count as usize,
+                    min_bandwidth: VALUE_BANDWIDTH,
+                }
+            } else {
+                Axis::Cells {
+                    count: GRID,
+                    min_bandwidth: 1.0 / GRID as f64,
+                }
+            }
+        };
         match &param.domain {
+            Domain::Float {
+                low,
+                high,
+                step: Some(step),
+                ..
+            } => grid(((high - low) / step).round() + 1.0),
             Domain::Float { .. } => cells,
-            Domain::Int { low, high, log } => {
+            Domain::Int {
+                low,
+                high,
+                step: Some(step),
+                ..
+            } if *step > 1 => grid(((*high as i128 - *low as i128) / *step as i128 + 1) as f64),
+            Domain::Int { low, high, log, .. } => {
                 let count = *high as i128 - *low as i128 + 1;
                 if count > GRID as i128 {
                     cells

@@ -96,9 +96,10 @@ impl<L: SegmentLog> Program<L> {
     }
 
     /// The segment still open when the program ended with `outcome`, and what it is
-    /// recorded as: a program that returns before its last segment's budget (`target`)
-    /// without reporting it fails that segment, charged the budget it reached. `None`
-    /// when every segment was told or the program was stopped.
+    /// recorded as: a program that ends before reporting the open segment's budget fails
+    /// that segment, charged the budget it reached, unless it reported nothing at all and
+    /// the segment is its last (`target`): then its outcome is the segment's. `None` when
+    /// every segment was told or the program was stopped.
     pub fn end(self, outcome: Outcome, target: f64) -> Option<(Job, Outcome, f64)> {
         let open = self.open?;
         let seconds = self.start.elapsed().as_secs_f64();
@@ -109,8 +110,13 @@ impl<L: SegmentLog> Program<L> {
         let start = if self.fresh { 0.0 } else { open.resume_from };
         let used = self.reached.map(|r| (r - start).max(0.0));
         let outcome = match outcome {
-            Outcome::Finished(eval) if open.budget >= target * (1.0 - BUDGET_TOLERANCE) => {
-                // It trained to its budget without saying so in a way we could read.
+            // It trained to its budget without saying so in a way we could read. A program
+            // that did report, and whose last report is short of the budget, stopped
+            // early (a framework's own early stopping): its final value is no value at
+            // this budget, so it falls to the failure below rather than being credited.
+            Outcome::Finished(eval)
+                if open.budget >= target * (1.0 - BUDGET_TOLERANCE) && reached.is_none() =>
+            {
                 Outcome::Finished(segment_evaluation(eval, &open, self.fresh, self.curve))
             }
             Outcome::Finished(_) => Outcome::Failed {
