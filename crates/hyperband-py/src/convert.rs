@@ -99,9 +99,9 @@ fn metric(value: &Bound<'_, PyAny>, key: &str) -> PyResult<serde_json::Value> {
 }
 
 /// Metrics as a dict, JSON values as Python ones.
-pub fn metrics_to_dict<'a, 'py>(
+pub fn metrics_to_dict<'py>(
     py: Python<'py>,
-    metrics: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
+    metrics: &std::collections::BTreeMap<String, serde_json::Value>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let json = py.import("json")?;
     let dict = PyDict::new(py);
@@ -134,6 +134,12 @@ pub fn outcome(
     }
     let mut evaluation = if let Ok(dict) = result.cast::<PyDict>() {
         let value = match (dict.get_item("value")?, dict.get_item("loss")?) {
+            (None, Some(_)) if !direction.is_minimize() => {
+                return Err(PyTypeError::new_err(
+                    "the study maximizes: a result dict has its value under `value`, not \
+                     `loss` (which would be maximized)",
+                ))
+            }
             (Some(value), None) | (None, Some(value)) => value,
             (Some(_), Some(_)) => {
                 return Err(PyTypeError::new_err(

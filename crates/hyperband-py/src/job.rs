@@ -71,6 +71,42 @@ impl StudyTag {
 
     /// For messages: `mlp` in sqlite:/x/s.db, or `study` in memory with its folder (two
     /// studies in memory may share a name).
+    /// A configuration as the function sees it: its fixed parameters added.
+    pub fn config_dict<'py>(
+        &self,
+        py: Python<'py>,
+        config: &hyperband::Config,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let dict = crate::convert::config_to_dict(py, config)?;
+        for (name, value) in &self.fixed {
+            dict.set_item(name, crate::convert::value_to_py(py, value)?)?;
+        }
+        Ok(dict)
+    }
+
+    /// A result's metrics as the user reads them: a stop-mode segment's `curve` holds
+    /// losses, turned back into values when the study maximizes.
+    pub fn metrics_dict<'py>(
+        &self,
+        py: Python<'py>,
+        metrics: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        if self.direction.is_minimize() || !metrics.contains_key("curve") {
+            return crate::convert::metrics_to_dict(py, metrics);
+        }
+        let mut metrics = metrics.clone();
+        if let Some(serde_json::Value::Array(points)) = metrics.get_mut("curve") {
+            for point in points {
+                if let Some(v) = point.get_mut(1) {
+                    if let Some(x) = v.as_f64() {
+                        *v = serde_json::json!(self.direction.value(x));
+                    }
+                }
+            }
+        }
+        crate::convert::metrics_to_dict(py, &metrics)
+    }
+
     pub fn describe(&self) -> String {
         match &self.home {
             Home::Memory { name, dir } => {
@@ -146,10 +182,7 @@ impl PyJob {
         study: Arc<StudyTag>,
         reports: Reports,
     ) -> PyResult<Self> {
-        let config = crate::convert::config_to_dict(py, &job.config)?;
-        for (name, value) in &study.fixed {
-            config.set_item(name, crate::convert::value_to_py(py, value)?)?;
-        }
+        let config = study.config_dict(py, &job.config)?;
         Ok(Self {
             job,
             config: config.unbind(),

@@ -15,11 +15,13 @@ use crate::errors;
 use crate::job::{PyJob, Report, StudyTag};
 use crate::study::{Backend, PyStudy};
 use hyperband::executor::{program_job, Program, SegmentLog, StoreWorker};
-use hyperband::objective::Monitor;
+use hyperband::objective::{Monitor, Verdict};
 use hyperband::storage::{set_limits, AnyStore, StorageUrl, StoredLimits};
 use hyperband::{Decision, Evaluation, Job, Limits, Outcome, Study};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Mutex;
@@ -107,14 +109,20 @@ impl PyStudy {
             std::thread::scope(|scope| {
                 for _ in 0..run.workers {
                     scope.spawn(|| {
-                        let result = match &stored {
+                        let result = catch_unwind(AssertUnwindSafe(|| match &stored {
                             None => memory_worker(&shared),
                             Some((url, id)) => stored_worker(&shared, url, *id),
-                        };
-                        if let Err(e) = result {
+                        }));
+                        match result {
+                            Ok(Ok(())) => {}
                             // One worker's store error ends the run: the others finish
                             // their jobs and stop, and the error is raised.
-                            shared.raise(e);
+                            Ok(Err(e)) => shared.raise(e),
+                            // A bug of ours: said as one, not a run that never ends.
+                            Err(panic) => shared.raise(PyRuntimeError::new_err(format!(
+                                "an optimize worker failed: {}",
+                                panic_text(&panic)
+                            ))),
                         }
                         finished.fetch_add(1, Ordering::Relaxed);
                     });
@@ -204,10 +212,24 @@ fn memory_worker(shared: &Shared<'_>) -> PyResult<()> {
             Some((Decision::Run(job), target)) => {
                 let told = match target {
                     Some(target) => {
-                        let mut program = Program::new(LockedStudy(study), job.clone());
+                        let log = LockedStudy { study, last: None };
+                        let mut program = Program::new(log, job.clone());
                         let run = program_job(&job, target);
                         let outcome = run_program(shared, &run, &mut program);
-                        program.end(outcome, target)
+                        let last = program.log().last.clone();
+                        match program.end(outcome, target) {
+                            Some(open) => Some(open),
+                            None => {
+                                // Every segment was recorded as the program reported: the
+                                // callbacks see its last, once per program (as Optuna's
+                                // see each trial).
+                                with_memory(study, |_, in_optimize| *in_optimize -= 1);
+                                if let Some((job, outcome)) = last {
+                                    shared.callbacks(&job, &outcome);
+                                }
+                                continue;
+                            }
+                        }
                     }
                     None => Some((job.clone(), call(shared, &job, None), 0.0)),
                 };
@@ -242,26 +264,32 @@ fn memory_worker(shared: &Shared<'_>) -> PyResult<()> {
 }
 
 /// A study in memory as a program's segment log, locked for each call.
-struct LockedStudy<'a>(&'a PyStudy);
+struct LockedStudy<'a> {
+    study: &'a PyStudy,
+    /// The last segment recorded, for the callbacks.
+    last: Option<(Job, Outcome)>,
+}
 
 impl SegmentLog for LockedStudy<'_> {
     fn finish(&mut self, job: &Job, outcome: Outcome, seconds: f64) -> Result<Option<Job>, ()> {
-        let next = with_memory(self.0, |core, _| {
+        self.last = Some((job.clone(), outcome.clone()));
+        let next = with_memory(self.study, |core, _| {
             SegmentLog::finish(core, job, outcome, seconds)
         });
-        self.0.told.notify_all();
+        self.study.told.notify_all();
         next
     }
 
     fn stop_requested(&mut self, job: &Job) -> bool {
-        with_memory(self.0, |core, _| SegmentLog::stop_requested(core, job))
+        with_memory(self.study, |core, _| SegmentLog::stop_requested(core, job))
     }
 
     fn stopped(&mut self, job: &Job, used: f64, seconds: f64) {
-        with_memory(self.0, |core, _| {
+        self.last = Some((job.clone(), Outcome::Stopped { used }));
+        with_memory(self.study, |core, _| {
             SegmentLog::stopped(core, job, used, seconds)
         });
-        self.0.told.notify_all();
+        self.study.told.notify_all();
     }
 }
 
@@ -306,34 +334,58 @@ fn stored_worker(shared: &Shared<'_>, url: &StorageUrl, id: i64) -> PyResult<()>
 /// Runs the function as the stop-mode program `program` (a trial's first segment, from
 /// scratch to the largest budget) on a thread of its own, feeding its reports to
 /// `monitor` on this one; returns the function's outcome.
+///
+/// Once the run is asked to end (Ctrl-C, `study.stop()`, an exception elsewhere), the
+/// program's next report is answered "stop" without being told, and its open segment
+/// fails as interrupted: a trial does not train on to the largest budget after Ctrl-C.
 fn run_program(shared: &Shared<'_>, program: &Job, monitor: &mut dyn Monitor) -> Outcome {
     let (to, reports) = sync_channel::<Report>(0);
-    std::thread::scope(|scope| {
+    let (outcome, interrupted) = std::thread::scope(|scope| {
         let running = scope.spawn(|| call(shared, program, Some(to)));
-        serve(monitor, &reports, || running.is_finished());
-        running
+        let interrupted = serve(shared, monitor, &reports, || running.is_finished());
+        let outcome = running
             .join()
-            .unwrap_or_else(|_| Outcome::failed("the objective's thread panicked"))
-    })
+            .unwrap_or_else(|_| Outcome::failed("the objective's thread panicked"));
+        (outcome, interrupted)
+    });
+    match interrupted {
+        Some(budget) => Outcome::failed(format!(
+            "interrupted (Ctrl-C, study.stop() or an error elsewhere) after training to \
+             budget {budget}"
+        )),
+        None => outcome,
+    }
 }
 
-/// Answers the program's reports until it ends.
-fn serve(monitor: &mut dyn Monitor, reports: &Receiver<Report>, ended: impl Fn() -> bool) {
+/// Answers the program's reports until it ends; returns the budget it was interrupted at,
+/// if the run's end interrupted it.
+fn serve(
+    shared: &Shared<'_>,
+    monitor: &mut dyn Monitor,
+    reports: &Receiver<Report>,
+    ended: impl Fn() -> bool,
+) -> Option<f64> {
+    let mut interrupted = None;
+    let mut answer = |report: Report, interrupted: &mut Option<f64>| {
+        let verdict = if interrupted.is_some() || shared.stop().load(Ordering::Relaxed) {
+            monitor.reached(report.budget);
+            *interrupted = Some(report.budget);
+            Verdict::Stop
+        } else {
+            monitor.report(report.budget, report.loss)
+        };
+        let _ = report.verdict.send(verdict);
+    };
     loop {
         match reports.recv_timeout(Duration::from_millis(20)) {
-            Ok(report) => {
-                let verdict = monitor.report(report.budget, report.loss);
-                let _ = report.verdict.send(verdict);
-            }
+            Ok(report) => answer(report, &mut interrupted),
             Err(RecvTimeoutError::Timeout) if !ended() => {}
             Err(_) => {
                 // The function may have sent a last report while it ended.
                 while let Ok(report) = reports.try_recv() {
-                    let _ = report
-                        .verdict
-                        .send(monitor.report(report.budget, report.loss));
+                    answer(report, &mut interrupted);
                 }
-                return;
+                return interrupted;
             }
         }
     }
@@ -399,35 +451,38 @@ fn result_dict<'py>(
     let dict = PyDict::new(py);
     dict.set_item("id", job.id.0)?;
     dict.set_item("trial", job.trial.0)?;
-    let config = crate::convert::config_to_dict(py, &job.config)?;
-    for (name, value) in &tag.fixed {
-        config.set_item(name, crate::convert::value_to_py(py, value)?)?;
-    }
-    dict.set_item("config", config)?;
+    dict.set_item("config", tag.config_dict(py, &job.config)?)?;
     dict.set_item("budget", job.budget)?;
+    let none = Default::default();
     let (state, loss, metrics, failure) = match outcome {
-        Outcome::Finished(e) if e.loss.is_finite() => {
-            ("finished", Some(e.loss), Some(&e.metrics), None)
-        }
+        Outcome::Finished(e) if e.loss.is_finite() => ("finished", Some(e.loss), &e.metrics, None),
         Outcome::Finished(e) => (
             "failed",
             None,
-            None,
-            Some(format!("the objective returned a loss of {}", e.loss)),
+            &none,
+            Some(format!(
+                "the objective's value was {}",
+                tag.direction.value(e.loss)
+            )),
         ),
-        Outcome::Failed { reason, .. } => ("failed", None, None, Some(reason.clone())),
-        Outcome::Lost => ("lost", None, None, None),
-        Outcome::Stopped { .. } => ("stopped", None, None, None),
+        Outcome::Failed { reason, .. } => ("failed", None, &none, Some(reason.clone())),
+        Outcome::Lost => ("lost", None, &none, None),
+        Outcome::Stopped { .. } => ("stopped", None, &none, None),
     };
     dict.set_item("state", state)?;
     dict.set_item("value", loss.map(|l| tag.direction.value(l)))?;
     dict.set_item("loss", loss)?;
-    dict.set_item(
-        "metrics",
-        crate::convert::metrics_to_dict(py, metrics.into_iter().flatten())?,
-    )?;
+    dict.set_item("metrics", tag.metrics_dict(py, metrics)?)?;
     dict.set_item("failure", failure)?;
     Ok(dict)
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }
 
 fn traceback_text(py: Python<'_>, e: &PyErr) -> String {

@@ -127,19 +127,6 @@ impl PyStudy {
         }
     }
 
-    /// A configuration as the function sees it: its fixed parameters added.
-    fn config_dict<'py>(
-        &self,
-        py: Python<'py>,
-        config: &hyperband::Config,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let dict = crate::convert::config_to_dict(py, config)?;
-        for (name, value) in &self.tag.fixed {
-            dict.set_item(name, crate::convert::value_to_py(py, value)?)?;
-        }
-        Ok(dict)
-    }
-
     pub fn lock(&self) -> MutexGuard<'_, Backend> {
         self.backend.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -611,11 +598,11 @@ impl PyStudy {
         };
         let dict = PyDict::new(py);
         dict.set_item("trial", obs.trial.0)?;
-        dict.set_item("config", self.config_dict(py, &config)?)?;
+        dict.set_item("config", self.tag.config_dict(py, &config)?)?;
         dict.set_item("budget", obs.budget)?;
         dict.set_item("value", self.tag.direction.value(obs.loss))?;
         dict.set_item("loss", obs.loss)?;
-        dict.set_item("metrics", crate::convert::metrics_to_dict(py, &metrics)?)?;
+        dict.set_item("metrics", self.tag.metrics_dict(py, &metrics)?)?;
         Ok(Some(dict))
     }
 
@@ -684,7 +671,7 @@ impl PyStudy {
         for (i, (config, row)) in configs.iter().zip(rows).enumerate() {
             let dict = PyDict::new(py);
             dict.set_item("trial", i)?;
-            for (name, value) in self.config_dict(py, config)?.iter() {
+            for (name, value) in self.tag.config_dict(py, config)?.iter() {
                 let name: String = name.extract()?;
                 let key = if KEYS.contains(&name.as_str()) {
                     format!("param_{name}")
@@ -708,7 +695,7 @@ impl PyStudy {
             dict.set_item("budget", budget)?;
             dict.set_item("value", loss.map(|l| self.tag.direction.value(l)))?;
             dict.set_item("loss", loss)?;
-            dict.set_item("metrics", crate::convert::metrics_to_dict(py, &metrics)?)?;
+            dict.set_item("metrics", self.tag.metrics_dict(py, &metrics)?)?;
             dict.set_item("jobs", row.jobs)?;
             dict.set_item("failure", row.failure)?;
             list.append(dict)?;
@@ -736,10 +723,7 @@ impl PyStudy {
             dict.set_item("state", job.state.name())?;
             dict.set_item("value", job.loss.map(|l| self.tag.direction.value(l)))?;
             dict.set_item("loss", job.loss)?;
-            dict.set_item(
-                "metrics",
-                crate::convert::metrics_to_dict(py, &job.metrics)?,
-            )?;
+            dict.set_item("metrics", self.tag.metrics_dict(py, &job.metrics)?)?;
             dict.set_item("cost", job.cost)?;
             dict.set_item("failure", job.failure)?;
             list.append(dict)?;

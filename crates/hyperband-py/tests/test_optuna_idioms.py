@@ -313,3 +313,86 @@ def test_a_trial_whose_promoted_job_failed_is_failed_not_finished():
         assert t["state"] == ("failed" if t["trial"] in promoted else "finished"), t
         if t["trial"] in promoted:
             assert "diverged when promoted" in t["failure"] and t["value"] is not None
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_in_stop_mode_callbacks_see_each_trial_once_and_stop_reaches_running_programs(tmp_path, stored):
+    kwargs = {"storage": f"sqlite:{tmp_path / 's.db'}", "name": "stopcb"} if stored else {}
+    study = hyperband.Study(
+        hyperband.Space().float("lr", 1e-4, 1.0, log=True),
+        scheduler="asha",
+        mode="stop",
+        max_budget=27,
+        direction="maximize",
+        seed=6,
+        **kwargs,
+    )
+    seen = []
+    epochs = {}
+
+    def objective(job):
+        for epoch in range(1, int(job.budget) + 1):
+            epochs[job.trial] = epoch
+            job.report(-train(job.config["lr"], epoch), epoch)
+            if job.should_stop():
+                return None
+        return None
+
+    def count(s, result):
+        seen.append(result)
+        if len(seen) == 8:
+            s.stop()
+
+    study.optimize(objective, callbacks=[count])
+    # One call per trial (its last segment), and the run ended at the eighth.
+    assert len(seen) >= 8 and len({r["trial"] for r in seen}) == len(seen)
+    assert study.stats["running"] == 0
+    for r in seen:
+        assert r["state"] in {"finished", "stopped"}
+        if r["state"] == "finished":
+            # Values as reported (maximized), in the result and in its learning curve.
+            assert r["value"] == -train(r["config"]["lr"], r["budget"]) and r["value"] < 0
+            assert r["metrics"]["curve"][-1] == [r["budget"], r["value"]]
+    for j in study.jobs():
+        for b, v in j["metrics"].get("curve", []):
+            assert v < 0, j
+
+
+def test_study_stop_interrupts_a_long_program_instead_of_training_it_to_the_end():
+    study = hyperband.Study(hyperband.Space().float("lr", 1e-4, 1.0, log=True), scheduler="asha", mode="stop", max_budget=1000)
+    trained = []
+
+    def objective(job):
+        for epoch in range(1, int(job.budget) + 1):
+            trained.append(epoch)
+            if epoch == 50:
+                study.stop()
+            job.report(1.0 / epoch, epoch)
+            if job.should_stop():
+                return None
+        return None
+
+    study.optimize(objective)
+    assert len(trained) == 50
+    [job] = [j for j in study.jobs() if j["state"] == "failed"]
+    assert "interrupted" in job["failure"] and study.stats["running"] == 0
+
+
+def test_a_maximized_study_refuses_a_loss_key():
+    study = hyperband.Study(space(), scheduler="asha", max_budget=3, direction="maximize")
+    job = study.ask()
+    with pytest.raises(TypeError, match="under `value`"):
+        study.tell(job, {"loss": 0.3})
+    study.tell(job, {"value": 0.3})
+    assert study.best_value == 0.3
+
+
+def test_tpe_on_awkward_grids_stays_on_them():
+    space = hyperband.Space().float("x", 0.0, 10.0, step=1e-3).int("n", -(5 * 10**18), 5 * 10**18, step=2)
+    study = hyperband.Study(space, scheduler="full-budget", sampler="tpe", max_budget=1, seed=1)
+    study.optimize(lambda job: abs(job.config["x"] - 3.3) + abs(job.config["n"]) / 1e19, max_trials=40)
+    for t in study.trials():
+        assert t["state"] == "finished"
+        assert abs(t["x"] * 1000 - round(t["x"] * 1000)) < 1e-6 and t["n"] % 2 == 0
+    with pytest.raises(ValueError, match="does not divide"):
+        hyperband.Space().float("x", 0.0, 10.0 - 5e-9, step=1e-3)

@@ -283,8 +283,8 @@ impl Param {
                 step: Some(step),
                 ..
             } => {
-                let k = (high - low) / step;
-                if (k - k.round()).abs() > 1e-9 * k.abs().max(1.0) {
+                let k = ((high - low) / step).round();
+                if !on_grid(*low, *step, k, *high) {
                     return fail(format!(
                         "step {step} does not divide high - low = {} (make high low + k * step)",
                         high - low
@@ -360,7 +360,13 @@ impl Param {
         if let Some((first, step, n)) = self.grid() {
             let i = t.floor().clamp(0.0, n - 1.0);
             return match &self.domain {
-                Domain::Int { low, step, .. } => Value::Int(low + i as i64 * step.unwrap_or(1)),
+                Domain::Int {
+                    low, high, step, ..
+                } => {
+                    // In i128: a grid spanning all of i64 overflows it.
+                    let v = *low as i128 + i as i128 * step.unwrap_or(1) as i128;
+                    Value::Int(v.clamp(*low as i128, *high as i128) as i64)
+                }
                 Domain::Float { low, high, .. } => {
                     Value::Float((first + i * step).clamp(*low, *high))
                 }
@@ -403,9 +409,9 @@ impl Param {
                 }
                 (Domain::Float { .. }, v) => v
                     .as_f64()
-                    .map(|x| (x - first) / step)
-                    .filter(|k| (k - k.round()).abs() <= 1e-6 && k.round() >= 0.0 && k.round() < n)
-                    .map(f64::round),
+                    .map(|x| (x, ((x - first) / step).round()))
+                    .filter(|&(x, k)| k >= 0.0 && k < n && on_grid(first, step, k, x))
+                    .map(|(_, k)| k),
                 _ => None,
             };
             let i = i.ok_or_else(|| self.out_of_domain(value))?;
@@ -508,6 +514,14 @@ fn check_range(
         });
     }
     Ok(())
+}
+
+/// Whether `x` is the grid's `k`-th value `first + k * step`, up to the rounding of that
+/// sum: the one rule for a float grid, used both to check that a step divides a range
+/// (`x` = high) and to accept a value as a grid value.
+fn on_grid(first: f64, step: f64, k: f64, x: f64) -> bool {
+    let slack = 1e-9 * step + 4.0 * f64::EPSILON * x.abs().max(first.abs());
+    (first + k * step - x).abs() <= slack
 }
 
 fn scaled(low: f64, high: f64, log: bool) -> (f64, f64) {

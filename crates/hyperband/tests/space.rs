@@ -329,3 +329,41 @@ fn a_step_must_divide_the_range_and_not_come_with_log() {
     let json = serde_json::to_string(&Param::int("n", 1, 8)).unwrap();
     assert!(!json.contains("step"), "{json}");
 }
+
+/// Grids at the edges: one spanning most of i64, and floats whose step almost divides the
+/// range (refused by the same rule that accepts grid values).
+#[test]
+fn extreme_grids_stay_on_their_grid() {
+    let wide = Param::new(
+        "n",
+        Domain::Int {
+            low: -5_000_000_000_000_000_000,
+            high: 5_000_000_000_000_000_000,
+            log: false,
+            step: Some(2),
+        },
+    );
+    Space::new(vec![wide.clone()]).unwrap();
+    for u in [0.0, 0.3, 0.999_999_999, 1.0] {
+        let v = wide.from_unit(u);
+        assert!(wide.check(&v).is_ok(), "{v} at {u}");
+    }
+    assert_eq!(wide.from_unit(1.0), Value::Int(5_000_000_000_000_000_000));
+    let float = |high: f64, step: f64| {
+        Space::new(vec![Param::new(
+            "x",
+            Domain::Float {
+                low: 0.0,
+                high,
+                log: false,
+                step: Some(step),
+            },
+        )])
+    };
+    assert!(float(1e12, 0.7).is_err());
+    assert!(float(10.0 - 5e-9, 1e-3).is_err());
+    let ok = float(10.0, 1e-3).unwrap();
+    let x = &ok.params()[0];
+    assert!(x.check(&Value::Float(10.0)).is_ok() && x.check(&Value::Float(9.999)).is_ok());
+    assert!(x.check(&Value::Float(10.001)).is_err() && x.check(&Value::Float(9.9995)).is_err());
+}

@@ -223,7 +223,9 @@ impl Checker<'_> {
                         step: step
                             .map(|s| match s {
                                 Bound::Int(s) => s,
-                                Bound::Float(s) => s as i64,
+                                Bound::Float(_) => {
+                                    unreachable!("`bound` refuses a float step for an int")
+                                }
                             })
                             .filter(|s| *s != 1),
                     },

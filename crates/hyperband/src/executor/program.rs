@@ -90,6 +90,11 @@ impl<L: SegmentLog> Program<L> {
         }
     }
 
+    /// Where the segments are recorded.
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
     /// Whether the program has been told to stop (or every segment is told).
     pub fn is_stopped(&self) -> bool {
         self.open.is_none()

@@ -43,10 +43,19 @@ fn known_dead(worker: &str) -> bool {
 
 const NO_JOB: u64 = u64::MAX;
 
-/// Evaluates one job for [`StoreWorker::job_loop`]: returns the job whose outcome is still
-/// to be stored (with how long it ran), if any.
-type RunJob<'a, S> =
-    dyn FnMut(&mut StoreWorker<S>, Job, &AtomicU64) -> Option<(Job, Outcome, f64)> + 'a;
+/// Evaluates one job for [`StoreWorker::job_loop`].
+type RunJob<'a, S> = dyn FnMut(&mut StoreWorker<S>, Job, &AtomicU64) -> Ended + 'a;
+
+/// What became of a job that [`RunJob`] ran.
+enum Ended {
+    /// Its outcome is still to be stored (with the next ask), after this many seconds.
+    Pending(Job, Outcome, f64),
+    /// Stored already (a stop-mode program's last segment, told as it reported): only
+    /// the observer is left to call.
+    Recorded(Job, Outcome),
+    /// Nothing to store or observe (its result could not be stored: its lease lapses).
+    Nothing,
+}
 
 /// Under the lock: checks that the log still holds the last event `replica` applied (the
 /// first of `events`, read from `cursor - 1`), then applies the events after it.
@@ -409,7 +418,8 @@ impl<S: EventStore + 'static> StoreWorker<S> {
 
     /// Runs jobs until the study is done, `deadline` passes or `stop` is set (finishing
     /// the running job first). `heartbeat` opens a second connection for lease renewal;
-    /// `observer` sees the replica after each job.
+    /// `observer` sees the replica after each job (in stop mode, after each program, with
+    /// its last segment).
     pub fn run<F>(
         &mut self,
         heartbeat_store: impl FnMut() -> Result<S, StorageError> + Send,
@@ -424,7 +434,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         let mut run_job = |_: &mut Self, job: Job, _: &AtomicU64| {
             let start = Instant::now();
             let outcome = evaluate(|| objective(&job));
-            Some((job, outcome, start.elapsed().as_secs_f64()))
+            Ended::Pending(job, outcome, start.elapsed().as_secs_f64())
         };
         self.run_with(heartbeat_store, &mut run_job, deadline, stop, observer)
     }
@@ -520,7 +530,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             let ended = run_job(self, job, current);
             jobs += 1;
             match ended {
-                Some((job, outcome, seconds)) => {
+                Ended::Pending(job, outcome, seconds) => {
                     // The lease is renewed until the result is stored, with the next ask:
                     // a store slow to take it (a loaded machine, a long lock wait) must not
                     // let a finished job's lease lapse, or another worker declares it lost,
@@ -530,7 +540,11 @@ impl<S: EventStore + 'static> StoreWorker<S> {
                     pending = Some(self.result_event(&job, outcome.clone(), seconds));
                     observer(&self.replica, &job, &outcome);
                 }
-                None => current.store(NO_JOB, Ordering::Relaxed),
+                Ended::Recorded(job, outcome) => {
+                    current.store(NO_JOB, Ordering::Relaxed);
+                    observer(&self.replica, &job, &outcome);
+                }
+                Ended::Nothing => current.store(NO_JOB, Ordering::Relaxed),
             }
         }
     }

@@ -4,7 +4,7 @@
 //! transaction. A replica replaying the log therefore takes the same decisions, and a
 //! runner killed mid-trial loses only the segment that was running (re-run from scratch).
 
-use super::{catch_up, evaluate, with_retries, StoreWorker, WorkerReport, NO_JOB};
+use super::{catch_up, evaluate, with_retries, Ended, StoreWorker, WorkerReport, NO_JOB};
 use crate::executor::program::{program_job, Program, SegmentLog};
 use crate::job::{Evaluation, Job, Outcome};
 use crate::objective::Monitor;
@@ -40,12 +40,7 @@ impl<S: EventStore + 'static> StoreWorker<S> {
         self.run_with(heartbeat_store, &mut run_job, deadline, stop, observer)
     }
 
-    fn run_segments<F>(
-        &mut self,
-        job: Job,
-        objective: &F,
-        current: &AtomicU64,
-    ) -> Option<(Job, Outcome, f64)>
+    fn run_segments<F>(&mut self, job: Job, objective: &F, current: &AtomicU64) -> Ended
     where
         F: Fn(&Job, &mut dyn Monitor) -> Result<Evaluation, String>,
     {
@@ -55,10 +50,16 @@ impl<S: EventStore + 'static> StoreWorker<S> {
             worker: self,
             checked: Instant::now(),
             current,
+            last: None,
         };
         let mut segments = Program::new(log, job);
         let outcome = evaluate(|| objective(&program, &mut segments));
-        segments.end(outcome, target)
+        let last = segments.log().last.clone();
+        match (segments.end(outcome, target), last) {
+            (Some((job, outcome, seconds)), _) => Ended::Pending(job, outcome, seconds),
+            (None, Some((job, outcome))) => Ended::Recorded(job, outcome),
+            (None, None) => Ended::Nothing,
+        }
     }
 
     /// Under the study lock: stores `job`'s result and, when its trial goes on, issues
@@ -116,6 +117,8 @@ struct StoreLog<'a, S: EventStore> {
     /// When the log was last read for a request to stop the open segment.
     checked: Instant,
     current: &'a AtomicU64,
+    /// The last segment stored, for the observer.
+    last: Option<(Job, Outcome)>,
 }
 
 impl<S: EventStore + 'static> SegmentLog for StoreLog<'_, S> {
@@ -124,6 +127,9 @@ impl<S: EventStore + 'static> SegmentLog for StoreLog<'_, S> {
         let told = with_retries(window, || {
             self.worker.tell_and_continue(job, outcome.clone(), seconds)
         });
+        if told.is_ok() {
+            self.last = Some((job.clone(), outcome));
+        }
         match told {
             Ok(Some(next)) => {
                 self.current.store(next.id.0, Ordering::Relaxed);
@@ -153,9 +159,12 @@ impl<S: EventStore + 'static> SegmentLog for StoreLog<'_, S> {
     /// lost, which ends a revoked segment all the same.
     fn stopped(&mut self, job: &Job, used: f64, seconds: f64) {
         let window = self.worker.retry_window.min(self.worker.lease / 2);
-        let _ = with_retries(window, || {
+        let stopped = with_retries(window, || {
             self.worker.report(job, Outcome::Stopped { used }, seconds)
         });
+        if stopped.is_ok() {
+            self.last = Some((job.clone(), Outcome::Stopped { used }));
+        }
         self.current.store(NO_JOB, Ordering::Relaxed);
     }
 }
