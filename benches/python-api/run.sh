@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Python API's cost per job beside Optuna's and Rust's, in one run (docs/benchmarks.md).
+# The Python API's cost per job (ask + tell, optimize) beside Optuna's (in memory and
+# through SQLite) and Rust's, in one run (docs/benchmarks.md).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../.."
