@@ -117,7 +117,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
     };
     let _ = std::fs::remove_dir_all(&scratch);
     if !ok {
-        std::process::exit(1);
+        return Err(crate::cli_error::Told(1).into());
     }
     Ok(())
 }

@@ -21,9 +21,29 @@ pub fn bad_input(err: impl Into<anyhow::Error>) -> anyhow::Error {
     anyhow::Error::new(BadInput(err.into()))
 }
 
+/// An outcome the command has already told the user about: exit with this status and
+/// print nothing more (`check` when the study's command does not work).
+#[derive(Debug)]
+pub struct Told(pub u8);
+
+impl fmt::Display for Told {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Told {}
+
+/// Whether `err` has been told already (nothing more to print).
+pub fn is_told(err: &anyhow::Error) -> bool {
+    err.is::<Told>()
+}
+
 /// The exit status for an error that reached `main`.
 pub fn exit_status(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<BadInput>()) {
+    if let Some(Told(status)) = err.downcast_ref::<Told>() {
+        *status
+    } else if err.chain().any(|e| e.is::<BadInput>()) {
         2
     } else {
         1

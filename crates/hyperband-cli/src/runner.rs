@@ -15,7 +15,7 @@ use hyperband::storage::{
 };
 use hyperband::{Config, Evaluation, Job, StudySpec};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 /// The most worker threads one process runs. Each holds a store connection and, while its
@@ -235,14 +235,24 @@ pub fn run(plan: &RunPlan, objective: Evaluator) -> anyhow::Result<RunOutcome> {
     })
 }
 
+/// The flag that Ctrl-C sets: the latest run's. The process has one handler (ctrlc takes
+/// one per process), and the library's `run` can be called more than once in a process
+/// (the Python package's `_cli`), so each run points it at its own flag.
+static STOP: Mutex<Option<Arc<AtomicBool>>> = Mutex::new(None);
+
 /// First Ctrl-C or SIGTERM: finish the running jobs and stop. Second: exit at once (the
 /// running jobs are declared lost and re-run when the study resumes).
 fn install_stop_handler(stop: Arc<AtomicBool>) {
-    let _ = ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::Relaxed) {
-            eprintln!("\nstopping now; running jobs will be re-run on resume");
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after the running jobs finish (Ctrl-C again to stop now)");
+    *STOP.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let stop = STOP.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if stop.is_none_or(|stop| stop.swap(true, Ordering::Relaxed)) {
+                eprintln!("\nstopping now; running jobs will be re-run on resume");
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping after the running jobs finish (Ctrl-C again to stop now)");
+        });
     });
 }

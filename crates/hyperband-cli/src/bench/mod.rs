@@ -30,11 +30,11 @@ pub enum BenchCommand {
     Synthetic(synthetic::SyntheticArgs),
 }
 
-pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+pub fn run(args: &BenchArgs, this: &crate::Invocation) -> anyhow::Result<()> {
     match &args.which {
         BenchCommand::Overhead(a) => overhead::run(a),
         BenchCommand::Synthetic(a) => synthetic::run(a),
-        BenchCommand::Storage(a) => storage::run(a),
+        BenchCommand::Storage(a) => storage::run(a, this),
         BenchCommand::Mnist(a) => mnist::run(a),
         BenchCommand::Simulate(a) => simulate::run(a),
         BenchCommand::Report(a) => report::run(a),

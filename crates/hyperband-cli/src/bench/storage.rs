@@ -7,7 +7,7 @@ use hyperband::storage::{EventStore, Replica, StorageUrl};
 use hyperband::{AlgorithmFields, JobState, Limits, SamplerKind, SchedulerKind, StudySpec};
 use serde_json::json;
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[derive(Debug, clap::Args)]
 pub struct StorageArgs {
@@ -24,7 +24,7 @@ pub struct StorageArgs {
     pub json: bool,
 }
 
-pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
+pub fn run(args: &StorageArgs, this: &crate::Invocation) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
     let url = StorageUrl::parse(&args.storage, &cwd).map_err(bad_input)?;
     let problem = workloads::synthetic::by_name("mf-branin").expect("a built-in problem");
@@ -53,19 +53,20 @@ pub fn run(args: &StorageArgs) -> anyhow::Result<()> {
     let mut store = open_store(&url)?;
     let (id, _) = store.open_study(&name, &spec.to_json())?;
     drop(store);
-    let exe = std::env::current_exe()?;
+    let max_time = format!("{}s", args.seconds);
+    let worker = [
+        "worker",
+        "--storage",
+        &args.storage,
+        "--study",
+        &name,
+        "--json",
+        "--max-time",
+        &max_time,
+    ];
     let children = (0..args.workers.max(1))
         .map(|_| {
-            Command::new(&exe)
-                .args([
-                    "worker",
-                    "--storage",
-                    &args.storage,
-                    "--study",
-                    &name,
-                    "--json",
-                ])
-                .args(["--max-time", &format!("{}s", args.seconds)])
+            this.command(worker)?
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
