@@ -3,6 +3,7 @@
 //! promoted, when the study stops) is the Rust core's; this crate only converts values and
 //! moves work between Python threads and the core with the interpreter released.
 
+mod cli;
 mod convert;
 mod errors;
 mod failed;
@@ -24,5 +25,6 @@ fn _hyperband(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(importance::param_importances, m)?)?;
     m.add("StorageError", m.py().get_type::<errors::StorageError>())?;
     m.add("Stopped", m.py().get_type::<errors::Stopped>())?;
+    m.add_function(wrap_pyfunction!(cli::cli, m)?)?;
     Ok(())
 }

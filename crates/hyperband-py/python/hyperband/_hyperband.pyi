@@ -157,3 +157,6 @@ class Study:
 
 def param_importances(study: Study, *, quantile: builtins.float = 0.1) -> Dict[str, builtins.float]:
     """Each parameter's share of the importance (PED-ANOVA), largest first; ValueError with too few results."""
+
+def _cli(argv: List[str], relaunch: List[str]) -> int:
+    """Runs the ``hyperband`` command line argv (program name first) in this process; its exit status."""

@@ -1,0 +1,6 @@
+"""``python -m hyperband``: the ``hyperband`` command."""
+
+from ._cli import main
+
+if __name__ == "__main__":
+    main()
