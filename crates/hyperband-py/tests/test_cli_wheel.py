@@ -134,10 +134,10 @@ def start(args: List[str], cwd: pathlib.Path, **env: str) -> subprocess.Popen[st
     )
 
 
-# Each job says it started (a file per job in $MARKS), then takes a second.
+# Each job says it started (a file per job in $MARKS), then takes two seconds.
 SLOW = [
     "import os, sys, time; open(os.path.join(os.environ['MARKS'], str(os.getpid())), 'w').close(); "
-    "time.sleep(1); x, b = map(float, sys.argv[1:]); print((x - 0.3) ** 2 + 1 / b)",
+    "time.sleep(2); x, b = map(float, sys.argv[1:]); print((x - 0.3) ** 2 + 1 / b)",
     "{x}",
     "{budget}",
 ]
