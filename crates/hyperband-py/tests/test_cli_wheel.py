@@ -128,9 +128,21 @@ def test_a_tiny_study_gives_the_binarys_results(tmp_path: pathlib.Path, wheel_cl
     assert results[0] == results[1]
 
 
+def interactive() -> None:
+    """SIGINT as a terminal leaves it: a test run in the background (`nohup`, `cmd &`)
+    inherits it ignored, and a program that keeps the default action would never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: List[str], cwd: pathlib.Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        args, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interactive,
     )
 
 
