@@ -20,6 +20,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
 import hyperband
+from conftest import assert_stopped_at_rungs
 from hyperband.integration import XGBoostCallback
 
 MAX = 27
@@ -76,27 +77,7 @@ def test_stop_mode_stops_trials_at_rungs_through_the_callback(data, scheduler):
 
     study.optimize(objective, max_trials=14)
 
-    trials = {t["trial"]: t for t in study.trials()}
-    assert set(runs) == set(trials)
-    for trial, run in runs.items():
-        # The rounds XGBoost ran are the steps reported: the callback stopped it right there.
-        assert run["rounds"] == run["last_step"], (trial, run)
-        assert run["rounds"] <= MAX
-        # should_stop() is True at the max budget too, where the trial is finished.
-        assert run["stopped"], (trial, run)
-        assert (trials[trial]["state"] == "stopped") == (run["rounds"] < MAX), (trials[trial], run)
-        assert trials[trial]["budget"] == run["rounds"], (trials[trial], run)
-    stopped = [r for r in runs.values() if r["rounds"] < MAX]
-    full = [r for r in runs.values() if r["rounds"] == MAX]
-    # Some trials were stopped before the max budget, at a rung; the promoted ones went on.
-    assert stopped and all(r["rounds"] in RUNGS for r in stopped), stopped
-    assert full
-    assert max(r["rounds"] for r in stopped) < max(r["rounds"] for r in runs.values())
-    # The study was charged the rounds actually trained.
-    assert study.stats["budget_spent"] == sum(r["rounds"] for r in runs.values())
-    best = study.best
-    assert best is not None and best["budget"] == MAX and math.isfinite(best["loss"])
-    assert best["loss"] == min(r["value"] for r in full)
+    assert_stopped_at_rungs(study, runs, MAX, RUNGS)
 
 
 def test_promote_mode_callback_ends_each_job_at_its_budget(data, tmp_path):
